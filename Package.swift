@@ -1,0 +1,91 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Ardoise: certified data wipe and drive diagnostics for refurbishing benches.
+///
+/// Layering (see docs/architecture.md): C stays in `CLinuxShims` and the system-library
+/// targets, which only `DeviceKit` (and `Certificates` for PDF/QR) import; the wipe engine
+/// knows no device; the CLI holds no logic.
+let package = Package(
+    name: "Ardoise",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ardoise", targets: ["ardoise"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // MARK: C
+        .target(
+            name: "CLinuxShims",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
+        .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
+        .systemLibrary(name: "CSmartcols", pkgConfig: "smartcols", providers: [.apt(["libsmartcols-dev"])]),
+        .systemLibrary(name: "CHaru", providers: [.apt(["libhpdf-dev"])]),
+        .systemLibrary(name: "CQrencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+
+        // MARK: Swift libraries
+        .target(name: "ArdoiseSupport"),
+        .target(
+            name: "DeviceKit",
+            dependencies: [
+                "ArdoiseSupport", "CLinuxShims", "CBlkid", "CUdev", "CSmartcols",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(
+            name: "WipeEngine",
+            dependencies: [
+                "ArdoiseSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .target(name: "Sanitize", dependencies: ["ArdoiseSupport", "DeviceKit"]),
+        .target(
+            name: "Journal",
+            dependencies: [
+                "ArdoiseSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "Certificates",
+            dependencies: [
+                "ArdoiseSupport", "CHaru", "CQrencode",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "Bench",
+            dependencies: ["ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates"]
+        ),
+        .target(
+            name: "ArdoiseCLI",
+            dependencies: [
+                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Bench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "ardoise", dependencies: ["ArdoiseCLI"]),
+
+        // MARK: Tests
+        .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "ArdoiseSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WipeEngineTests", dependencies: ["WipeEngine"]),
+        .testTarget(name: "SanitizeTests", dependencies: ["Sanitize", "DeviceKit"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal"]),
+        .testTarget(name: "CertificatesTests", dependencies: ["Certificates"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "DeviceKit", "WipeEngine", "Journal", "Certificates"]),
+        .testTarget(name: "ArdoiseCLITests", dependencies: ["ArdoiseCLI", "DeviceKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,27 @@
+import ArgumentParser
+import ArdoiseSupport
+
+/// The `ardoise` root command: it only lists subcommands; each lives in its own file.
+public struct ArdoiseCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ardoise",
+        abstract: "Effacement certifié et diagnostic de disques / Certified drive erasure and diagnostics.",
+        version: ArdoiseVersion.string,
+        subcommands: [
+            ListCommand.self,
+            ProfilesCommand.self,
+            IdentifyCommand.self,
+            SanitizeCommand.self,
+            KeyCommand.self,
+            CertCommand.self,
+            JournalCommand.self,
+        ]
+    )
+
+    public init() {}
+}
+
+/// The tool's version, printed by `--version` and written into every certificate.
+public enum ArdoiseVersion {
+    public static let string = "0.1.0"
+}

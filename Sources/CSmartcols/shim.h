@@ -1,0 +1,1 @@
+#include <libsmartcols/libsmartcols.h>

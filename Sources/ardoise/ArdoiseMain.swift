@@ -1,0 +1,8 @@
+import ArdoiseCLI
+
+@main
+struct ArdoiseMain {
+    static func main() async {
+        await ArdoiseCommand.main()
+    }
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import Bench
+
+@Suite struct BenchSmokeTests {
+    @Test func moduleLoads() { #expect(Bool(true)) }
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import DeviceKit
+
+@Suite struct DeviceKitSmokeTests {
+    @Test func moduleLoads() { #expect(Bool(true)) }
+}

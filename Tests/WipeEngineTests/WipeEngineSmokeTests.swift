@@ -1,0 +1,6 @@
+import Testing
+@testable import WipeEngine
+
+@Suite struct WipeEngineSmokeTests {
+    @Test func moduleLoads() { #expect(Bool(true)) }
+}
