@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(name: "ardoise", dependencies: ["ArdoiseCLI"]),
 
         // MARK: Tests
-        .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "ArdoiseSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "ArdoiseSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "WipeEngineTests", dependencies: ["WipeEngine"]),
         .testTarget(name: "SanitizeTests", dependencies: ["Sanitize", "DeviceKit"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal"]),

@@ -1,0 +1,216 @@
+import CLinuxShims
+import Foundation
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A whole disk opened for erasure: exclusive, direct I/O, bound to one medium.
+///
+/// Only `DriveAccess.openForWriting` makes one, after the safety classification said yes.
+/// The descriptor stays open (and the `O_EXCL` claim held) for the handle's whole life.
+/// Not thread-safe: one job thread owns it.
+public final class BlockDeviceHandle: @unchecked Sendable {
+    public let path: String
+    /// What the scan saw when the handle was opened.
+    public let info: BlockDeviceInfo
+    /// The identity the handle is pinned to; `checkStillSameDrive()` compares with it.
+    public let identity: DriveIdentity
+    /// From `BLKGETSIZE64`.
+    public let sizeInBytes: UInt64
+    /// From `BLKSSZGET`: the smallest write the device accepts.
+    public let logicalSectorSize: Int
+    /// From `BLKPBSZGET`.
+    public let physicalSectorSize: Int
+    public let fileDescriptor: FileDescriptor
+    private let reader: SysfsReader
+    /// The identity as sysfs showed it at open, for like-with-like comparisons.
+    private let sysfsIdentity: DriveIdentity
+    private var isClosed = false
+
+    init(path: String, info: BlockDeviceInfo, identity: DriveIdentity, sizeInBytes: UInt64,
+         logicalSectorSize: Int, physicalSectorSize: Int, fileDescriptor: FileDescriptor, reader: SysfsReader, sysfsIdentity: DriveIdentity) {
+        self.path = path
+        self.sysfsIdentity = sysfsIdentity
+        self.info = info
+        self.identity = identity
+        self.sizeInBytes = sizeInBytes
+        self.logicalSectorSize = logicalSectorSize
+        self.physicalSectorSize = physicalSectorSize
+        self.fileDescriptor = fileDescriptor
+        self.reader = reader
+    }
+
+    deinit { close() }
+
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        try? fileDescriptor.close()
+    }
+
+    /// Writes all of `buffer` at `offset` (retrying short writes and EINTR). Blocks.
+    /// The buffer must be aligned for `O_DIRECT`.
+    public func write(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(DeviceError) {
+        var done = 0
+        while done < buffer.count {
+            let result = pwrite(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw ioError(operation: "write", errno: errno)
+            }
+            if result == 0 { throw DeviceError(.vanished, path: path) }
+            done += result
+        }
+    }
+
+    /// Fills all of `buffer` from `offset`. Blocks.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(DeviceError) {
+        var done = 0
+        while done < buffer.count {
+            let result = pread(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw ioError(operation: "read", errno: errno)
+            }
+            if result == 0 { throw DeviceError(.vanished, path: path) }
+            done += result
+        }
+    }
+
+    /// `fdatasync` on a block device also sends the drive a cache flush (the kernel's
+    /// `blkdev_fsync` issues `REQ_PREFLUSH`), so written data is on the medium afterwards.
+    public func flush() throws(DeviceError) {
+        while fdatasync(fileDescriptor.rawValue) != 0 {
+            if errno == EINTR { continue }
+            throw ioError(operation: "flush", errno: errno)
+        }
+    }
+
+    /// The identity the node shows now, read again from sysfs.
+    public func currentIdentity() throws(DeviceError) -> DriveIdentity {
+        guard let now = reader.readDevice(named: info.name) else { throw DeviceError(.vanished, path: path) }
+        return now.identity
+    }
+
+    /// Throws `.identityChanged` (or `.vanished`) unless the node still holds the medium the
+    /// handle was opened on. Called before every pass, every firmware command and after
+    /// every I/O error.
+    public func checkStillSameDrive() throws(DeviceError) {
+        // Compare sysfs with sysfs: `identity` may carry udev's better model and serial.
+        if let difference = sysfsIdentity.difference(from: try currentIdentity()) {
+            throw DeviceError(.identityChanged(detail: difference), path: path)
+        }
+    }
+
+    private func ioError(operation: String, errno code: Int32) -> DeviceError {
+        let errno = Errno(rawValue: code)
+        if DriveAccess.meansVanished(errno) { return DeviceError(.vanished, path: path, underlying: errno) }
+        return DeviceError(.ioFailed(operation: operation), path: path, underlying: errno)
+    }
+}
+
+/// The one way to open a drive for writing.
+public enum DriveAccess {
+    /// What a path names, checked before anything is opened.
+    public enum PathKind: Sendable, Equatable {
+        case wholeDisk(name: String, deviceNumber: DeviceNumber)
+    }
+
+    /// Checks that `path` names a whole disk; every other kind of path is refused with its
+    /// own error (a partition names its disk). Never opens the path.
+    public static func resolveWholeDisk(_ path: String, reader: SysfsReader = SysfsReader()) throws(DeviceError) -> PathKind {
+        var status = stat()
+        if stat(path, &status) != 0 {
+            let code = Errno(rawValue: errno)
+            switch code {
+            case .noSuchFileOrDirectory, .notDirectory: throw DeviceError(.notFound, path: path, underlying: code)
+            case .permissionDenied: throw DeviceError(.needsRoot, path: path, underlying: code)
+            default: throw DeviceError(.ioFailed(operation: "stat"), path: path, underlying: code)
+            }
+        }
+        switch status.st_mode & S_IFMT {
+        case S_IFBLK: break
+        case S_IFDIR: throw DeviceError(.isDirectory, path: path)
+        case S_IFREG: throw DeviceError(.isRegularFile, path: path)
+        case S_IFCHR: throw DeviceError(.isCharacterDevice, path: path)
+        default: throw DeviceError(.notABlockDevice, path: path)
+        }
+        let number = DeviceNumber(rawDevice: UInt64(status.st_rdev))
+        let sysfsPath = URL(fileURLWithPath: reader.path("/sys/dev/block/\(number)")).resolvingSymlinksInPath()
+        guard FileManager.default.fileExists(atPath: sysfsPath.path) else { throw DeviceError(.vanished, path: path) }
+        if FileManager.default.fileExists(atPath: sysfsPath.appendingPathComponent("partition").path) {
+            throw DeviceError(.isPartition(disk: "/dev/" + sysfsPath.deletingLastPathComponent().lastPathComponent), path: path)
+        }
+        return .wholeDisk(name: sysfsPath.lastPathComponent, deviceNumber: number)
+    }
+
+    /// Classifies the drive, then opens it `O_RDWR | O_EXCL | O_DIRECT`, reads its geometry by
+    /// ioctl and returns a handle pinned to its identity. Blocks briefly.
+    ///
+    /// Throws when the path is not a whole disk, the drive is protected (every reason), the
+    /// kernel refuses the exclusive claim (mounted, in use), the caller is not root, or the
+    /// medium changed between the classification and the open.
+    public static func openForWriting(_ path: String, policy: SafetyPolicy,
+                                      scanner: DeviceScanner = DeviceScanner()) throws(DeviceError) -> BlockDeviceHandle {
+        guard case .wholeDisk(let name, let number) = try resolveWholeDisk(path, reader: scanner.reader) else {
+            throw DeviceError(.notABlockDevice, path: path)
+        }
+        guard geteuid() == 0 else { throw DeviceError(.needsRoot, path: path) }
+        guard let info = scanner.scan(policy: policy).first(where: { $0.name == name && $0.deviceNumber == number }) else {
+            throw DeviceError(.vanished, path: path)
+        }
+        if case .protected(let reasons) = info.verdict {
+            throw DeviceError(.protected(reasons: reasons), path: path)
+        }
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, .readWrite,
+                                         options: [.closeOnExec, FileDescriptor.OpenOptions(rawValue: clinux_O_EXCL | clinux_O_DIRECT)])
+        } catch let errno as Errno {
+            switch errno {
+            case .resourceBusy: throw DeviceError(.inUse, path: path, underlying: errno)
+            case .permissionDenied, .notPermitted: throw DeviceError(.needsRoot, path: path, underlying: errno)
+            case .readOnlyFileSystem: throw DeviceError(.protected(reasons: [.readOnly]), path: path, underlying: errno)
+            default:
+                throw DeviceError(meansVanished(errno) || errno == .noSuchFileOrDirectory ? .vanished : .ioFailed(operation: "open"),
+                                  path: path, underlying: errno)
+            }
+        } catch {
+            throw DeviceError(.ioFailed(operation: "open"), path: path)
+        }
+        do throws(DeviceError) {
+            var status = stat()
+            guard fstat(fd.rawValue, &status) == 0, DeviceNumber(rawDevice: UInt64(status.st_rdev)) == number else {
+                throw DeviceError(.identityChanged(detail: "device number"), path: path)
+            }
+            var size: UInt64 = 0
+            var logical: Int32 = 0
+            var physical: UInt32 = 0
+            guard clinux_blkgetsize64(fd.rawValue, &size) == 0 else { throw ioctlError("BLKGETSIZE64", path) }
+            guard clinux_blksszget(fd.rawValue, &logical) == 0 else { throw ioctlError("BLKSSZGET", path) }
+            guard clinux_blkpbszget(fd.rawValue, &physical) == 0 else { throw ioctlError("BLKPBSZGET", path) }
+            // The classification read sysfs before the open: a medium swapped in between
+            // shows up now as a new diskseq or size.
+            guard let now = scanner.reader.readDevice(named: name)?.identity else { throw DeviceError(.vanished, path: path) }
+            guard now.diskSequence == info.diskSequence, now.sizeInBytes == info.sizeInBytes, size == info.sizeInBytes else {
+                throw DeviceError(.identityChanged(detail: "diskseq/size changed while opening"), path: path)
+            }
+            return BlockDeviceHandle(path: path, info: info, identity: info.identity, sizeInBytes: size,
+                                     logicalSectorSize: Int(logical), physicalSectorSize: Int(physical),
+                                     fileDescriptor: fd, reader: scanner.reader, sysfsIdentity: now)
+        } catch {
+            try? fd.close()
+            throw error
+        }
+    }
+
+    static func meansVanished(_ errno: Errno) -> Bool {
+        [ENODEV, ENXIO, ENOMEDIUM].contains(errno.rawValue)
+    }
+
+    private static func ioctlError(_ name: String, _ path: String) -> DeviceError {
+        DeviceError(.ioFailed(operation: name), path: path, underlying: Errno(rawValue: errno))
+    }
+}
