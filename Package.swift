@@ -77,15 +77,17 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "ardoise", dependencies: ["ArdoiseCLI"]),
+        /// Loop devices and process helpers shared by the test targets (never linked into ardoise).
+        .target(name: "ArdoiseTestSupport"),
 
         // MARK: Tests
-        .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "ArdoiseSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "ArdoiseSupport", "ArdoiseTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "WipeEngineTests", dependencies: ["WipeEngine"]),
         .testTarget(name: "SanitizeTests", dependencies: ["Sanitize", "DeviceKit"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "DeviceKit", "WipeEngine", "Journal", "Certificates"]),
-        .testTarget(name: "ArdoiseCLITests", dependencies: ["ArdoiseCLI", "DeviceKit"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "DeviceKit", "WipeEngine", "Journal", "Certificates", "ArdoiseTestSupport"]),
+        .testTarget(name: "ArdoiseCLITests", dependencies: ["ArdoiseCLI", "DeviceKit", "ArdoiseTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -152,7 +152,10 @@ public enum DriveAccess {
     /// Throws when the path is not a whole disk, the drive is protected (every reason), the
     /// kernel refuses the exclusive claim (mounted, in use), the caller is not root, or the
     /// medium changed between the classification and the open.
-    public static func openForWriting(_ path: String, policy: SafetyPolicy,
+    ///
+    /// `expected` is the identity the technician was shown (at listing or confirmation): if
+    /// the node now holds something else, nothing is opened.
+    public static func openForWriting(_ path: String, policy: SafetyPolicy, expected: DriveIdentity? = nil,
                                       scanner: DeviceScanner = DeviceScanner()) throws(DeviceError) -> BlockDeviceHandle {
         guard case .wholeDisk(let name, let number) = try resolveWholeDisk(path, reader: scanner.reader) else {
             throw DeviceError(.notABlockDevice, path: path)
@@ -160,6 +163,10 @@ public enum DriveAccess {
         guard geteuid() == 0 else { throw DeviceError(.needsRoot, path: path) }
         guard let info = scanner.scan(policy: policy).first(where: { $0.name == name && $0.deviceNumber == number }) else {
             throw DeviceError(.vanished, path: path)
+        }
+        if let expected, let difference = expected.difference(from: info.identity) {
+            // A medium that went away leaves an empty node (size 0) behind: say "vanished".
+            throw DeviceError(info.sizeInBytes == 0 ? .vanished : .identityChanged(detail: difference), path: path)
         }
         if case .protected(let reasons) = info.verdict {
             throw DeviceError(.protected(reasons: reasons), path: path)
