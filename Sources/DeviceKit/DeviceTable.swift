@@ -62,7 +62,7 @@ public struct DeviceColumn: Sendable {
     ]
 
     /// Shown by `ardoise list` without `--output`.
-    public static let defaultHeaders = ["NAME", "HSIZE", "TRAN", "ROTA", "MODEL", "SERIAL", "DISKSEQ", "FSTYPES", "MOUNTPOINTS", "VERDICT", "REASONS"]
+    public static let defaultHeaders = ["NAME", "HSIZE", "TRAN", "ROTA", "MODEL", "SERIAL", "DISKSEQ", "PTTYPE", "FSTYPES", "MOUNTPOINTS", "VERDICT", "REASONS"]
 
     /// Columns by header (case-insensitive); `all` for every column. Nil names the unknown one.
     public static func select(_ headers: [String]) -> Result<[DeviceColumn], DeviceTableError> {
