@@ -9,6 +9,7 @@ public struct ArdoiseCommand: AsyncParsableCommand {
         version: ArdoiseVersion.string,
         subcommands: [
             ListCommand.self,
+            CheckCommand.self,
             ProfilesCommand.self,
             IdentifyCommand.self,
             SanitizeCommand.self,
