@@ -1,0 +1,162 @@
+import ArdoiseSupport
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why the control socket failed.
+public struct ControlSocketError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let operation: String
+    public let errno: Int32
+
+    public var description: String {
+        let reason = String(cString: strerror(errno))
+        return LocalizedText(
+            fr: "socket de contrôle \(path) : échec de \(operation) (\(reason)). Le démon tourne-t-il ? (systemctl status ardoise)",
+            en: "control socket \(path): \(operation) failed (\(reason)). Is the daemon running? (systemctl status ardoise)")
+            .text(in: CurrentLanguage.value)
+    }
+}
+
+/// The daemon's Unix socket: root only (mode 0600), one JSON request per line, one JSON
+/// response per line. Each connection is served on its own thread; the handler is async
+/// and runs on the concurrency pool while the connection thread waits for it.
+public final class ControlServer: @unchecked Sendable {  // `listener` is owned by the accept thread after start()
+    public typealias Handler = @Sendable (ControlRequest) async -> ControlResponse
+
+    public let path: String
+    private let listener: Int32
+    private let handler: Handler
+
+    public init(path: String, handler: @escaping Handler) throws(ControlSocketError) {
+        self.path = path
+        self.handler = handler
+        unlink(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ControlSocketError(path: path, operation: "socket", errno: errno) }
+        // Create the socket with mode 0600 from the start: no window where others can connect.
+        let previousMask = umask(0o177)
+        defer { umask(previousMask) }
+        var address = try Self.address(path)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            let code = errno
+            close(fd)
+            throw ControlSocketError(path: path, operation: "bind/listen", errno: code)
+        }
+        chmod(path, 0o600)
+        listener = fd
+    }
+
+    /// Accepts connections on a dedicated thread until `stop()`.
+    public func start() {
+        let thread = Thread { [self] in acceptLoop() }
+        thread.name = "ardoise-control"
+        thread.start()
+    }
+
+    public func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        unlink(path)
+    }
+
+    private func acceptLoop() {
+        while true {
+            let connection = accept(listener, nil, nil)
+            if connection < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+            let thread = Thread { [self] in serve(connection) }
+            thread.start()
+        }
+    }
+
+    private func serve(_ connection: Int32) {
+        defer { close(connection) }
+        let handle = FileHandle(fileDescriptor: connection, closeOnDealloc: false)
+        var buffer = Data()
+        while true {
+            guard let chunk = try? handle.read(upToCount: 64 << 10), !chunk.isEmpty else { return }
+            buffer.append(chunk)
+            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[buffer.startIndex..<newline]
+                buffer = Data(buffer[buffer.index(after: newline)...])
+                let response: ControlResponse
+                if let request = try? ControlCoding.decoder().decode(ControlRequest.self, from: line) {
+                    response = wait(for: request)
+                } else {
+                    response = ControlResponse(ok: false, error: "malformed request: expected one JSON object per line")
+                }
+                var data = (try? ControlCoding.encoder().encode(response)) ?? Data("{\"ok\":false}".utf8)
+                data.append(UInt8(ascii: "\n"))
+                do { try handle.write(contentsOf: data) } catch { return }
+            }
+        }
+    }
+
+    /// Runs the async handler and blocks this connection thread (not a pool thread) until done.
+    private func wait(for request: ControlRequest) -> ControlResponse {
+        let semaphore = DispatchSemaphore(value: 0)
+        let box = ResponseBox()
+        let handler = self.handler
+        Task {
+            box.value = await handler(request)
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return box.value ?? ControlResponse(ok: false, error: "no response")
+    }
+
+    static func address(_ path: String) throws(ControlSocketError) -> sockaddr_un {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard bytes.count < capacity else { throw ControlSocketError(path: path, operation: "path too long", errno: ENAMETOOLONG) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return address
+    }
+}
+
+private final class ResponseBox: @unchecked Sendable {  // written once by the handler task before the semaphore signals
+    var value: ControlResponse?
+}
+
+/// The client side, used by `ardoise status`, `start`, `cancel` and the dashboard.
+public enum ControlClient {
+    /// Sends one request and returns the response. Blocks (call from a thread that may block).
+    public static func send(_ request: ControlRequest, to path: String) throws(ControlSocketError) -> ControlResponse {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ControlSocketError(path: path, operation: "socket", errno: errno) }
+        defer { close(fd) }
+        var address = try ControlServer.address(path)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { throw ControlSocketError(path: path, operation: "connect", errno: errno) }
+        var data = (try? ControlCoding.encoder().encode(request)) ?? Data()
+        data.append(UInt8(ascii: "\n"))
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
+        do { try handle.write(contentsOf: data) } catch {
+            throw ControlSocketError(path: path, operation: "write", errno: EPIPE)
+        }
+        var received = Data()
+        while !received.contains(UInt8(ascii: "\n")) {
+            guard let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty else { break }
+            received.append(chunk)
+        }
+        guard let response = try? ControlCoding.decoder().decode(ControlResponse.self, from: received) else {
+            throw ControlSocketError(path: path, operation: "read response", errno: EPROTO)
+        }
+        return response
+    }
+}

@@ -1,0 +1,127 @@
+import ArdoiseSupport
+import Foundation
+
+/// Draws the bench screen: one row per drive, large plain words, state in colour and in
+/// words (so it reads on a monochrome console and from a metre away).
+public struct DashboardRenderer: Sendable {
+    public var width: Int
+    public var height: Int
+    public var language: Language
+    public var colours: Bool
+
+    public init(width: Int, height: Int, language: Language, colours: Bool = true) {
+        self.width = max(width, 60)
+        self.height = max(height, 10)
+        self.language = language
+        self.colours = colours
+    }
+
+    /// The full screen as lines of at most `width` visible characters.
+    public func lines(for snapshot: BenchSnapshot?, selected: Int?, message: String?) -> [String] {
+        let fr = language == .french
+        var lines: [String] = []
+        guard let snapshot else {
+            lines.append(bold(fr ? "ARDOISE — banc d'effacement" : "ARDOISE — erasure bench"))
+            lines.append("")
+            lines.append(fr ? "Connexion au démon… (le service ardoise tourne-t-il ?)" : "Connecting to the daemon… (is the ardoise service running?)")
+            if let message { lines.append(message) }
+            return lines.map { clip($0) }
+        }
+        let title = "ARDOISE — \(snapshot.benchName) (\(snapshot.benchID))"
+        lines.append(bold(title))
+        let who = [
+            (fr ? "Technicien" : "Technician", snapshot.technician),
+            (fr ? "Donateur" : "Donor", snapshot.donor),
+            (fr ? "Lot" : "Lot", snapshot.lot),
+            (fr ? "Mode" : "Policy", snapshot.policy),
+        ].map { "\($0.0) : \($0.1 ?? "-")" }.joined(separator: "   ")
+        lines.append(who)
+        lines.append(String(repeating: "─", count: width))
+        let header = [pad(fr ? "DISQUE" : "DRIVE", 12), pad(fr ? "MODÈLE" : "MODEL", 18), pad(fr ? "N° SÉRIE" : "SERIAL", 14),
+                      pad(fr ? "TAILLE" : "SIZE", 7), pad(fr ? "PROFIL" : "PROFILE", 12), pad("PASSE", 6),
+                      pad(fr ? "PROGRESSION" : "PROGRESS", 24), pad("MB/s", 7), pad(fr ? "RESTE" : "ETA", 8),
+                      fr ? "ÉTAT" : "STATE"].joined(separator: " ")
+        lines.append(bold(header))
+        if snapshot.slots.isEmpty {
+            lines.append("")
+            lines.append(fr ? "Branchez un disque : il apparaîtra ici." : "Plug a drive in: it will appear here.")
+        }
+        for (index, slot) in snapshot.slots.enumerated() {
+            let marker = index == selected ? "▶" : " "
+            let pass = slot.passIndex.map { "\($0)/\(slot.passCount ?? 0)" } ?? ""
+            let bar = slot.fraction.map { progressBar($0, width: 16) } ?? ""
+            let rate = slot.currentMegabytesPerSecond.map { String(format: "%.0f", $0) } ?? ""
+            let eta = slot.etaSeconds.map(duration) ?? slot.graceSecondsLeft.map { "⏱ " + duration($0) } ?? ""
+            var state = slot.state.label.text(in: language)
+            if let reason = slot.reason { state += " — " + reason }
+            let row = [pad(marker + (slot.device as NSString).lastPathComponent, 12), pad(slot.model ?? "-", 18),
+                       pad(slot.serial ?? "-", 14), pad(ByteCountFormatter.human(slot.sizeInBytes), 7),
+                       pad(slot.profile ?? "", 12), pad(pass, 6), pad(bar, 24), pad(rate, 7), pad(eta, 8)].joined(separator: " ")
+            lines.append(row + " " + colour(state, for: slot.state))
+        }
+        while lines.count < height - 2 { lines.append("") }
+        lines.append(String(repeating: "─", count: width))
+        var help = fr
+            ? "↑↓ choisir   D démarrer   A annuler   Q quitter"
+            : "↑↓ select   S start   C cancel   Q quit"
+        if let message { help = message }
+        lines.append(help)
+        return lines.map { clip($0) }
+    }
+
+    /// The whole frame, ready to write: home the cursor, draw, clear the rest of each line.
+    public func frame(for snapshot: BenchSnapshot?, selected: Int?, message: String?) -> String {
+        "\u{1B}[H" + lines(for: snapshot, selected: selected, message: message).map { $0 + "\u{1B}[K" }.joined(separator: "\r\n") + "\u{1B}[J"
+    }
+
+    func progressBar(_ fraction: Double, width: Int) -> String {
+        let clamped = min(max(fraction, 0), 1)
+        let filled = Int((clamped * Double(width)).rounded(.down))
+        return "[" + String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled) + "]"
+            + String(format: "%4.0f%%", clamped * 100)
+    }
+
+    func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "" }
+        let total = Int(seconds.rounded())
+        return total >= 3600 ? String(format: "%dh%02d", total / 3600, (total % 3600) / 60) : String(format: "%d:%02d", total / 60, total % 60)
+    }
+
+    func pad(_ text: String, _ count: Int) -> String {
+        text.count >= count ? String(text.prefix(count)) : text + String(repeating: " ", count: count - text.count)
+    }
+
+    func bold(_ text: String) -> String { colours ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
+
+    func colour(_ text: String, for state: SlotState) -> String {
+        guard colours else { return text }
+        let code: String
+        switch state {
+        case .done: code = "1;32"
+        case .doneWithExceptions, .waiting, .queued: code = "1;33"
+        case .failed, .interrupted: code = "1;31"
+        case .erasing, .verifying: code = "1;36"
+        case .protected, .removed: code = "2"
+        }
+        return "\u{1B}[\(code)m\(text)\u{1B}[0m"
+    }
+
+    /// Cuts a line to `width` visible characters, keeping escape sequences intact.
+    func clip(_ line: String) -> String {
+        var visible = 0
+        var result = ""
+        var inEscape = false
+        for character in line {
+            if character == "\u{1B}" { inEscape = true }
+            if inEscape {
+                result.append(character)
+                if character.isLetter { inEscape = false }
+                continue
+            }
+            guard visible < width else { continue }
+            result.append(character)
+            visible += 1
+        }
+        return result
+    }
+}
