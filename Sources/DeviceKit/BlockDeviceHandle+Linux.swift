@@ -52,7 +52,7 @@ public final class BlockDeviceHandle: @unchecked Sendable {
 
     /// Writes all of `buffer` at `offset` (retrying short writes and EINTR). Blocks.
     /// The buffer must be aligned for `O_DIRECT`.
-    public func write(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(DeviceError) {
+    public func writeFully(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(DeviceError) {
         var done = 0
         while done < buffer.count {
             let result = pwrite(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
@@ -66,7 +66,7 @@ public final class BlockDeviceHandle: @unchecked Sendable {
     }
 
     /// Fills all of `buffer` from `offset`. Blocks.
-    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(DeviceError) {
+    public func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(DeviceError) {
         var done = 0
         while done < buffer.count {
             let result = pread(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
@@ -81,7 +81,7 @@ public final class BlockDeviceHandle: @unchecked Sendable {
 
     /// `fdatasync` on a block device also sends the drive a cache flush (the kernel's
     /// `blkdev_fsync` issues `REQ_PREFLUSH`), so written data is on the medium afterwards.
-    public func flush() throws(DeviceError) {
+    public func flushToMedium() throws(DeviceError) {
         while fdatasync(fileDescriptor.rawValue) != 0 {
             if errno == EINTR { continue }
             throw ioError(operation: "flush", errno: errno)
