@@ -28,6 +28,14 @@ public final class BlockDeviceHandle: @unchecked Sendable {
     /// The identity as sysfs showed it at open, for like-with-like comparisons.
     private let sysfsIdentity: DriveIdentity
     private var isClosed = false
+    /// Loop devices: `loop/autoclear` as it was at open. `losetup -d` on a busy loop device only
+    /// sets autoclear (the kernel defers the detach to the last close), so a flip to 1 is the
+    /// loop-device form of "the drive is being unplugged".
+    private let autoclearAtOpen: Bool?
+    /// Monotonic time of the last periodic identity check, in nanoseconds.
+    private var lastPeriodicCheck: UInt64 = DispatchTime.now().uptimeNanoseconds
+    /// How often I/O re-checks that the node still holds this medium (cheap sysfs reads).
+    public var periodicCheckInterval: UInt64 = 500_000_000
 
     init(path: String, info: BlockDeviceInfo, identity: DriveIdentity, sizeInBytes: UInt64,
          logicalSectorSize: Int, physicalSectorSize: Int, fileDescriptor: FileDescriptor, reader: SysfsReader, sysfsIdentity: DriveIdentity) {
@@ -40,6 +48,7 @@ public final class BlockDeviceHandle: @unchecked Sendable {
         self.physicalSectorSize = physicalSectorSize
         self.fileDescriptor = fileDescriptor
         self.reader = reader
+        autoclearAtOpen = info.transport == .loop ? reader.integer("loop/autoclear", of: info.name) == 1 : nil
     }
 
     deinit { close() }
@@ -53,6 +62,7 @@ public final class BlockDeviceHandle: @unchecked Sendable {
     /// Writes all of `buffer` at `offset` (retrying short writes and EINTR). Blocks.
     /// The buffer must be aligned for `O_DIRECT`.
     public func writeFully(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(DeviceError) {
+        try periodicCheck()
         var done = 0
         while done < buffer.count {
             let result = pwrite(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
@@ -67,6 +77,7 @@ public final class BlockDeviceHandle: @unchecked Sendable {
 
     /// Fills all of `buffer` from `offset`. Blocks.
     public func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(DeviceError) {
+        try periodicCheck()
         var done = 0
         while done < buffer.count {
             let result = pread(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
@@ -98,10 +109,22 @@ public final class BlockDeviceHandle: @unchecked Sendable {
     /// handle was opened on. Called before every pass, every firmware command and after
     /// every I/O error.
     public func checkStillSameDrive() throws(DeviceError) {
+        if autoclearAtOpen == false, reader.integer("loop/autoclear", of: info.name) == 1 {
+            throw DeviceError(.vanished, path: path)
+        }
         // Compare sysfs with sysfs: `identity` may carry udev's better model and serial.
         if let difference = sysfsIdentity.difference(from: try currentIdentity()) {
             throw DeviceError(.identityChanged(detail: difference), path: path)
         }
+    }
+
+    /// Between I/Os, at most every `periodicCheckInterval`: a drive pulled or swapped while
+    /// its writes still succeed (a cache, a deferred loop detach) stops the job within a second.
+    private func periodicCheck() throws(DeviceError) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now &- lastPeriodicCheck >= periodicCheckInterval else { return }
+        lastPeriodicCheck = now
+        try checkStillSameDrive()
     }
 
     private func ioError(operation: String, errno code: Int32) -> DeviceError {

@@ -115,6 +115,22 @@ struct LoopDeviceTests {
         #expect(error?.code == .inUse)
     }
 
+    @Test func detachingABusyLoopStopsItsWriterBeforeTheNodeCanBeReused() throws {
+        let loop = try LoopDevice(sizeInBytes: 16 << 20)
+        defer { loop.detach() }
+        let handle = try DriveAccess.openForWriting(loop.path, policy: allowLoops)
+        handle.periodicCheckInterval = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { buffer.deallocate() }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        try handle.writeFully(UnsafeRawBufferPointer(buffer), at: 0)
+        // The kernel defers the detach while we hold the device: it only sets autoclear.
+        try Shell.run("/sbin/losetup", ["-d", loop.path])
+        let error = #expect(throws: DeviceError.self) { try handle.writeFully(UnsafeRawBufferPointer(buffer), at: 4096) }
+        #expect(error?.code == .vanished)
+        handle.close()
+    }
+
     @Test func loopDevicesNeedExplicitPermission() throws {
         let loop = try LoopDevice(sizeInBytes: 16 << 20)
         defer { loop.detach() }
