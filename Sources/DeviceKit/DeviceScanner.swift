@@ -18,7 +18,10 @@ public struct DeviceScanner: Sendable {
 
     /// Every whole disk, classified under `policy`. Blocks briefly on sysfs reads and blkid
     /// probes (read-only opens); call from a thread that may block.
-    public func scan(policy: SafetyPolicy = SafetyPolicy()) -> [BlockDeviceInfo] {
+    ///
+    /// `probing` limits the libblkid probes to those names (the daemon looks at one node per
+    /// hot-plug event); every disk is still read from sysfs, since classification needs them all.
+    public func scan(policy: SafetyPolicy = SafetyPolicy(), probing: Set<String>? = nil) -> [BlockDeviceInfo] {
         var devices = reader.blockDeviceNames().compactMap(reader.readDevice(named:))
         if usesUdev {
             let udev = UdevProperties.values(for: devices.map(\.name))
@@ -31,7 +34,8 @@ public struct DeviceScanner: Sendable {
             }
         }
         if probesSignatures {
-            for index in devices.indices where devices[index].sizeInBytes > 0 && devices[index].transport != .optical {
+            for index in devices.indices where devices[index].sizeInBytes > 0 && devices[index].transport != .optical
+                && probing.map({ $0.contains(devices[index].name) }) ?? true {
                 guard let result = try? SignatureProbe.probe(path: devices[index].path) else { continue }
                 Self.merge(result, into: &devices[index])
             }
