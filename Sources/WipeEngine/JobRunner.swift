@@ -1,0 +1,594 @@
+import ArdoiseSupport
+import Crypto
+import Foundation
+import Synchronization
+
+/// The end of a job before its last pass, carried up from wherever it was decided.
+struct JobStop: Error {
+    let status: WipeStatus
+}
+
+/// Runs one job's passes on the job's own thread; everything here blocks.
+final class JobRunner {
+    let profile: WipeProfile
+    let target: any WipeTarget
+    let options: WipeOptions
+    let plan: [PlannedPass]
+    let isCancelled: @Sendable () -> Bool
+    let emit: @Sendable (WipeEvent) -> Void
+
+    private let size: UInt64
+    private let sector: Int
+    private let alignment: Int
+    /// Aligned scratch for retries and samples (`retryIOSize` or the sample length, whichever is larger).
+    private let scratch: AlignedBuffer
+    /// Expected data for samples and unaligned comparisons.
+    private let compareScratch: AlignedBuffer
+    private var consecutiveSectorErrors = 0
+    private var meter: ProgressMeter
+
+    init(profile: WipeProfile, target: any WipeTarget, options: WipeOptions, plan: [PlannedPass],
+         isCancelled: @escaping @Sendable () -> Bool, emit: @escaping @Sendable (WipeEvent) -> Void) {
+        self.profile = profile
+        self.target = target
+        self.options = options
+        self.plan = plan
+        self.isCancelled = isCancelled
+        self.emit = emit
+        size = target.sizeInBytes
+        sector = target.logicalSectorSize
+        alignment = max(target.bufferAlignment, 4096)
+        let scratchSize = max(options.retryIOSize, options.sampleLength, sector) + sector
+        scratch = AlignedBuffer(count: (scratchSize + alignment - 1) / alignment * alignment, alignment: alignment)
+        compareScratch = AlignedBuffer(count: 256 << 10, alignment: alignment)
+        var totalWork: UInt64 = 0
+        for pass in plan {
+            if pass.specification.writes { totalWork += target.sizeInBytes }
+            if pass.specification.verification == .full { totalWork += target.sizeInBytes }
+        }
+        meter = ProgressMeter(totalWork: totalWork, passCount: plan.count, interval: options.progressInterval, emit: emit)
+    }
+
+    func run() -> WipeReport {
+        let startedAt = Date()
+        let clock = ContinuousClock()
+        let start = clock.now
+        emit(.jobStarted(target: target.name, sizeInBytes: size, profile: profile.name, passCount: plan.count))
+        var records: [PassRecord] = []
+        var status: WipeStatus = .completed
+        do {
+            for pass in plan {
+                var record = pass.record
+                defer { records.append(record) }
+                try runPass(pass, record: &record)
+                options.passHook?(record)
+                emit(.passFinished(record))
+                if !record.badRanges.isEmpty || !(record.verification?.unreadableRanges.isEmpty ?? true) {
+                    status = .completedWithExceptions
+                }
+            }
+        } catch {
+            status = error.status
+        }
+        let elapsed = (clock.now - start).seconds
+        let written = records.reduce(0) { $0 + $1.bytesWritten }
+        let verified = records.reduce(0) { $0 + ($1.verification?.bytesCompared ?? 0) }
+        let report = WipeReport(
+            targetName: target.name, targetSizeInBytes: size, logicalSectorSize: sector,
+            profileName: profile.name, profileTitle: profile.title, standard: profile.standard, reading: profile.reading,
+            nistCategory: profile.nistCategory, onError: profile.onError, status: status, passes: records,
+            plannedPassCount: plan.count, startedAt: startedAt, endedAt: Date(),
+            totalBytesWritten: written, totalBytesVerified: verified,
+            averageBytesPerSecond: elapsed > 0 ? Double(written + verified) / elapsed : 0,
+            seedSHA256: Array(SHA256.hash(data: options.seed)).hexString, bufferSize: options.bufferSize)
+        return report
+    }
+
+    // MARK: Pass
+
+    private func runPass(_ pass: PlannedPass, record: inout PassRecord) throws(JobStop) {
+        try checkCancelled(pass: pass.index)
+        try checkIdentity(pass: pass.index)
+        emit(.passStarted(index: pass.index, count: plan.count, description: pass.summary))
+        consecutiveSectorErrors = 0
+        let clock = ContinuousClock()
+        let start = clock.now
+        if pass.specification.writes {
+            try writePass(pass, record: &record)
+            do {
+                try target.flush()
+            } catch {
+                throw stop(for: error, pass: pass.index, flushing: true)
+            }
+            if !record.badRanges.isEmpty, profile.onError == .abort {
+                record.durationSeconds = (clock.now - start).seconds
+                throw JobStop(status: .failed(WipeStopReason(
+                    code: .ioErrorAbort,
+                    message: LocalizedText(fr: "secteurs impossibles à écrire ; le profil demande l'arrêt", en: "sectors could not be written; the profile says abort"),
+                    pass: pass.index, offset: record.badRanges.first?.start)))
+            }
+        }
+        let writeSeconds = (clock.now - start).seconds
+        record.bytesPerSecond = writeSeconds > 0 ? Double(record.bytesWritten) / writeSeconds : 0
+        if pass.specification.verification != .none {
+            try checkIdentity(pass: pass.index)
+            let verification = try verify(pass, record: &record)
+            record.verification = verification
+            emit(.verificationFinished(pass: pass.index, verification))
+            if verification.result == .failed {
+                record.durationSeconds = (clock.now - start).seconds
+                throw JobStop(status: .failed(WipeStopReason(
+                    code: .verificationMismatch,
+                    message: LocalizedText(fr: "la relecture ne correspond pas à ce qui a été écrit", en: "read-back data differs from what was written"),
+                    pass: pass.index, offset: verification.firstBadOffsets.first)))
+            }
+            if !verification.unreadableRanges.isEmpty, profile.onError == .abort {
+                record.durationSeconds = (clock.now - start).seconds
+                throw JobStop(status: .failed(WipeStopReason(
+                    code: .ioErrorAbort,
+                    message: LocalizedText(fr: "secteurs illisibles à la vérification ; le profil demande l'arrêt", en: "sectors unreadable during verification; the profile says abort"),
+                    pass: pass.index, offset: verification.unreadableRanges.first?.start)))
+            }
+        }
+        record.durationSeconds = (clock.now - start).seconds
+        record.completed = true
+    }
+
+    /// Bytes per write: a multiple of the sector size and, for a fixed pattern, of its period,
+    /// so every chunk starts at pattern phase 0 and one pre-filled buffer serves every write.
+    private func stride(for pass: PlannedPass) -> (stride: Int, staticFill: Bool) {
+        let base = options.bufferSize - options.bufferSize % sector
+        if let bytes = pass.fixedPattern {
+            let unit = lcm(lcm(sector, bytes.count), 16)
+            if unit <= base { return (base - base % unit, true) }
+        }
+        return (base, false)
+    }
+
+    private func writePass(_ pass: PlannedPass, record: inout PassRecord) throws(JobStop) {
+        let (stride, staticFill) = stride(for: pass)
+        let chunkCount = Int((size + UInt64(stride) - 1) / UInt64(stride))
+        meter.beginPhase(pass: pass.index, phase: .writing, total: size)
+        if staticFill {
+            let buffer = AlignedBuffer(count: stride, alignment: alignment)
+            pass.source.fill(buffer.mutableBytes, at: 0)
+            for chunk in 0..<chunkCount {
+                try checkCancelled(pass: pass.index)
+                let offset = UInt64(chunk) * UInt64(stride)
+                let length = Int(min(UInt64(stride), size - offset))
+                try writeChunk(buffer, length: length, offset: offset, pass: pass.index, record: &record)
+            }
+            return
+        }
+        // Generated data: a worker thread fills the ring while this thread writes.
+        let source = pass.source
+        let depth = min(max(options.ringDepth, 2), 8)
+        let ring = BufferRing(buffers: (0..<depth).map { _ in AlignedBuffer(count: stride, alignment: alignment) })
+        let total = size
+        let worker = WorkerThread(name: "ardoise-gen-\(pass.index)") {
+            for chunk in 0..<chunkCount {
+                guard let buffer = ring.acquireFree() else { return }
+                let offset = UInt64(chunk) * UInt64(stride)
+                let length = Int(min(UInt64(stride), total - offset))
+                source.fill(buffer.mutableBytes(count: (length + 15) & ~15), at: offset)
+                ring.submit(.init(buffer: buffer, chunk: chunk, skip: []))
+            }
+            ring.finishProducing()
+        }
+        defer {
+            ring.close()
+            worker.join()
+        }
+        for chunk in 0..<chunkCount {
+            try checkCancelled(pass: pass.index)
+            guard let item = ring.acquireSubmitted() else { break }
+            precondition(item.chunk == chunk, "ring items arrive in order")
+            let offset = UInt64(chunk) * UInt64(stride)
+            let length = Int(min(UInt64(stride), size - offset))
+            try writeChunk(item.buffer, length: length, offset: offset, pass: pass.index, record: &record)
+            ring.release(item.buffer)
+        }
+    }
+
+    private func writeChunk(_ buffer: AlignedBuffer, length: Int, offset: UInt64, pass: Int, record: inout PassRecord) throws(JobStop) {
+        do {
+            try target.write(buffer.bytes(count: length), at: offset)
+            consecutiveSectorErrors = 0
+            record.bytesWritten += UInt64(length)
+        } catch {
+            guard case .io = error else { throw stop(for: error, pass: pass) }
+            record.ioErrorCount += 1
+            var failed: [ByteRange] = []
+            let good = try retry(.write, buffer: buffer, length: length, offset: offset, pass: pass, failed: &failed, errors: &record.ioErrorCount)
+            record.bytesWritten += good
+            for range in failed { record.badRanges.appendMerging(range) }
+        }
+        meter.advance(UInt64(length))
+    }
+
+    private enum Direction { case write, read }
+
+    /// After a failed I/O: check the drive is still the same one, then redo the range in
+    /// `retryIOSize` pieces and the failing pieces sector by sector, through the aligned
+    /// scratch buffer. Returns the bytes that succeeded; `failed` gets the sectors that did not.
+    private func retry(_ direction: Direction, buffer: AlignedBuffer, length: Int, offset: UInt64, pass: Int,
+                       failed: inout [ByteRange], errors: inout Int) throws(JobStop) -> UInt64 {
+        try checkIdentity(pass: pass)
+        var good: UInt64 = 0
+        let pieceSize = max(sector, options.retryIOSize - options.retryIOSize % sector)
+        var position = 0
+        while position < length {
+            try checkCancelled(pass: pass)
+            let pieceLength = min(pieceSize, length - position)
+            if (try? transfer(direction, buffer: buffer, position: position, length: pieceLength, offset: offset)) != nil {
+                good += UInt64(pieceLength)
+                consecutiveSectorErrors = 0
+            } else {
+                errors += 1
+                var sectorPosition = position
+                while sectorPosition < position + pieceLength {
+                    do {
+                        try transfer(direction, buffer: buffer, position: sectorPosition, length: sector, offset: offset)
+                        good += UInt64(sector)
+                        consecutiveSectorErrors = 0
+                    } catch {
+                        guard case .io = error else { throw stop(for: error, pass: pass) }
+                        errors += 1
+                        consecutiveSectorErrors += 1
+                        let start = offset + UInt64(sectorPosition)
+                        failed.appendMerging(ByteRange(start: start, end: start + UInt64(sector)))
+                        if consecutiveSectorErrors >= options.maxConsecutiveSectorErrors {
+                            throw JobStop(status: .interrupted(WipeStopReason(
+                                code: .repeatedIOErrors,
+                                message: LocalizedText(fr: "\(consecutiveSectorErrors) secteurs en erreur d'affilée : disque considéré comme perdu",
+                                                       en: "\(consecutiveSectorErrors) sectors failed in a row: the drive is treated as gone"),
+                                pass: pass, offset: start)))
+                        }
+                        try checkIdentity(pass: pass)
+                    }
+                    sectorPosition += sector
+                }
+            }
+            position += pieceLength
+        }
+        return good
+    }
+
+    /// One retry I/O of `length` bytes at `buffer[position]`, through the aligned scratch.
+    private func transfer(_ direction: Direction, buffer: AlignedBuffer, position: Int, length: Int, offset: UInt64) throws(WipeTargetError) {
+        let absolute = offset + UInt64(position)
+        switch direction {
+        case .write:
+            scratch.pointer.copyMemory(from: buffer.pointer + position, byteCount: length)
+            try target.write(scratch.bytes(count: length), at: absolute)
+        case .read:
+            try target.read(into: scratch.mutableBytes(count: length), at: absolute)
+            (buffer.pointer + position).copyMemory(from: scratch.pointer, byteCount: length)
+        }
+    }
+
+    // MARK: Verification
+
+    private func verify(_ pass: PlannedPass, record: inout PassRecord) throws(JobStop) -> VerificationRecord {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let mode = pass.specification.verification
+        emit(.verificationStarted(pass: pass.index, mode: mode.description))
+        let sampleSeed = PassPlanner.choiceSeed(seed: options.seed, label: "ardoise.samples", index: pass.index)
+        var plan: SamplePlan?
+        switch mode {
+        case .none, .full: plan = nil
+        case .nistSample:
+            plan = SamplePlan.nist(sizeInBytes: size, logicalSectorSize: sector, sampleLength: options.sampleLength, seed: sampleSeed)
+        case .samplePercent(let percent):
+            plan = SamplePlan.percent(percent, sizeInBytes: size, logicalSectorSize: sector, sampleLength: options.sampleLength, seed: sampleSeed)
+        }
+        var result: VerificationRecord
+        if let plan {
+            result = try verifySamples(pass, plan: plan, knownBad: record.badRanges, errors: &record.ioErrorCount)
+            result.mode = mode.description
+        } else {
+            result = try verifyFull(pass, knownBad: record.badRanges, errors: &record.ioErrorCount)
+            result.mode = mode.description
+            if mode != .full {
+                result.sampleDescription = "target too small to sample: read in full"
+            }
+        }
+        result.durationSeconds = (clock.now - start).seconds
+        return result
+    }
+
+    private func verifyFull(_ pass: PlannedPass, knownBad: [ByteRange], errors: inout Int) throws(JobStop) -> VerificationRecord {
+        let (stride, staticFill) = stride(for: pass)
+        let chunkCount = Int((size + UInt64(stride) - 1) / UInt64(stride))
+        meter.beginPhase(pass: pass.index, phase: .verifying, total: size)
+        let source = pass.source
+        let expected: AlignedBuffer? = staticFill ? AlignedBuffer(count: stride, alignment: alignment) : nil
+        if let expected { source.fill(expected.mutableBytes, at: 0) }
+        let depth = min(max(options.ringDepth, 2), 8)
+        let ring = BufferRing(buffers: (0..<depth).map { _ in AlignedBuffer(count: stride, alignment: alignment) })
+        let findings = Mutex(Findings())
+        let limit = options.maxRecordedBadOffsets
+        let sectorSize = sector
+        let workScratch = AlignedBuffer(count: 256 << 10, alignment: alignment)
+        let total = size
+        // The worker compares while this thread reads the next chunk.
+        let worker = WorkerThread(name: "ardoise-verify-\(pass.index)") {
+            while let item = ring.acquireSubmitted() {
+                let offset = UInt64(item.chunk) * UInt64(stride)
+                let length = Int(min(UInt64(stride), total - offset))
+                let bad = Self.compare(item.buffer.bytes(count: length), at: offset, source: source, expected: expected,
+                                       skip: item.skip, sector: sectorSize, limit: limit, scratch: workScratch.mutableBytes)
+                findings.withLock {
+                    $0.compared += UInt64(length) - item.skip.reduce(0) { $0 + $1.count }
+                    $0.badOffsets.append(contentsOf: bad.prefix(max(0, limit - $0.badOffsets.count)))
+                }
+                ring.release(item.buffer)
+            }
+        }
+        var unreadable: [ByteRange] = []
+        var stopError: JobStop?
+        for chunk in 0..<chunkCount {
+            if findings.withLock({ $0.badOffsets.count >= limit }) { break }
+            if isCancelled() { stopError = cancelledStop(pass: pass.index); break }
+            guard let buffer = ring.acquireFree() else { break }
+            let offset = UInt64(chunk) * UInt64(stride)
+            let length = Int(min(UInt64(stride), size - offset))
+            var skip = knownBad.compactMap { range -> ByteRange? in
+                let start = max(range.start, offset), end = min(range.end, offset + UInt64(length))
+                return start < end ? ByteRange(start: start, end: end) : nil
+            }
+            do {
+                try target.read(into: buffer.mutableBytes(count: length), at: offset)
+                consecutiveSectorErrors = 0
+            } catch {
+                guard case .io = error else { stopError = stop(for: error, pass: pass.index); ring.release(buffer); break }
+                errors += 1
+                var failed: [ByteRange] = []
+                do {
+                    _ = try retry(.read, buffer: buffer, length: length, offset: offset, pass: pass.index, failed: &failed, errors: &errors)
+                } catch {
+                    stopError = error
+                    ring.release(buffer)
+                    break
+                }
+                for range in failed { unreadable.appendMerging(range) }
+                skip += failed
+            }
+            ring.submit(.init(buffer: buffer, chunk: chunk, skip: skip.sorted { $0.start < $1.start }))
+            meter.advance(UInt64(length))
+        }
+        ring.finishProducing()
+        worker.join()
+        if let stopError { throw stopError }
+        let found = findings.withLock { $0 }
+        return VerificationRecord(
+            mode: "full", result: !found.badOffsets.isEmpty ? .failed : (unreadable.isEmpty ? .passed : .incomplete),
+            bytesCompared: found.compared, firstBadOffsets: Array(found.badOffsets.sorted().prefix(limit)),
+            unreadableRanges: unreadable)
+    }
+
+    private func verifySamples(_ pass: PlannedPass, plan: SamplePlan, knownBad: [ByteRange], errors: inout Int) throws(JobStop) -> VerificationRecord {
+        meter.beginPhase(pass: pass.index, phase: .verifying, total: UInt64(plan.ranges.count * plan.sampleLength), countsTowardTotal: false)
+        let buffer = scratchForSamples(length: plan.sampleLength)
+        var compared: UInt64 = 0
+        var badOffsets: [UInt64] = []
+        var unreadable: [ByteRange] = []
+        for range in plan.ranges {
+            try checkCancelled(pass: pass.index)
+            let length = Int(range.count)
+            var skip = knownBad.compactMap { bad -> ByteRange? in
+                let start = max(bad.start, range.start), end = min(bad.end, range.end)
+                return start < end ? ByteRange(start: start, end: end) : nil
+            }
+            do {
+                try target.read(into: buffer.mutableBytes(count: length), at: range.start)
+                consecutiveSectorErrors = 0
+            } catch {
+                guard case .io = error else { throw stop(for: error, pass: pass.index) }
+                errors += 1
+                var failed: [ByteRange] = []
+                _ = try retry(.read, buffer: buffer, length: length, offset: range.start, pass: pass.index, failed: &failed, errors: &errors)
+                for bad in failed { unreadable.appendMerging(bad) }
+                skip += failed
+            }
+            let bad = Self.compare(buffer.bytes(count: length), at: range.start, source: pass.source, expected: nil,
+                                   skip: skip.sorted { $0.start < $1.start }, sector: sector,
+                                   limit: options.maxRecordedBadOffsets - badOffsets.count, scratch: compareScratch.mutableBytes)
+            badOffsets += bad
+            compared += UInt64(length) - skip.reduce(0) { $0 + $1.count }
+            meter.advance(UInt64(length))
+            if badOffsets.count >= options.maxRecordedBadOffsets { break }
+        }
+        return VerificationRecord(
+            mode: "", result: !badOffsets.isEmpty ? .failed : (unreadable.isEmpty ? .passed : .incomplete),
+            bytesCompared: compared, sampleCount: plan.ranges.count, sampleLength: plan.sampleLength,
+            sampleDescription: plan.description,
+            sampleOffsets: plan.ranges.count <= options.maxRecordedSampleOffsets ? plan.ranges.map(\.start) : nil,
+            firstBadOffsets: badOffsets, unreadableRanges: unreadable)
+    }
+
+    private var sampleBuffer: AlignedBuffer?
+    private func scratchForSamples(length: Int) -> AlignedBuffer {
+        if let sampleBuffer, sampleBuffer.count >= length { return sampleBuffer }
+        let buffer = AlignedBuffer(count: (length + alignment - 1) / alignment * alignment, alignment: alignment)
+        sampleBuffer = buffer
+        return buffer
+    }
+
+    /// Offsets of the first mismatching byte of each bad sector (at most `limit`), skipping
+    /// `skip` (absolute ranges whose content is already known to be bad).
+    static func compare(_ data: UnsafeRawBufferPointer, at offset: UInt64, source: PassDataSource, expected: AlignedBuffer?,
+                        skip: [ByteRange], sector: Int, limit: Int, scratch: UnsafeMutableRawBufferPointer) -> [UInt64] {
+        guard limit > 0, let base = data.baseAddress else { return [] }
+        var bad: [UInt64] = []
+        var position = 0
+        var skipIndex = 0
+        while position < data.count, bad.count < limit {
+            let absolute = offset + UInt64(position)
+            while skipIndex < skip.count, skip[skipIndex].end <= absolute { skipIndex += 1 }
+            var segmentEnd = data.count
+            if skipIndex < skip.count {
+                if skip[skipIndex].start <= absolute {
+                    position = Int(skip[skipIndex].end - offset)
+                    continue
+                }
+                segmentEnd = Int(skip[skipIndex].start - offset)
+            }
+            let segment = UnsafeRawBufferPointer(start: base + position, count: segmentEnd - position)
+            let mismatch: Int?
+            if let expected {
+                // Static fill: the chunk starts at phase 0, so the expected byte sits at the same position.
+                mismatch = firstDifference(segment, UnsafeRawBufferPointer(start: expected.pointer + position, count: segment.count))
+            } else {
+                mismatch = source.firstMismatch(in: segment, at: absolute, scratch: scratch)
+            }
+            guard let mismatch else {
+                position = segmentEnd
+                continue
+            }
+            bad.append(absolute + UInt64(mismatch))
+            // Next sector after the bad byte: one offset per bad sector.
+            let badPosition = position + mismatch
+            position = (badPosition / sector + 1) * sector
+            if position <= badPosition { position = badPosition + 1 }
+        }
+        return bad
+    }
+
+    static func firstDifference(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Int? {
+        guard let left = lhs.baseAddress, let right = rhs.baseAddress else { return nil }
+        if memcmp(left, right, lhs.count) == 0 { return nil }
+        for index in 0..<lhs.count where lhs[index] != rhs[index] { return index }
+        return nil
+    }
+
+    // MARK: Stops
+
+    private func checkCancelled(pass: Int) throws(JobStop) {
+        if isCancelled() { throw cancelledStop(pass: pass) }
+    }
+
+    private func cancelledStop(pass: Int) -> JobStop {
+        JobStop(status: .interrupted(WipeStopReason(
+            code: .cancelled, message: LocalizedText(fr: "effacement annulé", en: "wipe cancelled"), pass: pass)))
+    }
+
+    private func checkIdentity(pass: Int) throws(JobStop) {
+        do {
+            try target.checkIdentity()
+        } catch {
+            if case .io(let errno, let offset) = error {
+                // The identity could not even be read: treat the drive as gone, never write on.
+                throw JobStop(status: .interrupted(WipeStopReason(
+                    code: .vanished,
+                    message: LocalizedText(fr: "identité du disque illisible (errno \(errno))", en: "drive identity unreadable (errno \(errno))"),
+                    pass: pass, offset: offset)))
+            }
+            throw stop(for: error, pass: pass)
+        }
+    }
+
+    private func stop(for error: WipeTargetError, pass: Int, flushing: Bool = false) -> JobStop {
+        switch error {
+        case .vanished(let errno):
+            return JobStop(status: .interrupted(WipeStopReason(
+                code: .vanished,
+                message: LocalizedText(fr: "le disque a disparu (errno \(errno)) : rebranchez-le et relancez l'effacement",
+                                       en: "the drive vanished (errno \(errno)): reconnect it and start the wipe again"),
+                pass: pass)))
+        case .identityChanged(let reason):
+            return JobStop(status: .interrupted(WipeStopReason(
+                code: .identityChanged,
+                message: LocalizedText(fr: "un autre support répond sur ce nœud (\(reason)) : arrêt sans écrire",
+                                       en: "another medium answers on this node (\(reason)): stopped without writing"),
+                pass: pass)))
+        case .io(let errno, let offset):
+            return JobStop(status: .failed(WipeStopReason(
+                code: flushing ? .flushFailed : .ioErrorAbort,
+                message: flushing
+                    ? LocalizedText(fr: "le vidage du cache a échoué (errno \(errno))", en: "the cache flush failed (errno \(errno))")
+                    : LocalizedText(fr: "erreur d'entrée-sortie (errno \(errno))", en: "I/O error (errno \(errno))"),
+                pass: pass, offset: offset)))
+        }
+    }
+}
+
+struct Findings {
+    var compared: UInt64 = 0
+    var badOffsets: [UInt64] = []
+}
+
+func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+func lcm(_ a: Int, _ b: Int) -> Int { a / gcd(a, b) * b }
+
+extension Duration {
+    var seconds: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+}
+
+/// Rate-limited progress events for one job.
+struct ProgressMeter {
+    let totalWork: UInt64
+    let passCount: Int
+    let interval: Double
+    let emit: @Sendable (WipeEvent) -> Void
+    private let clock = ContinuousClock()
+    private let jobStart: ContinuousClock.Instant
+    private var workDoneBefore: UInt64 = 0
+    private var pass = 0
+    private var phase = WipeProgress.Phase.writing
+    private var total: UInt64 = 0
+    private var done: UInt64 = 0
+    private var phaseStart: ContinuousClock.Instant
+    private var lastEmit: ContinuousClock.Instant
+    private var lastDone: UInt64 = 0
+    private var countsTowardTotal = true
+
+    init(totalWork: UInt64, passCount: Int, interval: Double, emit: @escaping @Sendable (WipeEvent) -> Void) {
+        self.totalWork = totalWork
+        self.passCount = passCount
+        self.interval = interval
+        self.emit = emit
+        jobStart = clock.now
+        phaseStart = jobStart
+        lastEmit = jobStart
+    }
+
+    /// `countsTowardTotal` is false for sampled reads, whose size is not in `totalWork`.
+    mutating func beginPhase(pass: Int, phase: WipeProgress.Phase, total: UInt64, countsTowardTotal: Bool = true) {
+        if self.countsTowardTotal { workDoneBefore += done }
+        self.pass = pass
+        self.phase = phase
+        self.total = total
+        self.countsTowardTotal = countsTowardTotal
+        done = 0
+        lastDone = 0
+        phaseStart = clock.now
+        lastEmit = phaseStart
+    }
+
+    mutating func advance(_ bytes: UInt64) {
+        done += bytes
+        let now = clock.now
+        let sinceLast = (now - lastEmit).seconds
+        guard sinceLast >= interval || done == total else { return }
+        let phaseSeconds = (now - phaseStart).seconds
+        let average = phaseSeconds > 0 ? Double(done) / phaseSeconds : 0
+        let current = sinceLast > 0 ? Double(done - lastDone) / sinceLast : average
+        let overallDone = min(totalWork, workDoneBefore + (countsTowardTotal ? done : 0))
+        let jobSeconds = (now - jobStart).seconds
+        let jobRate = jobSeconds > 0 ? Double(overallDone) / jobSeconds : 0
+        let progress = WipeProgress(
+            pass: pass, passCount: passCount, phase: phase, bytesDone: done, bytesTotal: total,
+            currentBytesPerSecond: current, averageBytesPerSecond: average,
+            phaseETASeconds: average > 0 ? Double(total - min(done, total)) / average : nil,
+            overallFraction: totalWork > 0 ? Double(overallDone) / Double(totalWork) : 1,
+            overallETASeconds: jobRate > 0 ? Double(totalWork - overallDone) / jobRate : nil)
+        emit(.progress(progress))
+        lastEmit = now
+        lastDone = done
+    }
+}

@@ -1,0 +1,56 @@
+/// How a job drives its target. The defaults suit every drive; tests shrink nothing but sizes.
+public struct WipeOptions: Sendable {
+    public static let defaultBufferSize = 4 << 20
+    /// Buffer sizes the engine accepts (1–8 MiB, a multiple of 4096 and of the sector size).
+    public static let allowedBufferSizes = (1 << 20)...(8 << 20)
+
+    /// Bytes per write/read; memory per job is about `(ringDepth + 2) × bufferSize`.
+    public var bufferSize: Int
+    /// The job seed (32 bytes by default, from the system CSPRNG). Kept in the journal only.
+    public var seed: [UInt8]
+    /// Buffers in flight between the generator thread and the I/O thread (2–8).
+    public var ringDepth: Int
+    /// Minimum seconds between two `.progress` events.
+    public var progressInterval: Double
+    /// This many sectors failing in a row means the drive is gone: the job stops as interrupted.
+    public var maxConsecutiveSectorErrors: Int
+    /// First retry size after a failed I/O, before going sector by sector.
+    public var retryIOSize: Int
+    /// Bytes per verification sample (rounded to sectors, shrunk on small targets).
+    public var sampleLength: Int
+    /// Sample offsets are listed in the report up to this count; beyond, the plan's description and seed hash suffice.
+    public var maxRecordedSampleOffsets: Int
+    /// Mismatching offsets recorded before a verification stops.
+    public var maxRecordedBadOffsets: Int
+    /// Called on the job's thread after each pass (after its verification), before the next begins.
+    public var passHook: (@Sendable (PassRecord) -> Void)?
+
+    public init(
+        bufferSize: Int = WipeOptions.defaultBufferSize,
+        seed: [UInt8]? = nil,
+        ringDepth: Int = 3,
+        progressInterval: Double = 0.25,
+        maxConsecutiveSectorErrors: Int = 64,
+        retryIOSize: Int = 64 << 10,
+        sampleLength: Int = 64 << 10,
+        maxRecordedSampleOffsets: Int = 10_000,
+        maxRecordedBadOffsets: Int = 16,
+        passHook: (@Sendable (PassRecord) -> Void)? = nil
+    ) {
+        self.bufferSize = bufferSize
+        if let seed {
+            self.seed = seed
+        } else {
+            var generator = SystemRandomNumberGenerator()
+            self.seed = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        }
+        self.ringDepth = ringDepth
+        self.progressInterval = progressInterval
+        self.maxConsecutiveSectorErrors = maxConsecutiveSectorErrors
+        self.retryIOSize = retryIOSize
+        self.sampleLength = sampleLength
+        self.maxRecordedSampleOffsets = maxRecordedSampleOffsets
+        self.maxRecordedBadOffsets = maxRecordedBadOffsets
+        self.passHook = passHook
+    }
+}

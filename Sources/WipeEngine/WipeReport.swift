@@ -1,0 +1,202 @@
+import ArdoiseSupport
+import Foundation
+
+/// A half-open run of bytes `[start, end)` on the target.
+public struct ByteRange: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var start: UInt64
+    public var end: UInt64
+    public init(start: UInt64, end: UInt64) {
+        self.start = start
+        self.end = end
+    }
+    public var count: UInt64 { end - start }
+    public func contains(_ offset: UInt64) -> Bool { offset >= start && offset < end }
+    public var description: String { "[\(start), \(end))" }
+}
+
+extension [ByteRange] {
+    /// Appends `range`, merging it with the last range when they touch (ranges come in order).
+    mutating func appendMerging(_ range: ByteRange) {
+        if let last = self.last, last.end == range.start {
+            self[count - 1].end = range.end
+        } else {
+            append(range)
+        }
+    }
+
+    func firstContaining(_ offset: UInt64) -> ByteRange? { first { $0.contains(offset) } }
+}
+
+/// Why a job stopped before its end.
+public struct WipeStopReason: Codable, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// The operator or the program cancelled the job.
+        public static let cancelled = Code(rawValue: "cancelled")
+        /// The device disappeared (ENODEV, ENXIO, ENOMEDIUM).
+        public static let vanished = Code(rawValue: "vanished")
+        /// Too many consecutive I/O errors: the drive is treated as gone.
+        public static let repeatedIOErrors = Code(rawValue: "repeated-io-errors")
+        /// Another medium answers on the node: the job never writes again.
+        public static let identityChanged = Code(rawValue: "identity-changed")
+        /// Sectors could not be written or read and the profile says abort.
+        public static let ioErrorAbort = Code(rawValue: "io-error-abort")
+        /// Read-back data differs from what the pass wrote.
+        public static let verificationMismatch = Code(rawValue: "verification-mismatch")
+        /// The cache flush at the end of a pass failed: durability is unknown.
+        public static let flushFailed = Code(rawValue: "flush-failed")
+    }
+
+    public var code: Code
+    public var message: LocalizedText
+    /// 1-based pass during which the job stopped, if any.
+    public var pass: Int?
+    /// The offset concerned, if any.
+    public var offset: UInt64?
+
+    public init(code: Code, message: LocalizedText, pass: Int? = nil, offset: UInt64? = nil) {
+        self.code = code
+        self.message = message
+        self.pass = pass
+        self.offset = offset
+    }
+
+    public var description: String { "\(code): \(message.text(in: CurrentLanguage.value))" }
+}
+
+/// How a job ended.
+public enum WipeStatus: Codable, Sendable, Equatable {
+    /// Every pass wrote every sector and every verification asked for passed.
+    case completed
+    /// The job ran to its end but some sectors could not be written or read (see the passes' ranges).
+    case completedWithExceptions
+    /// The job stopped on an error the profile does not tolerate, or a verification failed.
+    case failed(WipeStopReason)
+    /// The job was stopped from outside or lost its drive; nothing was written after that.
+    case interrupted(WipeStopReason)
+
+    public var label: LocalizedText {
+        switch self {
+        case .completed: LocalizedText(fr: "effacé", en: "erased")
+        case .completedWithExceptions: LocalizedText(fr: "effacé avec exceptions", en: "erased with exceptions")
+        case .failed: LocalizedText(fr: "échec", en: "failed")
+        case .interrupted: LocalizedText(fr: "interrompu", en: "interrupted")
+        }
+    }
+}
+
+/// The read-back of one pass.
+public struct VerificationRecord: Codable, Sendable, Equatable {
+    public enum Result: String, Codable, Sendable {
+        case passed
+        /// Read-back data differs: `firstBadOffsets` names where.
+        case failed
+        /// Some sectors could not be read (see `unreadableRanges`); everything read matched.
+        case incomplete
+        /// The job stopped before or during the read-back.
+        case notRun = "not-run"
+    }
+
+    /// `full`, `sample:nist`, `sample:5%`.
+    public var mode: String
+    public var result: Result
+    public var bytesCompared: UInt64
+    /// Samples read (0 for a full read-back).
+    public var sampleCount: Int
+    public var sampleLength: Int
+    /// How the samples were placed, in words (scheme, sub-sections, seed).
+    public var sampleDescription: String?
+    /// Every sample's offset, when there are at most `WipeOptions.maxRecordedSampleOffsets`.
+    public var sampleOffsets: [UInt64]?
+    /// The first offsets where read-back data differed (one per bad sector, at most 16).
+    public var firstBadOffsets: [UInt64]
+    public var unreadableRanges: [ByteRange]
+    public var durationSeconds: Double
+
+    public init(mode: String, result: Result, bytesCompared: UInt64 = 0, sampleCount: Int = 0, sampleLength: Int = 0,
+                sampleDescription: String? = nil, sampleOffsets: [UInt64]? = nil, firstBadOffsets: [UInt64] = [],
+                unreadableRanges: [ByteRange] = [], durationSeconds: Double = 0) {
+        self.mode = mode
+        self.result = result
+        self.bytesCompared = bytesCompared
+        self.sampleCount = sampleCount
+        self.sampleLength = sampleLength
+        self.sampleDescription = sampleDescription
+        self.sampleOffsets = sampleOffsets
+        self.firstBadOffsets = firstBadOffsets
+        self.unreadableRanges = unreadableRanges
+        self.durationSeconds = durationSeconds
+    }
+}
+
+/// One pass as executed (after the job's random choices): what a certificate lists.
+public struct PassRecord: Codable, Sendable, Equatable {
+    /// 1-based position in the executed order.
+    public var index: Int
+    /// `constant`, `pattern`, `complement`, `random-byte`, `prng`.
+    public var kind: String
+    /// The bytes written, hex (`924924`), for every fixed pass (random byte and complement resolved).
+    public var patternHex: String?
+    public var prngAlgorithm: String?
+    /// True when the pass writes the bitwise complement of a PRNG stream.
+    public var invertedStream: Bool
+    /// SHA-256 (hex) of the pass's seed; the seed itself stays in the journal.
+    public var seedSHA256: String?
+    public var writes: Bool
+    public var isFinalBlank: Bool
+    public var bytesWritten: UInt64
+    public var durationSeconds: Double
+    public var bytesPerSecond: Double
+    /// I/O errors met (each failed I/O counts, retries included).
+    public var ioErrorCount: Int
+    /// Sectors that could not be written, merged into ranges.
+    public var badRanges: [ByteRange]
+    public var verification: VerificationRecord?
+    /// The pass ran to its end (writes and verification).
+    public var completed: Bool
+
+    /// Every sector written and verified as asked.
+    public var isClean: Bool {
+        guard completed, badRanges.isEmpty else { return false }
+        if let verification, verification.result != .passed { return false }
+        return true
+    }
+}
+
+/// Everything a journal entry or a certificate needs about one wipe job.
+public struct WipeReport: Codable, Sendable, Equatable {
+    public var targetName: String
+    public var targetSizeInBytes: UInt64
+    public var logicalSectorSize: Int
+    public var profileName: String
+    public var profileTitle: LocalizedText
+    public var standard: String
+    public var reading: String?
+    public var nistCategory: NISTCategory
+    public var onError: ErrorPolicy
+    public var status: WipeStatus
+    public var passes: [PassRecord]
+    /// Passes the profile asked for (some may not have run if the job stopped).
+    public var plannedPassCount: Int
+    public var startedAt: Date
+    public var endedAt: Date
+    public var totalBytesWritten: UInt64
+    public var totalBytesVerified: UInt64
+    /// Bytes written and read back per second of wall time.
+    public var averageBytesPerSecond: Double
+    /// SHA-256 (hex) of the job's seed.
+    public var seedSHA256: String
+    public var bufferSize: Int
+
+    /// True only if the job completed, every planned pass ran, wrote every sector and passed
+    /// every verification the profile asks for.
+    public var succeeded: Bool {
+        status == .completed && passes.count == plannedPassCount && passes.allSatisfy(\.isClean)
+            && passes.allSatisfy { !$0.writes || $0.bytesWritten == targetSizeInBytes }
+    }
+
+    public var durationSeconds: Double { endedAt.timeIntervalSince(startedAt) }
+}
