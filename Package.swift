@@ -67,7 +67,10 @@ let package = Package(
         ),
         .target(
             name: "Bench",
-            dependencies: ["ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates"]
+            dependencies: [
+                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
         ),
         .target(
             name: "ArdoiseCLI",

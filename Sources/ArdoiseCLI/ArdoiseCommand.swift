@@ -16,6 +16,11 @@ public struct ArdoiseCommand: AsyncParsableCommand {
             KeyCommand.self,
             CertCommand.self,
             JournalCommand.self,
+            StatusCommand.self,
+            StartCommand.self,
+            CancelCommand.self,
+            SessionCommand.self,
+            DashboardCommand.self,
         ]
     )
 

@@ -2,7 +2,8 @@ import ArdoiseSupport
 import TOMLKit
 
 /// A TOML value copied out of TOMLKit at once, so validation works on plain Swift values.
-indirect enum TOMLNode {
+/// Public so the bench configuration is validated the same way as profiles.
+public indirect enum TOMLNode {
     case string(String)
     case integer(Int)
     case float(Double)
@@ -11,7 +12,7 @@ indirect enum TOMLNode {
     case table([String: TOMLNode])
     case other(String)
 
-    init(_ value: TOMLValueConvertible) {
+    public init(_ value: TOMLValueConvertible) {
         switch value.type {
         case .string: self = .string(value.string ?? "")
         case .int: self = .integer(value.int ?? 0)
@@ -29,7 +30,7 @@ indirect enum TOMLNode {
         }
     }
 
-    init(table: TOMLTable) {
+    public init(table: TOMLTable) {
         var entries: [String: TOMLNode] = [:]
         for key in table.keys {
             if let value = table[key] { entries[key] = TOMLNode(value) }
@@ -37,7 +38,7 @@ indirect enum TOMLNode {
         self = .table(entries)
     }
 
-    var typeName: String {
+    public var typeName: String {
         switch self {
         case .string: "string"
         case .integer: "integer"
@@ -53,13 +54,13 @@ indirect enum TOMLNode {
 /// Finds the line of each key in a TOML text. TOMLKit 0.6.0 reports positions only for
 /// syntax errors, not for nodes, so semantic errors locate their key here: a line scanner
 /// that knows `[table]`, `[[array-of-tables]]`, `key = value` and skips multi-line strings.
-struct TOMLKeyLocator {
+public struct TOMLKeyLocator {
     /// Section names: "" for the root, "title", "pass#2" for the second `[[pass]]`.
-    private(set) var headerLines: [String: Int] = [:]
-    private(set) var keyLines: [String: [String: Int]] = [:]
-    private(set) var keysByLine: [Int: String] = [:]
+    public private(set) var headerLines: [String: Int] = [:]
+    public private(set) var keyLines: [String: [String: Int]] = [:]
+    public private(set) var keysByLine: [Int: String] = [:]
 
-    init(text: String) {
+    public init(text: String) {
         var section = ""
         var arrayCounts: [String: Int] = [:]
         var openTripleQuote: String?
@@ -110,7 +111,7 @@ struct TOMLKeyLocator {
     }
 
     /// The line of `key` in `section`, else the section's header, else line 1.
-    func line(section: String, key: String?) -> Int {
+    public func line(section: String, key: String?) -> Int {
         if let key, let line = keyLines[section]?[key] { return line }
         return headerLines[section] ?? 1
     }

@@ -1,0 +1,101 @@
+import ArdoiseSupport
+import ArgumentParser
+import Bench
+import Foundation
+
+/// Where the daemon listens; shared by the commands that talk to it.
+struct ControlSocketOption: ParsableArguments {
+    @Option(name: .long, help: "Socket de contrôle du démon / The daemon's control socket.")
+    var socket: String = "/run/ardoise/control.sock"
+
+    func send(_ request: ControlRequest) throws -> ControlResponse {
+        do {
+            let response = try ControlClient.send(request, to: socket)
+            if !response.ok {
+                printError(response.error ?? "?")
+                throw ExitCode(1)
+            }
+            return response
+        } catch let error as ControlSocketError {
+            printError(error.description)
+            throw ExitCode(20)
+        }
+    }
+}
+
+/// `ardoise status`: the bench as a table, or JSON.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "État du banc / The bench's state.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var control: ControlSocketOption
+    @Flag(name: .long, help: "Sortie JSON / JSON output.") var json = false
+
+    func run() throws {
+        try global.applyLanguage()
+        let response = try control.send(ControlRequest(command: .status))
+        guard let snapshot = response.snapshot else { return }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            print(String(decoding: try encoder.encode(snapshot), as: UTF8.self))
+        } else {
+            let renderer = DashboardRenderer(width: 160, height: 0, language: CurrentLanguage.value, colours: false)
+            print(renderer.lines(for: snapshot, selected: nil, message: nil).filter { !$0.isEmpty }.dropLast(2).joined(separator: "\n"))
+        }
+    }
+}
+
+/// `ardoise start DEV`: start a waiting drive now.
+struct StartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start", abstract: "Lance l'effacement d'un disque en attente / Start erasing a waiting drive.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var control: ControlSocketOption
+    @Argument(help: "Le disque / The drive (/dev/sdb).") var device: String
+
+    func run() throws {
+        try global.applyLanguage()
+        _ = try control.send(ControlRequest(command: .start, device: device))
+        print(CurrentLanguage.value == .french ? "Effacement lancé : \(device)" : "Erasure started: \(device)")
+    }
+}
+
+/// `ardoise cancel DEV`: stop a drive's job (it ends "interrupted", never certified as erased).
+struct CancelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Annule l'effacement d'un disque / Cancel a drive's erasure.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var control: ControlSocketOption
+    @Argument(help: "Le disque / The drive (/dev/sdb).") var device: String
+
+    func run() throws {
+        try global.applyLanguage()
+        _ = try control.send(ControlRequest(command: .cancel, device: device))
+        print(CurrentLanguage.value == .french ? "Annulé : \(device)" : "Cancelled: \(device)")
+    }
+}
+
+/// `ardoise session --technician … --donor … --lot …`: who works, for whom.
+struct SessionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "session", abstract: "Technicien, donateur et lot en cours / Current technician, donor and lot.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var control: ControlSocketOption
+    @Option var technician: String?
+    @Option var donor: String?
+    @Option var lot: String?
+
+    func run() throws {
+        try global.applyLanguage()
+        let response = try control.send(ControlRequest(command: .set, technician: technician, donor: donor, lot: lot))
+        if let snapshot = response.snapshot {
+            print("\(snapshot.technician ?? "-") / \(snapshot.donor ?? "-") / \(snapshot.lot ?? "-")")
+        }
+    }
+}

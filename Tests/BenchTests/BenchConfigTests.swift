@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import Bench
+
+@Suite struct BenchConfigTests {
+    static let full = """
+    # Banc 1 de l'atelier de Rennes
+    [bench]
+    id = "ogo-rennes-1"
+    name = "Banc 1 — Rennes"
+    language = "fr"
+
+    [organisation]
+    name = "Ordi Grand Ouest"
+    address = "12 rue de la Réparation, 35000 Rennes"
+
+    [session]
+    technician = "Awa Diallo"
+    donor = "Mairie de Rennes"
+    lot = "2026-11-A"
+    destination = "external-reuse"
+
+    [policy]
+    mode = "auto"
+    grace-seconds = 20
+    allowed-transports = ["sata", "nvme", "usb", "loop"]
+    allow-virtual = true
+    max-concurrent-jobs = 4
+
+    [profiles]
+    hdd = "nist-800-88-clear"
+    ssd = "nist-800-88-clear"
+    usb = "zero"
+
+    [paths]
+    data-directory = "/srv/ardoise"
+    control-socket = "/run/ardoise/control.sock"
+    """
+
+    func parse(_ text: String, known: Set<String>? = ["nist-800-88-clear", "zero"]) throws(BenchConfigError) -> BenchConfig {
+        try BenchConfig.parse(text: text, path: "/etc/ardoise/ardoise.toml", knownProfiles: known)
+    }
+
+    @Test func aFullConfigurationLoads() throws {
+        let config = try parse(Self.full)
+        #expect(config.benchID == "ogo-rennes-1")
+        #expect(config.organisationName == "Ordi Grand Ouest")
+        #expect(config.technician == "Awa Diallo" && config.donor == "Mairie de Rennes" && config.lot == "2026-11-A")
+        #expect(config.policy == .auto && config.graceSeconds == 20 && config.maxConcurrentJobs == 4)
+        #expect(config.allowedTransports == ["sata", "nvme", "usb", "loop"])
+        #expect(config.profiles["usb"] == "zero")
+        #expect(config.dataDirectory == "/srv/ardoise")
+        #expect(config.outputDirectory == "/srv/ardoise/certificates")
+    }
+
+    @Test(arguments: [
+        ("mode = \"auto\"", "mode = \"sometimes\"", 18, "policy.mode"),
+        ("grace-seconds = 20", "grace-seconds = \"20\"", 19, "policy.grace-seconds"),
+        ("usb = \"zero\"", "usb = \"shred-everything\"", 27, "profiles.usb"),
+        ("max-concurrent-jobs = 4", "max-concurrent-jobs = 0", 22, "policy.max-concurrent-jobs"),
+        ("allow-virtual = true", "allow-virtual = true\ncolour = \"blue\"", 22, "policy.colour"),
+        ("data-directory = \"/srv/ardoise\"", "data-directory = \"srv/ardoise\"", 30, "paths.data-directory"),
+    ])
+    func errorsNameFileLineAndField(original: String, replacement: String, line: Int, field: String) {
+        let text = Self.full.replacingOccurrences(of: original, with: replacement)
+        let error = #expect(throws: BenchConfigError.self) { try parse(text) }
+        #expect(error?.file == "/etc/ardoise/ardoise.toml")
+        #expect(error?.line == line)
+        #expect(error?.field == field)
+    }
+
+    @Test func syntaxErrorsGiveTheirLine() {
+        let text = Self.full.replacingOccurrences(of: "lot = \"2026-11-A\"", with: "lot = \"2026-11-A")
+        let error = #expect(throws: BenchConfigError.self) { try parse(text) }
+        #expect(error?.line == 14)
+    }
+
+    @Test func anUnknownSectionIsRefused() {
+        let error = #expect(throws: BenchConfigError.self) { try parse(Self.full + "\n[network]\nurl = \"x\"\n") }
+        #expect(error?.field == "network")
+        #expect(error?.line == 32)
+    }
+}
