@@ -158,6 +158,10 @@ extension CertificatePayload {
         exceptions += input.additionalExceptions
 
         let anyCoverage = fullCoverage || firmwareSucceeded
+        if !anyCoverage, !exceptions.contains(where: { $0.kind == .incompleteCoverage }) {
+            exceptions.append(.init(kind: .incompleteCoverage, detail: "no pass or drive command covered the whole medium",
+                                    bytes: capacity))
+        }
         let status: ErasureStatus
         if input.outcome != .completed || !anyCoverage || final.result == .failed {
             status = .notErased
