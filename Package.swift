@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "Certificates",
             dependencies: [
-                "ArdoiseSupport", "CHaru", "CQrencode",
+                "ArdoiseSupport", "CHaru", "CQrencode", "Journal",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "WipeEngineTests", dependencies: ["WipeEngine"]),
         .testTarget(name: "SanitizeTests", dependencies: ["Sanitize", "DeviceKit"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal"]),
-        .testTarget(name: "CertificatesTests", dependencies: ["Certificates"]),
+        .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Journal"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "DeviceKit", "WipeEngine", "Journal", "Certificates", "ArdoiseTestSupport"]),
         .testTarget(name: "ArdoiseCLITests", dependencies: ["ArdoiseCLI", "DeviceKit", "ArdoiseTestSupport"]),
     ],

@@ -1,6 +1,156 @@
+import ArdoiseSupport
 import ArgumentParser
+import Certificates
+import Foundation
+import Journal
 
+/// `ardoise cert`: check, read and group erasure certificates.
 struct CertCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cert", abstract: "Not built yet.")
-    func run() throws { throw ValidationError("'cert' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "cert",
+        abstract: "Certificats d'effacement / erasure certificates.",
+        subcommands: [CertVerifyCommand.self, CertShowCommand.self, CertLotCommand.self]
+    )
+}
+
+/// Where trusted keys come from: `--key`, `--trusted-keys`, and the bench's own key.
+struct TrustOptions: ParsableArguments {
+    @Option(name: .customLong("key"), help: "JWK de confiance (répétable) / trusted JWK file (repeatable).")
+    var keyFiles: [String] = []
+
+    @Option(name: .customLong("trusted-keys"), help: "JWK Set de confiance / trusted JWK Set file.")
+    var trustedKeysFiles: [String] = []
+
+    /// The keys given, plus the bench key of `dataDirectory` (never created here). The
+    /// default data directory's key is used only when it already exists.
+    func trustedKeys(dataDirectory: String?) throws -> TrustedKeys {
+        var trusted = TrustedKeys()
+        for path in keyFiles + trustedKeysFiles {
+            for key in try TrustedKeys.load(path: path) { trusted.add(key) }
+        }
+        let directory = dataDirectory ?? JournalDatabase.defaultDataDirectory
+        do {
+            if let own = try BenchKey.existingPublicJWK(dataDirectory: directory) { trusted.add(own) }
+        } catch where dataDirectory == nil {
+            // The default bench key is a convenience: an unreadable one must not block checking
+            // with explicit keys.
+        }
+        return trusted
+    }
+}
+
+struct CertVerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Vérifie un certificat JSON ou PDF / verifies a JSON or PDF certificate.",
+        discussion: """
+        Exit status: 0 valid, 2 tampered, 3 unknown key, 4 malformed (truncated, not a JWS, \
+        unknown schema version, PDF without attachment), 5 unreadable file, 24 bad key file.
+        """
+    )
+
+    @Argument(help: "Certificat (.json ou .pdf) / certificate file.") var file: String
+    @OptionGroup var trust: TrustOptions
+    @OptionGroup var options: ProofOptions
+    @Flag(name: .customLong("json"), help: "Sortie JSON / JSON output.") var json = false
+
+    func run() throws {
+        options.applyLanguage()
+        var report: VerificationReport?
+        try reportingProofErrors {
+            let trusted = try trust.trustedKeys(dataDirectory: options.dataDirectory)
+            guard let data = FileManager.default.contents(atPath: file) else {
+                printError(LocalizedText(fr: "Impossible de lire \(file).", en: "Cannot read \(file).").text(in: CurrentLanguage.value))
+                throw ExitCode(5)
+            }
+            report = CertificateVerifier.verify(data: data, trusting: trusted)
+        }
+        guard let report else { return }
+        let language = CurrentLanguage.value
+        if json {
+            struct Output: Encodable {
+                var verdict: String; var reasons: [String]; var certificateID: String?; var status: String?
+                var keyID: String?; var signedJSONSHA256: String?
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            let output = Output(verdict: report.verdict.rawValue, reasons: report.reasons.map { $0.text(in: language) },
+                                certificateID: report.payload?.id, status: report.payload?.result.status.rawValue,
+                                keyID: report.keyID, signedJSONSHA256: report.signedJSONSHA256)
+            writeStandardOutput((try encoder.encode(output)) + Data("\n".utf8))
+        } else {
+            print("\(report.verdict.label.text(in: language)) (\(report.verdict.rawValue))")
+            for reason in report.reasons { print("  " + reason.text(in: language)) }
+            if let payload = report.payload, report.verdict == .valid {
+                let summary = CertificateSummary(payload: payload, keyID: report.keyID, sha256: report.signedJSONSHA256, language: language)
+                print("  \(payload.id) · \(payload.media.model) \(payload.media.serial) · \(summary.statusLabel)")
+            }
+        }
+        if report.verdict != .valid { throw ExitCode(report.verdict.exitStatus) }
+    }
+}
+
+struct CertShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Affiche un certificat lisiblement / prints a certificate readably."
+    )
+
+    @Argument(help: "Certificat (.json ou .pdf) / certificate file.") var file: String
+    @OptionGroup var trust: TrustOptions
+    @OptionGroup var options: ProofOptions
+
+    func run() throws {
+        options.applyLanguage()
+        try reportingProofErrors {
+            let trusted = try trust.trustedKeys(dataDirectory: options.dataDirectory)
+            guard let data = FileManager.default.contents(atPath: file) else {
+                printError(LocalizedText(fr: "Impossible de lire \(file).", en: "Cannot read \(file).").text(in: CurrentLanguage.value))
+                throw ExitCode(5)
+            }
+            let report = CertificateVerifier.verify(data: data, trusting: trusted)
+            let language = CurrentLanguage.value
+            guard let payload = report.payload else {
+                print("\(report.verdict.label.text(in: language)) (\(report.verdict.rawValue))")
+                for reason in report.reasons { print("  " + reason.text(in: language)) }
+                throw ExitCode(report.verdict.exitStatus)
+            }
+            print(CertificateSummary(payload: payload, keyID: report.keyID, sha256: report.signedJSONSHA256, language: language).text)
+            print((language == .french ? "Vérification : " : "Verification: ") + "\(report.verdict.label.text(in: language)) (\(report.verdict.rawValue))")
+        }
+    }
+}
+
+struct CertLotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lot",
+        abstract: "Crée le PDF d'un lot à partir de certificats JSON valides / builds a lot PDF from valid JSON certificates."
+    )
+
+    @Argument(help: "Certificats JSON du lot / the lot's JSON certificates.") var files: [String]
+    @Option(name: .customLong("output"), help: "PDF à écrire / PDF to write.") var output: String
+    @OptionGroup var trust: TrustOptions
+    @OptionGroup var options: ProofOptions
+
+    func run() throws {
+        options.applyLanguage()
+        try reportingProofErrors {
+            let trusted = try trust.trustedKeys(dataDirectory: options.dataDirectory)
+            var payloads: [CertificatePayload] = []
+            for file in files {
+                let report = try CertificateVerifier.verify(fileAt: file, trusting: trusted)
+                guard report.verdict == .valid, let payload = report.payload else {
+                    printError("\(file): \(report.verdict.rawValue)")
+                    throw ExitCode(report.verdict.exitStatus)
+                }
+                payloads.append(payload)
+            }
+            let pdf = try LotCertificatePDF.render(payloads: payloads, language: CurrentLanguage.value)
+            do {
+                try pdf.write(to: URL(fileURLWithPath: output), options: .atomic)
+            } catch {
+                throw CertificateError(code: .fileSystem, message: .init(fr: "Impossible d'écrire le PDF.", en: "Cannot write the PDF."), path: output)
+            }
+        }
+    }
 }

@@ -1,0 +1,206 @@
+import Foundation
+import GRDB
+
+// Records are plain Codable structs, one per table, as in GRDB's demo app. Column names are
+// the property names; UUIDs are stored as lowercase text so the journal reads well in sqlite3.
+
+/// A drive seen on the bench, by identity (the same fields the job is pinned to).
+public struct DriveRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "drives"
+    public var id: Int64?
+    public var model: String
+    public var serial: String
+    public var wwn: String?
+    public var sizeInBytes: Int64
+    /// The kernel's `diskseq` when the drive was seen (changes with every new medium).
+    public var diskseq: Int64?
+    /// `major:minor` of the block device.
+    public var devnum: String?
+    public var transport: String?
+    public var firmware: String?
+    /// SMART summary as JSON text, when diagnostics ran.
+    public var smartSummaryJSON: String?
+    public var firstSeenAt: Date
+
+    public init(id: Int64? = nil, model: String, serial: String, wwn: String? = nil, sizeInBytes: Int64,
+                diskseq: Int64? = nil, devnum: String? = nil, transport: String? = nil, firmware: String? = nil,
+                smartSummaryJSON: String? = nil, firstSeenAt: Date = Date()) {
+        self.id = id; self.model = model; self.serial = serial; self.wwn = wwn; self.sizeInBytes = sizeInBytes
+        self.diskseq = diskseq; self.devnum = devnum; self.transport = transport; self.firmware = firmware
+        self.smartSummaryJSON = smartSummaryJSON; self.firstSeenAt = firstSeenAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// The life of a job, as stored in `jobs.status`.
+public enum JobStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    case running
+    case completed
+    case completedWithExceptions = "completed_with_exceptions"
+    case failed
+    case interrupted
+}
+
+/// One erasure job on one drive.
+public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "jobs"
+    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
+    public var id: UUID
+    public var driveID: Int64?
+    public var profile: String
+    public var technician: String
+    public var donor: String?
+    public var lot: String?
+    public var startedAt: Date
+    public var endedAt: Date?
+    public var status: JobStatus
+    /// Why the job failed, was interrupted or has exceptions; nil when completed cleanly.
+    public var reason: String?
+
+    public init(id: UUID = UUID(), driveID: Int64?, profile: String, technician: String, donor: String? = nil,
+                lot: String? = nil, startedAt: Date = Date(), endedAt: Date? = nil, status: JobStatus = .running,
+                reason: String? = nil) {
+        self.id = id; self.driveID = driveID; self.profile = profile; self.technician = technician
+        self.donor = donor; self.lot = lot; self.startedAt = startedAt; self.endedAt = endedAt
+        self.status = status; self.reason = reason
+    }
+}
+
+/// One pass as executed. The PRNG seed itself is never stored: only its SHA-256, enough to
+/// check a claimed seed later without letting anyone regenerate the stream from the journal.
+public struct PassRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "passes"
+    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
+    public var id: Int64?
+    public var jobID: UUID
+    /// 0-based position in the profile.
+    public var passIndex: Int
+    /// `pattern`, `random` or `firmware`.
+    public var kind: String
+    /// The repeated pattern as lowercase hex (`00`, `924924`), nil for random and firmware passes.
+    public var patternHex: String?
+    public var prngAlgorithm: String?
+    public var seedSHA256: String?
+    public var bytesWritten: Int64
+    public var durationSeconds: Double
+    public var throughputBytesPerSecond: Double
+    /// I/O errors as JSON text (array of objects), nil when none.
+    public var errorsJSON: String?
+    /// Unwritten byte ranges as JSON text (`[[offset, length], …]`), nil when none.
+    public var badRangesJSON: String?
+
+    public init(id: Int64? = nil, jobID: UUID, passIndex: Int, kind: String, patternHex: String? = nil,
+                prngAlgorithm: String? = nil, seedSHA256: String? = nil, bytesWritten: Int64, durationSeconds: Double,
+                throughputBytesPerSecond: Double, errorsJSON: String? = nil, badRangesJSON: String? = nil) {
+        self.id = id; self.jobID = jobID; self.passIndex = passIndex; self.kind = kind; self.patternHex = patternHex
+        self.prngAlgorithm = prngAlgorithm; self.seedSHA256 = seedSHA256; self.bytesWritten = bytesWritten
+        self.durationSeconds = durationSeconds; self.throughputBytesPerSecond = throughputBytesPerSecond
+        self.errorsJSON = errorsJSON; self.badRangesJSON = badRangesJSON
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A read-back verification of one pass (or of a firmware erase).
+public struct VerificationRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "verifications"
+    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
+    public var id: Int64?
+    public var jobID: UUID
+    public var passIndex: Int?
+    /// `full` or `sampled`.
+    public var mode: String
+    public var samples: Int64
+    /// `passed` or `failed`.
+    public var result: String
+    /// First mismatching offsets as JSON text (`[offset, …]`), nil when none.
+    public var firstBadOffsetsJSON: String?
+
+    public init(id: Int64? = nil, jobID: UUID, passIndex: Int?, mode: String, samples: Int64, result: String,
+                firstBadOffsetsJSON: String? = nil) {
+        self.id = id; self.jobID = jobID; self.passIndex = passIndex; self.mode = mode; self.samples = samples
+        self.result = result; self.firstBadOffsetsJSON = firstBadOffsetsJSON
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A certificate issued for a job; the files live in the output directory.
+public struct CertificateRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "certificates"
+    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
+    public var id: UUID
+    public var jobID: UUID
+    public var jsonPath: String
+    public var pdfPath: String?
+    /// SHA-256 (lowercase hex) of the signed JSON file, as printed in the QR code.
+    public var signedJSONSHA256: String
+    /// `erased`, `erased_with_exceptions` or `not_erased`.
+    public var status: String
+    public var issuedAt: Date
+
+    public init(id: UUID, jobID: UUID, jsonPath: String, pdfPath: String?, signedJSONSHA256: String, status: String,
+                issuedAt: Date = Date()) {
+        self.id = id; self.jobID = jobID; self.jsonPath = jsonPath; self.pdfPath = pdfPath
+        self.signedJSONSHA256 = signedJSONSHA256; self.status = status; self.issuedAt = issuedAt
+    }
+}
+
+/// A temporary ATA security password set for a firmware erase. It is kept until the erase is
+/// confirmed, so a drive left locked by a crash can still be unlocked after restart.
+public struct FirmwareSecretRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "firmware_secrets"
+    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
+    public var id: Int64?
+    public var jobID: UUID
+    public var deviceSerial: String
+    /// Set to nil when cleared.
+    public var temporaryPassword: String?
+    public var createdAt: Date
+    public var clearedAt: Date?
+
+    public init(id: Int64? = nil, jobID: UUID, deviceSerial: String, temporaryPassword: String?, createdAt: Date = Date(),
+                clearedAt: Date? = nil) {
+        self.id = id; self.jobID = jobID; self.deviceSerial = deviceSerial; self.temporaryPassword = temporaryPassword
+        self.createdAt = createdAt; self.clearedAt = clearedAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A certificate waiting to be sent to the traceability store.
+public struct OutboxRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "outbox"
+    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
+    public var id: Int64?
+    public var certificateID: UUID
+    /// The signed JSON, as sent.
+    public var payload: String
+    public var attempts: Int
+    public var sentAt: Date?
+
+    public init(id: Int64? = nil, certificateID: UUID, payload: String, attempts: Int = 0, sentAt: Date? = nil) {
+        self.id = id; self.certificateID = certificateID; self.payload = payload; self.attempts = attempts; self.sentAt = sentAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// One row of the hash-chained event log. See `EventChain` for the hashed encoding.
+public struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "events"
+    /// Assigned by the journal: previous id + 1, so ids are dense and part of the hash.
+    public var id: Int64
+    /// Milliseconds since 1970 (an integer, so the hashed encoding is exact).
+    public var timeMilliseconds: Int64
+    public var kind: String
+    public var jobID: String?
+    /// JSON text.
+    public var payload: String
+    /// Lowercase hex SHA-256 of the previous row (64 zeros for the first row).
+    public var prevHash: String
+    public var hash: String
+
+    public var time: Date { Date(timeIntervalSince1970: Double(timeMilliseconds) / 1000) }
+}
