@@ -40,10 +40,6 @@ func reportingProofErrors(_ body: () throws -> Void) throws {
     }
 }
 
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data(("ardoise: " + message + "\n").utf8))
-}
-
 func writeStandardOutput(_ data: Data) {
     FileHandle.standardOutput.write(data)
 }
