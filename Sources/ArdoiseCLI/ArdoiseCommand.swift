@@ -10,6 +10,7 @@ public struct ArdoiseCommand: AsyncParsableCommand {
         subcommands: [
             ListCommand.self,
             CheckCommand.self,
+            WipeCommand.self,
             ProfilesCommand.self,
             IdentifyCommand.self,
             SanitizeCommand.self,
@@ -25,9 +26,4 @@ public struct ArdoiseCommand: AsyncParsableCommand {
     )
 
     public init() {}
-}
-
-/// The tool's version, printed by `--version` and written into every certificate.
-public enum ArdoiseVersion {
-    public static let string = "0.1.0"
 }

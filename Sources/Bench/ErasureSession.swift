@@ -1,0 +1,251 @@
+import ArdoiseSupport
+import Certificates
+import DeviceKit
+import Foundation
+import Journal
+import Synchronization
+import WipeEngine
+
+/// Who erases, for whom, and where records go: the bench's side of every job.
+public struct ErasureContext: Sendable {
+    public var benchID: String
+    public var organisation: Organisation
+    public var technician: String
+    public var donor: String?
+    public var lot: String?
+    public var destination: Destination
+    public var journal: JournalDatabase
+    public var issuer: CertificateIssuer
+    public var bufferSize: Int
+
+    public init(benchID: String, organisation: Organisation, technician: String, donor: String?, lot: String?,
+                destination: Destination, journal: JournalDatabase, issuer: CertificateIssuer,
+                bufferSize: Int = WipeOptions.defaultBufferSize) {
+        self.benchID = benchID
+        self.organisation = organisation
+        self.technician = technician
+        self.donor = donor
+        self.lot = lot
+        self.destination = destination
+        self.journal = journal
+        self.issuer = issuer
+        self.bufferSize = bufferSize
+    }
+}
+
+/// What is known about the medium before the job: printed on the certificate.
+public struct MediumDescription: Sendable, Equatable {
+    public var path: String
+    public var vendor: String?
+    public var model: String
+    public var serial: String
+    public var wwn: String?
+    public var firmware: String?
+    public var type: MediaType
+    public var sizeInBytes: UInt64
+    public var transport: String
+    public var logicalSectorSize: Int
+    public var physicalSectorSize: Int
+    public var diskSequence: UInt64?
+    public var deviceNumber: String?
+
+    /// From the scan of a block device. A drive that reports no serial (loop devices, some
+    /// USB bridges) is named by its kernel disk sequence number, which is unique per boot.
+    public init(device: BlockDeviceInfo) {
+        path = device.path
+        vendor = device.vendor.flatMap { $0 == "ATA" ? nil : $0 }
+        if device.transport == .loop {
+            model = "Loop device" + (device.backingFile.map { " (\(($0 as NSString).lastPathComponent))" } ?? "")
+        } else {
+            model = device.model ?? "?"
+        }
+        serial = device.serial ?? "diskseq-\(device.diskSequence.map(String.init) ?? "?")"
+        wwn = device.wwn
+        firmware = device.firmwareRevision
+        type = device.transport == .loop ? .unknown : device.rotational ? .magnetic : .flash
+        sizeInBytes = device.sizeInBytes
+        transport = device.transport.rawValue
+        logicalSectorSize = device.logicalSectorSize
+        physicalSectorSize = device.physicalSectorSize
+        diskSequence = device.diskSequence
+        deviceNumber = device.deviceNumber.description
+    }
+
+    /// For a regular image file (`ardoise wipe --image`).
+    public init(imagePath: String, sizeInBytes: UInt64, logicalSectorSize: Int) {
+        path = imagePath
+        model = "Disk image"
+        serial = (imagePath as NSString).lastPathComponent
+        type = .unknown
+        self.sizeInBytes = sizeInBytes
+        transport = "file"
+        self.logicalSectorSize = logicalSectorSize
+        physicalSectorSize = logicalSectorSize
+    }
+}
+
+/// How a session ended, with its records.
+public struct ErasureOutcome: Sendable {
+    public var jobID: UUID
+    public var report: WipeReport
+    public var jobStatus: JobStatus
+    public var certificate: IssuedCertificate?
+    /// Why no certificate could be written, if so.
+    public var certificateError: String?
+}
+
+/// One drive's job from start to certificate: journal records, the engine's passes on the
+/// job's own thread, then a signed certificate whose status follows from what really ran.
+public final class ErasureSession: Sendable {
+    public let jobID = UUID()
+    public let medium: MediumDescription
+    public let job: WipeJob
+    private let context: ErasureContext
+    private let removed = Atomic<Bool>(false)
+
+    public init(medium: MediumDescription, target: any WipeTarget, profile: WipeProfile, context: ErasureContext) throws(WipeEngineError) {
+        self.medium = medium
+        self.context = context
+        job = try WipeJob(profile: profile, target: target, options: WipeOptions(bufferSize: context.bufferSize))
+    }
+
+    /// Stops the job; it ends interrupted and its certificate says "not erased".
+    public func cancel() { job.cancel() }
+
+    /// The drive was pulled (or swapped): stop, and say so on the record.
+    public func driveRemoved() {
+        removed.store(true, ordering: .relaxed)
+        job.cancel()
+    }
+
+    /// Runs the job and returns once its certificate is written (or failed to be).
+    /// `onEvent` sees every engine event, for progress displays.
+    public func run(onEvent: @escaping @Sendable (WipeEvent) -> Void = { _ in }) async throws -> ErasureOutcome {
+        let journal = context.journal
+        let drive = try await BlockingWork.run("ardoise-journal") { [medium, context, jobID, job] in
+            Result { () throws -> Void in
+                let record = try journal.recordDrive(DriveRecord(
+                    model: medium.model, serial: medium.serial, wwn: medium.wwn, sizeInBytes: Int64(medium.sizeInBytes),
+                    diskseq: medium.diskSequence.map(Int64.init), devnum: medium.deviceNumber, transport: medium.transport,
+                    firmware: medium.firmware))
+                try journal.startJob(JobRecord(id: jobID, driveID: record.id, profile: job.profile.name,
+                                               technician: context.technician, donor: context.donor, lot: context.lot))
+            }
+        }.get()
+        _ = drive
+        job.start()
+        var report: WipeReport?
+        for await event in job.events {
+            onEvent(event)
+            switch event {
+            case .passFinished(let pass):
+                let jobID = self.jobID
+                await BlockingWork.run("ardoise-journal") { Self.recordPass(pass, jobID: jobID, journal: journal) }
+            case .jobFinished(let finished):
+                report = finished
+            default:
+                break
+            }
+        }
+        let final = await job.report
+        return await finish(report ?? final)
+    }
+
+    private func finish(_ report: WipeReport) async -> ErasureOutcome {
+        let status = Self.jobStatus(report)
+        let reason = Self.reason(report, removed: removed.load(ordering: .relaxed))
+        let input = certificateInput(report)
+        let (context, jobID) = (self.context, self.jobID)
+        return await BlockingWork.run("ardoise-certificate") {
+            // The job row is closed before the certificate: a crash in between leaves a
+            // finished job without certificate, never a certificate for a running job.
+            try? context.journal.finishJob(id: jobID, status: status, reason: reason)
+            do {
+                let certificate = try context.issuer.issue(input)
+                return ErasureOutcome(jobID: jobID, report: report, jobStatus: status, certificate: certificate)
+            } catch {
+                return ErasureOutcome(jobID: jobID, report: report, jobStatus: status, certificate: nil,
+                                      certificateError: "\(error)")
+            }
+        }
+    }
+
+    static func jobStatus(_ report: WipeReport) -> JobStatus {
+        switch report.status {
+        case .completed: report.succeeded ? .completed : .completedWithExceptions
+        case .completedWithExceptions: .completedWithExceptions
+        case .failed: .failed
+        case .interrupted: .interrupted
+        }
+    }
+
+    static func reason(_ report: WipeReport, removed: Bool) -> String? {
+        switch report.status {
+        case .completed, .completedWithExceptions: return nil
+        case .failed(let why): return why.message.english
+        case .interrupted(let why):
+            if removed || why.code == .vanished { return "drive removed" }
+            return why.message.english
+        }
+    }
+
+    private static func recordPass(_ pass: WipeEngine.PassRecord, jobID: UUID, journal: JournalDatabase) {
+        let ranges = pass.badRanges.map { [$0.start, $0.count] }
+        _ = try? journal.recordPass(Journal.PassRecord(
+            jobID: jobID, passIndex: pass.index - 1, kind: pass.kind, patternHex: pass.patternHex,
+            prngAlgorithm: pass.prngAlgorithm, seedSHA256: pass.seedSHA256, bytesWritten: Int64(pass.bytesWritten),
+            durationSeconds: pass.durationSeconds, throughputBytesPerSecond: pass.bytesPerSecond,
+            errorsJSON: pass.ioErrorCount > 0 ? "[{\"count\":\(pass.ioErrorCount)}]" : nil,
+            badRangesJSON: ranges.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(ranges)) ?? Data(), as: UTF8.self)))
+        if let verification = pass.verification, verification.result != .notRun {
+            let offsets = verification.firstBadOffsets
+            _ = try? journal.recordVerification(Journal.VerificationRecord(
+                jobID: jobID, passIndex: pass.index - 1, mode: verification.mode,
+                samples: Int64(verification.sampleCount), result: verification.result.rawValue,
+                firstBadOffsetsJSON: offsets.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(offsets)) ?? Data(), as: UTF8.self)))
+        }
+    }
+
+    /// The facts of the job for the certificate; its status is derived there from them.
+    func certificateInput(_ report: WipeReport) -> CertificateInput {
+        let passes = report.passes.filter(\.writes).map { pass in
+            CertificateInput.Pass(
+                index: pass.index, kind: pass.kind == "prng" ? .random : .pattern, patternHex: pass.patternHex,
+                prngAlgorithm: pass.prngAlgorithm, bytesWritten: pass.bytesWritten,
+                unwrittenRanges: pass.badRanges.map { CertificateInput.ByteRange(offset: $0.start, length: $0.count) },
+                ioErrors: pass.ioErrorCount, durationSeconds: pass.durationSeconds,
+                verification: pass.verification.map(Self.verification))
+        }
+        let final = report.passes.last(where: { $0.verification != nil && $0.verification?.result != .notRun })?.verification
+        let outcome: CertificateInput.Outcome
+        switch report.status {
+        case .completed, .completedWithExceptions: outcome = .completed
+        case .failed(let why): outcome = .failed(reason: why.message.english)
+        case .interrupted(let why):
+            outcome = removed.load(ordering: .relaxed) || why.code == .vanished ? .driveRemoved : .interrupted(reason: why.message.english)
+        }
+        return CertificateInput(
+            jobID: jobID, benchID: context.benchID, organisation: context.organisation,
+            technician: Person(name: context.technician), donor: context.donor, lot: context.lot,
+            media: Media(manufacturer: medium.vendor, model: medium.model, serial: medium.serial, wwn: medium.wwn,
+                         firmware: medium.firmware, type: medium.type, capacityBytes: medium.sizeInBytes,
+                         transport: medium.transport, logicalSectorSize: medium.logicalSectorSize,
+                         physicalSectorSize: medium.physicalSectorSize),
+            category: report.nistCategory == .purge ? .purge : .clear,
+            profile: report.profileName, passes: passes,
+            finalVerification: final.map(Self.verification),
+            tool: Tool(version: ArdoiseVersion.string), outcome: outcome,
+            startedAt: report.startedAt, endedAt: report.endedAt, destination: context.destination)
+    }
+
+    static func verification(_ record: WipeEngine.VerificationRecord) -> PassVerification {
+        let mode: Certificates.VerificationMode = record.mode == "full" ? .full : record.mode.hasPrefix("sample") ? .sampled : .none
+        let result: VerificationOutcome
+        switch record.result {
+        case .passed: result = .passed
+        case .failed, .incomplete: result = .failed
+        case .notRun: result = .notPerformed
+        }
+        return PassVerification(mode: mode, samples: record.sampleCount > 0 ? UInt64(record.sampleCount) : nil, result: result)
+    }
+}
