@@ -210,7 +210,7 @@ public final class ErasureSession: Sendable {
     func certificateInput(_ report: WipeReport) -> CertificateInput {
         let passes = report.passes.filter(\.writes).map { pass in
             CertificateInput.Pass(
-                index: pass.index, kind: pass.kind == "prng" ? .random : .pattern, patternHex: pass.patternHex,
+                index: pass.index - 1, kind: pass.kind == "prng" ? .random : .pattern, patternHex: pass.patternHex,
                 prngAlgorithm: pass.prngAlgorithm, bytesWritten: pass.bytesWritten,
                 unwrittenRanges: pass.badRanges.map { CertificateInput.ByteRange(offset: $0.start, length: $0.count) },
                 ioErrors: pass.ioErrorCount, durationSeconds: pass.durationSeconds,
