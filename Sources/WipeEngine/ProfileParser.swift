@@ -91,6 +91,14 @@ public struct TOMLKeyLocator {
                 key = String(key.dropFirst().dropLast())
             }
             if keyLines[section]?[key] == nil { keyLines[section, default: [:]][key] = lineNumber }
+            // A dotted key (`title.fr = …`) also answers for its table's key.
+            if let dot = key.lastIndex(of: "."), !key.hasPrefix("\"") {
+                let table = String(key[..<dot]).trimmingCharacters(in: " \t")
+                let leaf = String(key[key.index(after: dot)...]).trimmingCharacters(in: " \t")
+                let owner = section.isEmpty ? table : "\(section).\(table)"
+                if keyLines[owner]?[leaf] == nil { keyLines[owner, default: [:]][leaf] = lineNumber }
+                if headerLines[owner] == nil { headerLines[owner] = lineNumber }
+            }
             keysByLine[lineNumber] = section.isEmpty ? key : "\(Self.fieldPrefix(section)).\(key)"
             let value = line[line.index(after: equals)...]
             for quote in ["\"\"\"", "'''"] where value.components(separatedBy: quote).count == 2 {

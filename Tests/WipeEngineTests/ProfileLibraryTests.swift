@@ -104,6 +104,7 @@ import Testing
         ("name = \"other\"\nstandard = \"Test\"\n", 1, "name"),
         ("name = \"bad\"\nstandard = \"Test\"\nnist-category = clear\n", 3, "nist-category"),
         (header + "[[pass]]\nkind = \"constant\"\nbyte = 0\n\n[final-blank]\nbyte = 0\nverify = \"full\"\nkind = \"x\"\n", 15, "final-blank.kind"),
+        ("name = \"bad\"\nstandard = \"Test\"\nnist-category = \"clear\"\ntitle.fr = \"a\"\ntitle.en = 5\n[[pass]]\nkind = \"constant\"\nbyte = 0\n", 5, "title.en"),
         (header + "[[pass]]\nkind = \"prng\"\nwrite = false\nverify = \"full\"\n", 10, "pass[1].write"),
     ]
 
