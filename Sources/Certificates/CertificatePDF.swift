@@ -54,14 +54,14 @@ public enum CertificatePDF {
         let left = PDFCanvas.margin
         let right = PDFCanvas.pageWidth - PDFCanvas.margin
         let labelWidth: Float = 150
-        let size: Float = 8.5
-        let leading: Float = 11
+        let size: Float = 8
+        let leading: Float = 10
         for section in sections {
-            canvas.ensureSpace(34)
-            canvas.y -= 8
-            canvas.text(section.title, x: left, y: canvas.y, size: 10.5, bold: true)
+            canvas.ensureSpace(32)
+            canvas.y -= 5
+            canvas.text(section.title, x: left, y: canvas.y, size: 10, bold: true)
             canvas.line(fromX: left, toX: right, y: canvas.y - 3)
-            canvas.y -= 15
+            canvas.y -= 13
             for row in section.rows {
                 let lines = canvas.wrap(row.value, maxWidth: right - left - labelWidth, size: size)
                 canvas.ensureSpace(Float(lines.count) * leading)
