@@ -50,6 +50,11 @@ enum JournalFixture {
         #expect(try journal.verifyChain() == .intact(count: events.count))
         // Nothing secret in the event log.
         #expect(!events.contains { $0.payload.contains("tmp-42") })
+        // Owner-only files: the journal keeps temporary ATA passwords.
+        for suffix in ["", "-wal", "-shm"] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: journal.path + suffix)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600, "\(suffix)")
+        }
         // WAL mode, as the design requires.
         #expect(try journal.dbWriter.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
     }
