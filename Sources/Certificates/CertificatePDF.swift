@@ -54,14 +54,14 @@ public enum CertificatePDF {
         let left = PDFCanvas.margin
         let right = PDFCanvas.pageWidth - PDFCanvas.margin
         let labelWidth: Float = 150
-        let size: Float = 8.5
-        let leading: Float = 11
+        let size: Float = 8
+        let leading: Float = 10
         for section in sections {
-            canvas.ensureSpace(34)
-            canvas.y -= 8
-            canvas.text(section.title, x: left, y: canvas.y, size: 10.5, bold: true)
+            canvas.ensureSpace(32)
+            canvas.y -= 5
+            canvas.text(section.title, x: left, y: canvas.y, size: 10, bold: true)
             canvas.line(fromX: left, toX: right, y: canvas.y - 3)
-            canvas.y -= 15
+            canvas.y -= 13
             for row in section.rows {
                 let lines = canvas.wrap(row.value, maxWidth: right - left - labelWidth, size: size)
                 canvas.ensureSpace(Float(lines.count) * leading)
@@ -107,15 +107,15 @@ public enum LotCertificatePDF {
         CertificatePDF.draw(sections: [CertificateSummary.Section(title: t("Lot", "Lot"), rows: [
             (t("Donateur", "Donor"), donor + (mixedDonors ? t(" (plusieurs donateurs)", " (several donors)") : "")),
             (t("Lot", "Lot"), lot),
-            (t("Période", "Period"), CertificateSummary.date(start) + " → " + CertificateSummary.date(end)),
+            (t("Période", "Period"), CertificateSummary.date(start) + " — " + CertificateSummary.date(end)),
             (t("Disques", "Drives"), "\(sorted.count)"),
             (t("Par statut", "By status"), countText),
         ])], on: canvas)
 
         canvas.ensureSpace(40)
         canvas.y -= 12
-        let columns: [(String, Float)] = [("#", left), (t("Modèle", "Model"), left + 22), (t("N° de série", "Serial"), left + 160),
-                                          (t("Certificat", "Certificate"), left + 270), (t("Statut", "Status"), left + 428)]
+        let columns: [(String, Float)] = [("#", left), (t("Modèle", "Model"), left + 18), (t("N° de série", "Serial"), left + 142),
+                                          (t("Certificat", "Certificate"), left + 247), (t("Statut", "Status"), left + 397)]
         func header() {
             for (title, x) in columns { canvas.text(title, x: x, y: canvas.y, size: 8.5, bold: true) }
             canvas.line(fromX: left, toX: right, y: canvas.y - 3)
@@ -127,10 +127,10 @@ public enum LotCertificatePDF {
                 canvas.newPage()
                 header()
             }
-            let values = ["\(index + 1)", String(payload.media.model.prefix(28)), String(payload.media.serial.prefix(22)),
+            let values = ["\(index + 1)", String(payload.media.model.prefix(26)), String(payload.media.serial.prefix(20)),
                           payload.id, CertificateSummary.statusLabel(payload.result.status, language: language)]
             for ((_, x), value) in zip(columns, values) {
-                canvas.text(value, x: x, y: canvas.y, size: value == payload.id ? 6.5 : 8)
+                canvas.text(value, x: x, y: canvas.y, size: value == payload.id ? 6.5 : 7.5)
             }
             canvas.y -= 11
         }

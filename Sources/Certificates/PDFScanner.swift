@@ -190,7 +190,7 @@ struct PDFScanner {
                 bytes.append(byte)
             case UInt8(ascii: ")"):
                 depth -= 1
-                if depth == 0 { return String(decoding: bytes.map { Unicode.Scalar($0) }.map(Character.init).map(String.init).joined().utf8, as: UTF8.self) }
+                if depth == 0 { return String(bytes.map { Character(Unicode.Scalar($0)) }) }
                 bytes.append(byte)
             default:
                 bytes.append(byte)

@@ -29,6 +29,7 @@ public struct JournalDatabase: Sendable {
         let path = (dataDirectory as NSString).appendingPathComponent(Self.fileName)
         self.path = path
         try Self.checkExistingFile(at: path)
+        try Self.createOwnerOnlyFile(at: path)
 
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -195,6 +196,24 @@ public struct JournalDatabase: Sendable {
             }
         } catch {
             throw translate(error, path: path)
+        }
+    }
+
+    /// Creates the journal empty with mode 0600 when missing (an empty file is a valid empty
+    /// database): SQLite gives its -wal and -shm files the mode of the main file, and the
+    /// journal holds temporary ATA passwords, so it must not be world-readable even when the
+    /// data directory is.
+    private static func createOwnerOnlyFile(at path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            close(descriptor)
+            return
+        }
+        let code = errno
+        guard code == EEXIST else {
+            throw JournalError(code: .dataDirectoryNotWritable, message: LocalizedText(
+                fr: "Impossible de créer le journal ; vérifiez les droits du répertoire de données.",
+                en: "Cannot create the journal; check the data directory's permissions."), path: path, errno: code)
         }
     }
 

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import Journal
+
+/// `kill -9` at random moments while `ardoise journal _stress` writes: the journal must stay
+/// readable, its chain intact, and the job that was running must be found interrupted.
+@Suite struct KillSurvivalTests {
+    /// The `ardoise` executable built next to the test bundle (.build/<triple>/debug).
+    static func ardoiseExecutable() -> String? {
+        guard let testBinary = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        var directory = URL(fileURLWithPath: testBinary).deletingLastPathComponent()
+        // The xctest bundle may be a directory on some toolchains.
+        for _ in 0..<3 {
+            let candidate = directory.appendingPathComponent("ardoise").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func journalSurvivesKill9() throws {
+        guard let executable = Self.ardoiseExecutable() else {
+            Issue.record("the ardoise executable is not built next to the tests: run `swift build` before `swift test`")
+            return
+        }
+        let directory = try JournalFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var random = SplitMix64(seed: 0xA4D0_15E)
+        let rounds = 6
+        for round in 0..<rounds {
+            let outPath = directory + "/stress-\(round).out"
+            FileManager.default.createFile(atPath: outPath, contents: nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["journal", "_stress", "--data-dir", directory + "/data"]
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Wait for the journal to be open (bounded), then let it write for a random while.
+            let deadline = Date().addingTimeInterval(30)
+            while !(String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self).contains("ready")),
+                  process.isRunning, Date() < deadline {
+                usleep(5_000)
+            }
+            #expect(process.isRunning, "round \(round): the stress process exited early")
+            usleep(UInt32(20_000 + random.next() % 300_000))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal)
+            #expect(process.terminationStatus == SIGKILL)
+        }
+
+        let journal = try JournalDatabase(dataDirectory: directory + "/data")
+        let verification = try journal.verifyChain()
+        #expect(verification.isIntact, "\(verification)")
+        #expect(try journal.jobs(status: .running).isEmpty)
+        let interrupted = try journal.jobs(status: .interrupted)
+        // Each later start-up (and this open) found the killed round's job running.
+        #expect(interrupted.count >= 1)
+        #expect(interrupted.allSatisfy { $0.endedAt != nil && $0.reason != nil })
+        let events = try journal.events()
+        #expect(events.filter { $0.kind == JournalEventKind.jobInterrupted }.count == interrupted.count)
+        #expect(try journal.jobs(status: .completed).count > 0)
+    }
+}
+
+/// Deterministic delays (SplitMix64, Steele et al. 2014).
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
