@@ -17,6 +17,7 @@ public struct ArdoiseCommand: AsyncParsableCommand {
             KeyCommand.self,
             CertCommand.self,
             JournalCommand.self,
+            DaemonCommand.self,
             StatusCommand.self,
             StartCommand.self,
             CancelCommand.self,

@@ -35,8 +35,10 @@ public struct BenchConfig: Sendable, Equatable {
     public var graceSeconds: Double = 30
     public var onReplug: ReplugAction = .restart
     public var allowedTransports: Set<String> = ["sata", "sas", "scsi", "nvme", "usb", "mmc", "ata", "virtio"]
-    /// Lets loop devices through (demo and tests).
+    /// Lets loop devices through (demo and tests)…
     public var allowVirtual = false
+    /// …but only those backed by a file in this directory (required with `allow-virtual`).
+    public var loopBackingDirectory: String?
     public var maxConcurrentJobs = 8
     /// Profile per media kind: `hdd`, `ssd`, `usb`, and `default`.
     public var profiles: [String: String] = ["default": "nist-800-88-clear"]
@@ -115,7 +117,7 @@ extension BenchConfig {
             "bench": ["id", "name", "language"],
             "organisation": ["name", "address"],
             "session": ["technician", "donor", "lot", "destination"],
-            "policy": ["mode", "grace-seconds", "on-replug", "allowed-transports", "allow-virtual", "max-concurrent-jobs"],
+            "policy": ["mode", "grace-seconds", "on-replug", "allowed-transports", "allow-virtual", "loop-backing-directory", "max-concurrent-jobs"],
             "profiles": ["hdd", "ssd", "usb", "default"],
             "paths": ["data-directory", "output-directory", "control-socket", "profile-directories"],
             "engine": ["buffer-size"],
@@ -210,6 +212,14 @@ extension BenchConfig {
             config.allowedTransports = Set(values)
         }
         if let value = try boolean("policy", "allow-virtual") { config.allowVirtual = value }
+        if let value = try string("policy", "loop-backing-directory") {
+            guard value.hasPrefix("/") else { throw fail("policy", "loop-backing-directory", fr: "chemin absolu attendu", en: "absolute path expected") }
+            config.loopBackingDirectory = value
+        }
+        if config.allowVirtual, config.loopBackingDirectory == nil {
+            throw fail("policy", "allow-virtual", fr: "exige loop-backing-directory : le banc ne doit prendre que ses propres périphériques loop",
+                       en: "requires loop-backing-directory: the bench must only take its own loop devices")
+        }
         if let value = try integer("policy", "max-concurrent-jobs", range: 1...64) { config.maxConcurrentJobs = value }
         for kind in ["hdd", "ssd", "usb", "default"] {
             guard let name = try string("profiles", kind) else { continue }

@@ -6,10 +6,14 @@ public struct SafetyPolicy: Sendable, Hashable {
     public var allowVirtual: Bool
     /// Ardoise's data directory (journal, keys): the drive holding it is never erased.
     public var dataDirectory: String?
+    /// With `allowVirtual`, only loop devices whose backing file lies in this directory are
+    /// allowed: a daemon in auto mode must not take loop devices other programs attached.
+    public var loopBackingDirectory: String?
 
-    public init(allowVirtual: Bool = false, dataDirectory: String? = nil) {
+    public init(allowVirtual: Bool = false, dataDirectory: String? = nil, loopBackingDirectory: String? = nil) {
         self.allowVirtual = allowVirtual
         self.dataDirectory = dataDirectory
+        self.loopBackingDirectory = loopBackingDirectory
     }
 }
 
@@ -66,6 +70,11 @@ public struct DriveSafety: Sendable {
         if device.transport == .optical { reasons.append(.optical) }
         if device.transport.isVirtual, !(policy.allowVirtual && device.transport == .loop) {
             reasons.append(.virtual(kind: device.transport.rawValue))
+        } else if device.transport == .loop, let directory = policy.loopBackingDirectory {
+            let prefix = (directory as NSString).standardizingPath + "/"
+            if !(device.backingFile.map { ($0 as NSString).standardizingPath.hasPrefix(prefix) } ?? false) {
+                reasons.append(.foreignLoop(backingFile: device.backingFile ?? "-"))
+            }
         }
         return reasons.isEmpty ? .wipeable : .protected(reasons)
     }

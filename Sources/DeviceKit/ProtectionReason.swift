@@ -24,6 +24,8 @@ public enum ProtectionReason: Sendable, Hashable, Codable, CustomStringConvertib
     case virtual(kind: String)
     /// An optical drive: nothing to overwrite.
     case optical
+    /// A loop device whose backing file is outside the directory the bench was told to use.
+    case foreignLoop(backingFile: String)
 
     /// A stable machine key for JSON and tests.
     public var key: String {
@@ -40,6 +42,7 @@ public enum ProtectionReason: Sendable, Hashable, Codable, CustomStringConvertib
         case .dataDirectory: "data-directory"
         case .virtual: "virtual"
         case .optical: "optical"
+        case .foreignLoop: "foreign-loop"
         }
     }
 
@@ -70,6 +73,9 @@ public enum ProtectionReason: Sendable, Hashable, Codable, CustomStringConvertib
             LocalizedText(fr: "périphérique virtuel (\(kind))", en: "virtual device (\(kind))")
         case .optical:
             LocalizedText(fr: "lecteur optique", en: "optical drive")
+        case .foreignLoop(let backingFile):
+            LocalizedText(fr: "périphérique loop d'un autre programme (\(backingFile))",
+                          en: "loop device of another program (\(backingFile))")
         }
     }
 

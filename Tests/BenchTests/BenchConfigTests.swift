@@ -25,6 +25,7 @@ import Testing
     grace-seconds = 20
     allowed-transports = ["sata", "nvme", "usb", "loop"]
     allow-virtual = true
+    loop-backing-directory = "/srv/ardoise-loops"
     max-concurrent-jobs = 4
 
     [profiles]
@@ -56,10 +57,10 @@ import Testing
     @Test(arguments: [
         ("mode = \"auto\"", "mode = \"sometimes\"", 18, "policy.mode"),
         ("grace-seconds = 20", "grace-seconds = \"20\"", 19, "policy.grace-seconds"),
-        ("usb = \"zero\"", "usb = \"shred-everything\"", 27, "profiles.usb"),
-        ("max-concurrent-jobs = 4", "max-concurrent-jobs = 0", 22, "policy.max-concurrent-jobs"),
+        ("usb = \"zero\"", "usb = \"shred-everything\"", 28, "profiles.usb"),
+        ("max-concurrent-jobs = 4", "max-concurrent-jobs = 0", 23, "policy.max-concurrent-jobs"),
         ("allow-virtual = true", "allow-virtual = true\ncolour = \"blue\"", 22, "policy.colour"),
-        ("data-directory = \"/srv/ardoise\"", "data-directory = \"srv/ardoise\"", 30, "paths.data-directory"),
+        ("data-directory = \"/srv/ardoise\"", "data-directory = \"srv/ardoise\"", 31, "paths.data-directory"),
     ])
     func errorsNameFileLineAndField(original: String, replacement: String, line: Int, field: String) {
         let text = Self.full.replacingOccurrences(of: original, with: replacement)
@@ -75,9 +76,16 @@ import Testing
         #expect(error?.line == 14)
     }
 
+    @Test func allowVirtualNeedsALoopDirectory() {
+        let text = Self.full.replacingOccurrences(of: "loop-backing-directory = \"/srv/ardoise-loops\"\n", with: "")
+        let error = #expect(throws: BenchConfigError.self) { try parse(text) }
+        #expect(error?.field == "policy.allow-virtual")
+        #expect(error?.line == 21)
+    }
+
     @Test func anUnknownSectionIsRefused() {
         let error = #expect(throws: BenchConfigError.self) { try parse(Self.full + "\n[network]\nurl = \"x\"\n") }
         #expect(error?.field == "network")
-        #expect(error?.line == 32)
+        #expect(error?.line == 33)
     }
 }

@@ -69,6 +69,16 @@ import Testing
         #expect(allowed.isWipeable == (transport == .loop))
     }
 
+    @Test func onlyLoopsBackedInsideTheBenchDirectoryAreTaken() {
+        var ours = Self.disk("loop3", transport: .loop)
+        ours.backingFile = "/tmp/bench-drives/a.img"
+        var theirs = Self.disk("loop4", transport: .loop)
+        theirs.backingFile = "/tmp/bench-drives-other/b.img"
+        let policy = SafetyPolicy(allowVirtual: true, loopBackingDirectory: "/tmp/bench-drives")
+        #expect(verdict(ours, policy: policy) == .wipeable)
+        #expect(verdict(theirs, policy: policy).reasons == [.foreignLoop(backingFile: "/tmp/bench-drives-other/b.img")])
+    }
+
     @Test func mountinfoEscapesAreDecoded() {
         let mounts = SystemContext.parseMountInfo("40 22 8:17 / /media/CLE\\040USB rw shared:2 - vfat /dev/sdb1 rw\n")
         #expect(mounts.first?.mountPoint == "/media/CLE USB")

@@ -1,0 +1,65 @@
+import ArdoiseSupport
+import ArgumentParser
+import Bench
+import DeviceKit
+import Foundation
+import WipeEngine
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ardoise daemon`: the bench service (started by systemd/ardoise.service).
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon",
+        abstract: "Le banc : détecte, efface et certifie les disques branchés / The bench: detects, erases and certifies plugged drives.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: "Fichier de configuration / Configuration file.")
+    var config: String = BenchConfig.defaultPath
+
+    @Option(name: .long, help: "Source des événements : auto, udev, kernel / Hot-plug source.")
+    var hotplugSource: String = "auto"
+
+    func run() async throws {
+        try global.applyLanguage()
+        guard geteuid() == 0 else {
+            printError(DeviceError(.needsRoot, path: "/dev").description)
+            throw ExitCode(16)
+        }
+        let fileExists = FileManager.default.fileExists(atPath: config)
+        var benchConfig = BenchConfig()
+        if fileExists || config != BenchConfig.defaultPath {
+            do {
+                let library = try ProfileLibrary.load(directories: [try ProfileLibrary.builtInDirectory()],
+                                                      optionalDirectories: [ProfileLibrary.systemDirectory])
+                benchConfig = try BenchConfig.load(path: config, knownProfiles: Set(library.profiles.map(\.name)))
+            } catch let error as BenchConfigError {
+                printError(error.description)
+                throw ExitCode(40)
+            }
+        }
+        CurrentLanguage.value = benchConfig.language
+        let source: HotplugMonitor.Source
+        switch hotplugSource {
+        case "auto": source = .automatic
+        case "udev": source = .udev
+        case "kernel": source = .kernel
+        default: throw ValidationError("--hotplug-source: auto | udev | kernel")
+        }
+        let daemon: BenchDaemon
+        do {
+            daemon = try BenchDaemon(config: benchConfig, configPath: fileExists ? config : nil)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(44)
+        }
+        do {
+            try await BenchService.run(daemon: daemon, socketPath: benchConfig.controlSocket, hotplugSource: source)
+        } catch let error as ControlSocketError {
+            printError(error.description)
+            throw ExitCode(20)
+        }
+    }
+}

@@ -1,0 +1,458 @@
+import ArdoiseSupport
+import Certificates
+import DeviceKit
+import Foundation
+import Journal
+import Synchronization
+import WipeEngine
+
+/// The bench: sees drives come and go, classifies them, erases the wipeable ones per policy
+/// (each job on its own thread, up to the concurrency limit) and certifies the result.
+///
+/// Every hot-plug event means "look at this node again": the node's medium is compared with
+/// what the slot knew (diskseq and serial), so a removal, a re-plug and a swap on the same
+/// node are told apart whatever action the kernel announced.
+public actor BenchDaemon {
+    public private(set) var config: BenchConfig
+    private let configPath: String?
+    private var library: ProfileLibrary
+    private let journal: JournalDatabase
+    private let key: BenchKey
+    private let scanner: DeviceScanner
+    private var slots: [String: Slot] = [:]
+    private var queue: [String] = []
+    private var running = 0
+    private var generation: UInt64 = 0
+    private let progress = ProgressBoard()
+    private var stopping = false
+
+    struct Slot {
+        var info: BlockDeviceInfo
+        var status: SlotStatus
+        var generation: UInt64
+        var session: ErasureSession?
+        var graceTask: Task<Void, Never>?
+        var removed = false
+    }
+
+    /// Opens the journal (jobs left running by a crash become interrupted), the bench key and
+    /// the profiles. Blocking: call before serving.
+    public init(config: BenchConfig, configPath: String?, scanner: DeviceScanner = DeviceScanner()) throws {
+        self.config = config
+        self.configPath = configPath
+        self.scanner = scanner
+        try DataDirectory.prepare(config.dataDirectory)
+        journal = try JournalDatabase(dataDirectory: config.dataDirectory, recoverInterruptedJobs: true)
+        key = try BenchKey.loadOrCreate(dataDirectory: config.dataDirectory)
+        library = try Self.loadLibrary(config)
+    }
+
+    static func loadLibrary(_ config: BenchConfig) throws(WipeEngineError) -> ProfileLibrary {
+        try ProfileLibrary.load(directories: [try ProfileLibrary.builtInDirectory()],
+                                optionalDirectories: [ProfileLibrary.systemDirectory] + config.profileDirectories)
+    }
+
+    /// Names of the profiles the bench knows (to validate a configuration).
+    public var profileNames: Set<String> { Set(library.profiles.map(\.name)) }
+
+    // MARK: Hot-plug
+
+    /// Looks at every whole disk once (start-up: drives still attached after a crash are
+    /// handled per policy like new ones).
+    public func initialScan() async {
+        let names = await BlockingWork.run("ardoise-scan") { [scanner] in scanner.reader.blockDeviceNames() }
+        for name in names { await reconcile(name) }
+    }
+
+    /// Re-reads one node and updates its slot: arrival, removal, swap, or nothing.
+    public func reconcile(_ name: String) async {
+        guard !stopping else { return }
+        let policy = safetyPolicy
+        let info = await BlockingWork.run("ardoise-scan") { [scanner] in
+            scanner.scan(policy: policy, probing: [name]).first { $0.name == name }
+        }
+        let present = info.map { $0.sizeInBytes > 0 } ?? false
+        if let slot = slots[name] {
+            if let info, present, Self.sameMedium(slot.info, info) {
+                refreshVerdict(name, info)
+                return
+            }
+            mediumLeft(name)
+        }
+        if let info, present { arrived(info) }
+    }
+
+    static func sameMedium(_ old: BlockDeviceInfo, _ new: BlockDeviceInfo) -> Bool {
+        old.diskSequence == new.diskSequence && old.serial == new.serial && old.sizeInBytes == new.sizeInBytes
+    }
+
+    private var safetyPolicy: SafetyPolicy {
+        SafetyPolicy(allowVirtual: config.allowVirtual, dataDirectory: config.dataDirectory,
+                     loopBackingDirectory: config.loopBackingDirectory)
+    }
+
+    private func arrived(_ info: BlockDeviceInfo) {
+        generation += 1
+        var status = SlotStatus(device: info.path, model: info.model, serial: info.serial, sizeInBytes: info.sizeInBytes,
+                                transport: info.transport.rawValue, diskSequence: info.diskSequence, state: .waiting)
+        let language = config.language
+        if case .protected(let reasons) = info.verdict {
+            status.state = .protected
+            status.reason = reasons.map { $0.message.text(in: language) }.joined(separator: ", ")
+        } else if !transportAllowed(info) {
+            status.state = .protected
+            status.reason = LocalizedText(fr: "transport \(info.transport.rawValue) non autorisé par la configuration",
+                                          en: "transport \(info.transport.rawValue) not allowed by the configuration").text(in: language)
+        } else {
+            status.profile = config.profileName(for: info)
+        }
+        slots[info.name] = Slot(info: info, status: status, generation: generation)
+        log("\(info.path): \(status.state.rawValue)\(status.reason.map { " (\($0))" } ?? "") diskseq=\(info.diskSequence.map(String.init) ?? "-") serial=\(info.serial ?? "-")")
+        guard status.state == .waiting else { return }
+        if config.policy == .auto && !(config.onReplug == .ask && hasUnfinishedJob(info)) {
+            scheduleGrace(info.name, generation: generation)
+        }
+    }
+
+    private func transportAllowed(_ info: BlockDeviceInfo) -> Bool {
+        config.allowedTransports.contains(info.transport.rawValue) || (info.transport == .loop && config.allowVirtual)
+    }
+
+    /// A drive seen before whose last job on the bench did not finish (re-plug after a pull or a crash).
+    private func hasUnfinishedJob(_ info: BlockDeviceInfo) -> Bool {
+        guard let serial = info.serial else { return false }
+        let jobs = (try? journal.jobs(status: .interrupted)) ?? []
+        return jobs.contains { job in
+            guard let driveID = job.driveID, let drive = try? journal.drive(id: driveID) else { return false }
+            return drive.serial == serial && drive.sizeInBytes == Int64(info.sizeInBytes)
+        }
+    }
+
+    private func refreshVerdict(_ name: String, _ info: BlockDeviceInfo) {
+        guard var slot = slots[name], slot.status.state == .waiting, case .protected(let reasons) = info.verdict else { return }
+        slot.graceTask?.cancel()
+        slot.status.state = .protected
+        slot.status.reason = reasons.map { $0.message.text(in: config.language) }.joined(separator: ", ")
+        slot.info = info
+        slots[name] = slot
+        queue.removeAll { $0 == name }
+    }
+
+    private func mediumLeft(_ name: String) {
+        guard var slot = slots[name] else { return }
+        slot.graceTask?.cancel()
+        queue.removeAll { $0 == name }
+        slot.removed = true
+        if let session = slot.session {
+            log("\(slot.info.path): drive removed during the job, stopping it")
+            session.driveRemoved()
+            slot.status.state = .interrupted
+            slot.status.reason = LocalizedText(fr: "disque retiré", en: "drive removed").text(in: config.language)
+        } else if slot.status.state.isFinal && slot.status.state != .protected {
+            slot.status.reason = [slot.status.state.label.text(in: config.language), slot.status.reason]
+                .compactMap { $0 }.joined(separator: " — ")
+            slot.status.state = .removed
+        } else {
+            slot.status.state = .removed
+            slot.status.reason = nil
+        }
+        slot.status.graceSecondsLeft = nil
+        slots[name] = slot
+        log("\(slot.info.path): removed")
+    }
+
+    // MARK: Scheduling
+
+    private func scheduleGrace(_ name: String, generation: UInt64) {
+        let grace = config.graceSeconds
+        let deadline = Date().addingTimeInterval(grace)
+        slots[name]?.status.graceSecondsLeft = grace
+        slots[name]?.graceTask = Task { [weak self] in
+            while !Task.isCancelled {
+                let left = deadline.timeIntervalSinceNow
+                if left <= 0 { break }
+                await self?.updateGrace(name, generation: generation, left: left)
+                try? await Task.sleep(for: .milliseconds(Int(min(left, 0.5) * 1000)))
+            }
+            guard !Task.isCancelled else { return }
+            await self?.enqueue(name, generation: generation)
+        }
+    }
+
+    private func updateGrace(_ name: String, generation: UInt64, left: Double) {
+        guard slots[name]?.generation == generation else { return }
+        slots[name]?.status.graceSecondsLeft = left
+    }
+
+    private func enqueue(_ name: String, generation: UInt64) {
+        guard var slot = slots[name], slot.generation == generation, slot.status.state == .waiting else { return }
+        slot.status.graceSecondsLeft = nil
+        slot.status.state = .queued
+        slots[name] = slot
+        queue.append(name)
+        pump()
+    }
+
+    private func pump() {
+        while running < config.maxConcurrentJobs, !queue.isEmpty, !stopping {
+            let name = queue.removeFirst()
+            guard let slot = slots[name], slot.status.state == .queued else { continue }
+            running += 1
+            slots[name]?.status.state = .erasing
+            let generation = slot.generation
+            Task { await self.runJob(name, generation: generation) }
+        }
+    }
+
+    private func runJob(_ name: String, generation: UInt64) async {
+        defer {
+            running -= 1
+            pump()
+        }
+        guard let slot = slots[name], slot.generation == generation, let profileName = slot.status.profile else { return }
+        let context: ErasureContext
+        let profile: WipeProfile
+        do {
+            profile = try library.requireProfile(named: profileName)
+            context = makeContext()
+        } catch {
+            finish(name, generation: generation, state: .failed, reason: "\(error)", certificate: nil)
+            return
+        }
+        let info = slot.info
+        let policy = safetyPolicy
+        let opened: Result<BlockDeviceHandle, DeviceError> = await BlockingWork.run("ardoise-open") { [scanner] in
+            Result { () throws(DeviceError) -> BlockDeviceHandle in
+                try DriveAccess.openForWriting(info.path, policy: policy, expected: info.identity, scanner: scanner)
+            }
+        }
+        let handle: BlockDeviceHandle
+        switch opened {
+        case .success(let value): handle = value
+        case .failure(let error):
+            let state: SlotState
+            switch error.code {
+            case .vanished, .identityChanged: state = .interrupted
+            default: state = .failed
+            }
+            finish(name, generation: generation, state: state, reason: error.message.text(in: config.language), certificate: nil)
+            return
+        }
+        defer { handle.close() }
+        let session: ErasureSession
+        do {
+            session = try ErasureSession(medium: MediumDescription(device: info), target: handle, profile: profile, context: context)
+        } catch {
+            finish(name, generation: generation, state: .failed, reason: error.text(in: config.language), certificate: nil)
+            return
+        }
+        guard slots[name]?.generation == generation, slots[name]?.removed == false else {
+            finish(name, generation: generation, state: .interrupted, reason: nil, certificate: nil)
+            return
+        }
+        slots[name]?.session = session
+        slots[name]?.status.jobID = session.jobID.uuidString.lowercased()
+        log("\(info.path): erasing with \(profile.name), job \(session.jobID.uuidString.lowercased())")
+        let board = progress
+        let key = "\(name)#\(generation)"
+        do {
+            let outcome = try await session.run { event in board.record(key, event) }
+            let (state, reason) = Self.slotState(outcome, language: config.language)
+            finish(name, generation: generation, state: state, reason: reason, certificate: outcome.certificate?.jsonPath)
+            log("\(info.path): \(state.rawValue)\(reason.map { " (\($0))" } ?? "")\(outcome.certificate.map { ", certificate \($0.jsonPath)" } ?? "")")
+        } catch {
+            finish(name, generation: generation, state: .failed, reason: "\(error)", certificate: nil)
+            log("\(info.path): failed to record the job: \(error)")
+        }
+    }
+
+    static func slotState(_ outcome: ErasureOutcome, language: Language) -> (SlotState, String?) {
+        if let error = outcome.certificateError {
+            return (.failed, LocalizedText(fr: "certificat non écrit : \(error)", en: "certificate not written: \(error)").text(in: language))
+        }
+        switch outcome.certificate?.status {
+        case .erased?: return (.done, nil)
+        case .erasedWithExceptions?:
+            return (.doneWithExceptions, outcome.certificate?.signed.payload.result.exceptions.map(\.detail).joined(separator: "; "))
+        default:
+            switch outcome.report.status {
+            case .interrupted(let why):
+                return (.interrupted, why.code == .vanished ? LocalizedText(fr: "disque retiré", en: "drive removed").text(in: language)
+                                                             : why.message.text(in: language))
+            case .failed(let why): return (.failed, why.message.text(in: language))
+            default: return (.failed, LocalizedText(fr: "non effacé", en: "not erased").text(in: language))
+            }
+        }
+    }
+
+    private func finish(_ name: String, generation: UInt64, state: SlotState, reason: String?, certificate: String?) {
+        guard var slot = slots[name], slot.generation == generation else { return }
+        slot.session = nil
+        if slot.removed && slot.status.state == .removed { slots[name] = slot; return }
+        slot.status.state = slot.removed && state != .done ? .interrupted : state
+        if slot.removed && state != .done {
+            slot.status.reason = LocalizedText(fr: "disque retiré", en: "drive removed").text(in: config.language)
+        } else {
+            slot.status.reason = reason
+        }
+        slot.status.certificate = certificate
+        slots[name] = slot
+        progress.clear("\(name)#\(generation)")
+    }
+
+    private func makeContext() -> ErasureContext {
+        let issuer = CertificateIssuer(key: key, outputDirectory: config.outputDirectory, journal: journal, language: config.language)
+        return ErasureContext(
+            benchID: config.benchID,
+            organisation: Organisation(name: config.organisationName.isEmpty ? "-" : config.organisationName,
+                                       address: config.organisationAddress.isEmpty ? nil : config.organisationAddress),
+            technician: config.technician.isEmpty ? "-" : config.technician, donor: config.donor, lot: config.lot,
+            destination: Destination(rawValue: config.destination.replacingOccurrences(of: "-", with: "_")) ?? .externalReuse,
+            journal: journal, issuer: issuer, bufferSize: config.bufferSize)
+    }
+
+    // MARK: Control
+
+    public func handle(_ request: ControlRequest) -> ControlResponse {
+        switch request.command {
+        case .status:
+            return ControlResponse(ok: true, snapshot: snapshot())
+        case .start:
+            guard let name = slotName(request.device) else { return unknownDevice(request.device) }
+            guard var slot = slots[name] else { return unknownDevice(request.device) }
+            switch slot.status.state {
+            case .waiting, .interrupted, .failed, .done, .doneWithExceptions:
+                guard slot.status.profile != nil, !slot.removed else { fallthrough }
+                slot.graceTask?.cancel()
+                slot.status.graceSecondsLeft = nil
+                slot.status.state = .queued
+                slot.status.reason = nil
+                slot.status.certificate = nil
+                slots[name] = slot
+                queue.append(name)
+                pump()
+                return ControlResponse(ok: true, snapshot: snapshot())
+            default:
+                return ControlResponse(ok: false, error: LocalizedText(
+                    fr: "\(slot.info.path) ne peut pas être lancé (\(slot.status.state.label.french))",
+                    en: "\(slot.info.path) cannot be started (\(slot.status.state.label.english))").text(in: config.language))
+            }
+        case .cancel:
+            guard let name = slotName(request.device), var slot = slots[name] else { return unknownDevice(request.device) }
+            if let session = slot.session {
+                session.cancel()
+            } else if slot.status.state == .waiting || slot.status.state == .queued {
+                slot.graceTask?.cancel()
+                slot.status.graceSecondsLeft = nil
+                slot.status.state = .waiting
+                slot.status.reason = LocalizedText(fr: "annulé, en attente du technicien", en: "cancelled, waiting for the technician")
+                    .text(in: config.language)
+                queue.removeAll { $0 == name }
+                slots[name] = slot
+            }
+            return ControlResponse(ok: true, snapshot: snapshot())
+        case .set:
+            if let technician = request.technician { config.technician = technician }
+            if let donor = request.donor { config.donor = donor.isEmpty ? nil : donor }
+            if let lot = request.lot { config.lot = lot.isEmpty ? nil : lot }
+            _ = try? journal.appendEvent(kind: "session.changed", payload: ["technician": config.technician,
+                                                                             "donor": config.donor ?? "", "lot": config.lot ?? ""])
+            return ControlResponse(ok: true, snapshot: snapshot())
+        }
+    }
+
+    private func slotName(_ device: String?) -> String? {
+        guard let device else { return nil }
+        return (device as NSString).lastPathComponent
+    }
+
+    private func unknownDevice(_ device: String?) -> ControlResponse {
+        ControlResponse(ok: false, error: LocalizedText(fr: "disque inconnu du banc : \(device ?? "-")",
+                                                        en: "drive not on the bench: \(device ?? "-")").text(in: config.language))
+    }
+
+    public func snapshot() -> BenchSnapshot {
+        let statuses = slots.keys.sorted { $0.compare($1, options: .numeric) == .orderedAscending }.compactMap { name -> SlotStatus? in
+            guard let slot = slots[name] else { return nil }
+            var status = slot.status
+            if slot.session != nil, let live = progress.value("\(name)#\(slot.generation)") {
+                status.state = live.verifying ? .verifying : .erasing
+                status.passIndex = live.pass
+                status.passCount = live.passCount
+                status.fraction = live.fraction
+                status.currentMegabytesPerSecond = live.currentRate / 1_000_000
+                status.averageMegabytesPerSecond = live.averageRate / 1_000_000
+                status.etaSeconds = live.eta
+            }
+            return status
+        }
+        return BenchSnapshot(benchID: config.benchID, benchName: config.benchName, technician: config.technician.isEmpty ? nil : config.technician,
+                             donor: config.donor, lot: config.lot, policy: config.policy.rawValue, language: config.language, slots: statuses)
+    }
+
+    // MARK: Configuration and shutdown
+
+    /// Re-reads the configuration file (SIGHUP). A bad file keeps the running configuration
+    /// and says why. The data directory and the socket only change at restart.
+    @discardableResult
+    public func reload() -> String {
+        guard let configPath else { return "no configuration file" }
+        do {
+            let newLibrary = try Self.loadLibrary(config)
+            var newConfig = try BenchConfig.load(path: configPath, knownProfiles: Set(newLibrary.profiles.map(\.name)))
+            newConfig.dataDirectory = config.dataDirectory
+            newConfig.controlSocket = config.controlSocket
+            config = newConfig
+            library = newLibrary
+            log("configuration reloaded from \(configPath)")
+            return "reloaded"
+        } catch {
+            log("configuration NOT reloaded, keeping the previous one: \(error)")
+            return "\(error)"
+        }
+    }
+
+    /// Stops every job (they end interrupted and are recorded) and waits for them.
+    public func shutdown() async {
+        stopping = true
+        for slot in slots.values {
+            slot.graceTask?.cancel()
+            slot.session?.cancel()
+        }
+        while running > 0 { try? await Task.sleep(for: .milliseconds(100)) }
+    }
+
+    public var runningJobs: Int { running }
+
+    nonisolated func log(_ message: String) {
+        FileHandle.standardError.write(Data("ardoise-daemon: \(message)\n".utf8))
+    }
+}
+
+/// Latest progress per running job, written by the jobs' event callbacks without hopping
+/// onto the actor, read by `snapshot()`.
+final class ProgressBoard: Sendable {
+    struct Entry: Sendable {
+        var pass = 0
+        var passCount = 0
+        var verifying = false
+        var fraction = 0.0
+        var currentRate = 0.0
+        var averageRate = 0.0
+        var eta: Double?
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+
+    func record(_ key: String, _ event: WipeEvent) {
+        guard case .progress(let progress) = event else { return }
+        entries.withLock {
+            $0[key] = Entry(pass: progress.pass, passCount: progress.passCount, verifying: progress.phase == .verifying,
+                            fraction: progress.overallFraction, currentRate: progress.currentBytesPerSecond,
+                            averageRate: progress.averageBytesPerSecond, eta: progress.overallETASeconds)
+        }
+    }
+
+    func value(_ key: String) -> Entry? { entries.withLock { $0[key] } }
+    func clear(_ key: String) { _ = entries.withLock { $0.removeValue(forKey: key) } }
+}
