@@ -148,6 +148,39 @@ import Testing
         #expect(!output.contains("OTHER-KEY-ACCEPTED"))
     }
 
+    /// The other direction: a JWS made by joserfc with `alg: Ed25519` over our payload is
+    /// accepted by our verifier.
+    @Test func jwsSignedByJOSELibraryIsValid() throws {
+        guard let python = Fixture.tool("python3") else {
+            Issue.record("python3 missing: independent signing skipped")
+            return
+        }
+        let probe = try Fixture.run(python, ["-c", "import joserfc"])
+        try #require(probe.status == 0, "pip install joserfc — needed for the interoperability check: \(probe.error)")
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let signed = try Fixture.signed()
+        try Data(Base64URL.decode(signed.jws.payload)!).write(to: URL(fileURLWithPath: directory + "/payload.json"))
+        let privateJWK = try JSONEncoder().encode(PrivateJWK(key: Fixture.key.privateKey))
+        try privateJWK.write(to: URL(fileURLWithPath: directory + "/private.jwk"))
+        let script = """
+        import json, sys
+        from joserfc import jws
+        from joserfc.jwk import OKPKey
+        d = sys.argv[1]
+        key = OKPKey.import_key(json.load(open(d + "/private.jwk")))
+        member = {"protected": {"alg": "Ed25519", "kid": key.thumbprint()}}
+        out = jws.serialize_json(member, open(d + "/payload.json", "rb").read(), key, algorithms=["Ed25519"])
+        json.dump(out, open(d + "/jose.json", "w"))
+        """
+        let result = try Fixture.run(python, ["-c", script, directory])
+        #expect(result.status == 0, "\(result.error)")
+        let data = try #require(FileManager.default.contents(atPath: directory + "/jose.json"))
+        let report = CertificateVerifier.verify(data: data, trusting: Fixture.trusted)
+        #expect(report.verdict == .valid, "\(report.reasons)")
+        #expect(report.payload == signed.payload)
+    }
+
     @Test func base64URLIsStrict() {
         #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8")
         #expect(Base64URL.decode("-_8") == [0xFB, 0xFF])
