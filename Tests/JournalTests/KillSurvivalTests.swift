@@ -30,7 +30,7 @@ import Testing
         let rounds = 6
         for round in 0..<rounds {
             let outPath = directory + "/stress-\(round).out"
-            FileManager.default.createFile(atPath: outPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: outPath, contents: nil)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = ["journal", "_stress", "--data-dir", directory + "/data"]
