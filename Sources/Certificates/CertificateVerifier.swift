@@ -88,9 +88,20 @@ public struct VerificationReport: Sendable {
 }
 
 public enum CertificateVerifier {
+    /// Larger files are reported malformed without being read.
+    public static let maximumFileSize: Int64 = 64 << 20
+
     /// Verifies a JSON or PDF certificate file. Blocks on file I/O.
     /// - Throws: `CertificateError.fileSystem` only when the file cannot be read.
     public static func verify(fileAt path: String, trusting trusted: TrustedKeys) throws -> VerificationReport {
+        // A certificate is a few kB, its PDF well under a MB: refuse to load anything huge.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber,
+           size.int64Value > maximumFileSize {
+            return VerificationReport(verdict: .malformed, reasons: [LocalizedText(
+                fr: "Fichier bien trop gros pour un certificat (\(size) octets).",
+                en: "File far too large for a certificate (\(size) bytes).")], payload: nil, keyID: nil,
+                signedJSONSHA256: nil, signedJSON: nil, isPDF: false)
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CertificateError(code: .fileSystem, message: LocalizedText(
                 fr: "Impossible de lire le certificat.", en: "Cannot read the certificate."), path: path, errno: errno)
