@@ -39,6 +39,16 @@ struct TrustOptions: ParsableArguments {
     }
 }
 
+/// Verifies a file; an unreadable file exits 5 (distinct from every verdict).
+func readCertificate(_ file: String, trusting trusted: TrustedKeys) throws -> VerificationReport {
+    do {
+        return try CertificateVerifier.verify(fileAt: file, trusting: trusted)
+    } catch let error as CertificateError where error.code == .fileSystem {
+        printError(error.text(in: CurrentLanguage.value))
+        throw ExitCode(5)
+    }
+}
+
 struct CertVerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
@@ -59,11 +69,7 @@ struct CertVerifyCommand: ParsableCommand {
         var report: VerificationReport?
         try reportingProofErrors {
             let trusted = try trust.trustedKeys(dataDirectory: options.dataDirectory)
-            guard let data = FileManager.default.contents(atPath: file) else {
-                printError(LocalizedText(fr: "Impossible de lire \(file).", en: "Cannot read \(file).").text(in: CurrentLanguage.value))
-                throw ExitCode(5)
-            }
-            report = CertificateVerifier.verify(data: data, trusting: trusted)
+            report = try readCertificate(file, trusting: trusted)
         }
         guard let report else { return }
         let language = CurrentLanguage.value
@@ -104,11 +110,7 @@ struct CertShowCommand: ParsableCommand {
         options.applyLanguage()
         try reportingProofErrors {
             let trusted = try trust.trustedKeys(dataDirectory: options.dataDirectory)
-            guard let data = FileManager.default.contents(atPath: file) else {
-                printError(LocalizedText(fr: "Impossible de lire \(file).", en: "Cannot read \(file).").text(in: CurrentLanguage.value))
-                throw ExitCode(5)
-            }
-            let report = CertificateVerifier.verify(data: data, trusting: trusted)
+            let report = try readCertificate(file, trusting: trusted)
             let language = CurrentLanguage.value
             guard let payload = report.payload else {
                 print("\(report.verdict.label.text(in: language)) (\(report.verdict.rawValue))")

@@ -63,6 +63,34 @@ public struct CertificateIssuer: Sendable {
         return path
     }
 
+    /// Writes the lot PDF of every certificate the journal recorded for jobs of `lot`, after
+    /// checking each JSON file against this bench's key (a file changed on disk is refused).
+    /// - Throws: `CertificateError.invalidInput` when the lot has no certificate or a file does
+    ///   not verify; `JournalError` from the journal.
+    public func issueLot(lot: String, fileName: String) throws -> String {
+        guard let journal else {
+            throw CertificateError(code: .invalidInput, message: .init(fr: "Journal nécessaire pour un lot.", en: "A lot needs the journal."))
+        }
+        let trusted = TrustedKeys([key.publicJWK])
+        var payloads: [CertificatePayload] = []
+        for job in try journal.jobs(lot: lot) {
+            // The latest certificate of each job (a job re-issued keeps its history in the journal).
+            guard let record = try journal.certificates(jobID: job.id).last else { continue }
+            let report = try CertificateVerifier.verify(fileAt: record.jsonPath, trusting: trusted)
+            guard report.verdict == .valid, let payload = report.payload else {
+                throw CertificateError(code: .invalidInput, message: .init(
+                    fr: "Le certificat \(record.id) ne se vérifie pas (\(report.verdict.rawValue)).",
+                    en: "Certificate \(record.id) does not verify (\(report.verdict.rawValue))."), path: record.jsonPath)
+            }
+            payloads.append(payload)
+        }
+        let path = (outputDirectory as NSString).appendingPathComponent(fileName)
+        let pdf = try LotCertificatePDF.render(payloads: payloads, language: language)
+        try createDirectory(outputDirectory)
+        try writeAtomically(pdf, to: path)
+        return path
+    }
+
     private func createDirectory(_ path: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -4,6 +4,10 @@ import Foundation
 /// The printable certificate (libharu). The page content depends only on the payload, the key
 /// id, the hash and the language, so `cert verify` can render it again and compare.
 public enum CertificatePDF {
+    /// Names the page layout in the Info `Creator`. Bump it whenever the page content changes
+    /// (text, order, geometry): `cert verify` compares pages exactly only for the current
+    /// layout, and falls back to checking the id and hash on older ones.
+    public static let layoutCreator = "Ardoise certificate layout 1"
     /// Renders one drive's certificate; `signedJSON` is attached as `<id>.json` unless nil.
     public static func render(payload: CertificatePayload, signedJSON: Data?, sha256: String, keyID: String,
                               language: Language) throws -> Data {
@@ -13,7 +17,7 @@ public enum CertificatePDF {
         let qrText = QRText.make(id: payload.id, sha256: sha256)
         canvas.setInfo(title: summary.title + " " + payload.id,
                        subject: "\(payload.media.model) \(payload.media.serial) — \(payload.result.status.rawValue)",
-                       keywords: qrText)
+                       keywords: qrText, creator: layoutCreator)
         if let signedJSON { try canvas.attach(name: "\(payload.id).json", contents: signedJSON) }
         canvas.footer = (french ? "Certificat " : "Certificate ") + payload.id
             + (french ? " · vérifier : ardoise cert verify FICHIER · page" : " · verify: ardoise cert verify FILE · page")

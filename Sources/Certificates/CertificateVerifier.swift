@@ -88,9 +88,20 @@ public struct VerificationReport: Sendable {
 }
 
 public enum CertificateVerifier {
+    /// Larger files are reported malformed without being read.
+    public static let maximumFileSize: Int64 = 64 << 20
+
     /// Verifies a JSON or PDF certificate file. Blocks on file I/O.
     /// - Throws: `CertificateError.fileSystem` only when the file cannot be read.
     public static func verify(fileAt path: String, trusting trusted: TrustedKeys) throws -> VerificationReport {
+        // A certificate is a few kB, its PDF well under a MB: refuse to load anything huge.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber,
+           size.int64Value > maximumFileSize {
+            return VerificationReport(verdict: .malformed, reasons: [LocalizedText(
+                fr: "Fichier bien trop gros pour un certificat (\(size) octets).",
+                en: "File far too large for a certificate (\(size) bytes).")], payload: nil, keyID: nil,
+                signedJSONSHA256: nil, signedJSON: nil, isPDF: false)
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CertificateError(code: .fileSystem, message: LocalizedText(
                 fr: "Impossible de lire le certificat.", en: "Cannot read the certificate."), path: path, errno: errno)
@@ -235,6 +246,23 @@ public enum CertificateVerifier {
             return report
         }
         let pages = pdf.pageContentStreams()
+        guard pdf.infoString(key: "Creator") == CertificatePDF.layoutCreator else {
+            // Another layout (an older Ardoise): the page cannot be rebuilt byte for byte, so
+            // check that it at least names this certificate and its hash.
+            let text = pages.flatMap { $0 }
+            let scanner = PDFScanner(data: text)
+            guard scanner.find(payload.id, from: 0) != nil, scanner.find(sha, from: 0) != nil else {
+                report.verdict = .tampered
+                report.reasons.append(LocalizedText(
+                    fr: "Les pages ne mentionnent pas ce certificat (identifiant et empreinte).",
+                    en: "The pages do not name this certificate (id and hash)."))
+                return report
+            }
+            report.reasons.append(LocalizedText(
+                fr: "Mise en page d'une autre version : seuls l'identifiant et l'empreinte affichés ont été comparés ; le JSON joint fait foi.",
+                en: "Layout of another version: only the printed id and hash were compared; the attached JSON is authoritative."))
+            return report
+        }
         let matches = Language.allCases.contains { language in
             guard let rendered = try? CertificatePDF.render(payload: payload, signedJSON: Data(attachment), sha256: sha,
                                                            keyID: report.keyID ?? "", language: language) else { return false }

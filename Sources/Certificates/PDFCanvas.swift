@@ -44,11 +44,11 @@ final class PDFCanvas {
 
     // MARK: Document
 
-    func setInfo(title: String, subject: String, keywords: String) {
+    func setInfo(title: String, subject: String, keywords: String, creator: String = "Ardoise") {
         HPDF_SetInfoAttr(document, HPDF_INFO_TITLE, Self.cp1252(title))
         HPDF_SetInfoAttr(document, HPDF_INFO_SUBJECT, Self.cp1252(subject))
         HPDF_SetInfoAttr(document, HPDF_INFO_KEYWORDS, Self.cp1252(keywords))
-        HPDF_SetInfoAttr(document, HPDF_INFO_CREATOR, "Ardoise")
+        HPDF_SetInfoAttr(document, HPDF_INFO_CREATOR, Self.cp1252(creator))
     }
 
     /// Embeds `contents` as a file attachment named `name`. libharu reads attachments from a

@@ -25,6 +25,7 @@ extension JournalDatabase {
     }
 
     /// Appends inside the caller's transaction: reads the head, hashes, inserts, moves the head.
+    @discardableResult
     static func appendEvent(_ db: Database, kind: String, jobID: UUID?, payload: some Encodable, at date: Date = Date()) throws -> EventRecord {
         let head = try Row.fetchOne(db, sql: "SELECT lastEventID, lastHash FROM journal_head WHERE id = 1")
         let previousID: Int64 = head?["lastEventID"] ?? 0

@@ -194,6 +194,10 @@ public struct JournalDatabase: Sendable {
                 throw JournalError(code: .corrupt, message: LocalizedText(
                     fr: corruptMessage.french + " (\(detail))", en: corruptMessage.english + " (\(detail))"), path: path)
             }
+        } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_CANTOPEN {
+            // A read-only connection cannot rebuild a missing -shm next to a -wal left by a
+            // crash; the writer opened next can, so leave the decision to it.
+            return
         } catch {
             throw translate(error, path: path)
         }

@@ -74,6 +74,22 @@ import Testing
         #expect(report.verdict == .tampered, "\(report.reasons)")
     }
 
+    @Test func olderLayoutIsCheckedByIDAndHash() throws {
+        let signed = try Fixture.signed()
+        let pdf = [UInt8](try CertificatePDF.render(payload: signed.payload, signedJSON: signed.signedJSON, sha256: signed.sha256,
+                                                    keyID: signed.keyID, language: .french))
+        // Pretend an older Ardoise made it (same length keeps the xref valid), and change the
+        // page: the exact comparison is skipped, the id and hash are still required.
+        let older = replacing(Array(CertificatePDF.layoutCreator.utf8), with: Array("Ardoise certificate layout 0".utf8), in: pdf)
+        let report = CertificateVerifier.verify(data: Data(older), trusting: Fixture.trusted)
+        #expect(report.verdict == .valid)
+        #expect(report.reasons.contains { $0.english.contains("Layout of another version") })
+        let edited = replacing(Array("WD-WCC4N7KZ1234".utf8), with: Array("WD-WCC4N7KZ9999".utf8), in: older)
+        #expect(CertificateVerifier.verify(data: Data(edited), trusting: Fixture.trusted).verdict == .valid)
+        let noHash = replacing(Array(signed.sha256.prefix(20).utf8), with: Array(String(repeating: "0", count: 20).utf8), in: older)
+        #expect(CertificateVerifier.verify(data: Data(noHash), trusting: Fixture.trusted).verdict == .tampered)
+    }
+
     @Test func pdfWithAnotherCertificateAttachedIsTampered() throws {
         let first = try Fixture.signed()
         let second = try Fixture.signed(Fixture.input(id: UUID(), serial: "OTHER-SERIAL"))

@@ -31,7 +31,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/" + BenchKey.fileName
         let garbage = Data(#"{"kty":"OKP","crv":"Ed25519","x":"AAAA","d":"BBBB"}"#.utf8)
-        FileManager.default.createFile(atPath: path, contents: garbage, attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: path, contents: garbage, attributes: [.posixPermissions: 0o600])
         let error = #expect(throws: CertificateError.self) { try BenchKey.loadOrCreate(dataDirectory: directory) }
         #expect(error?.code == .keyFileInvalid)
         #expect(FileManager.default.contents(atPath: path) == garbage)

@@ -61,6 +61,27 @@ enum Fixture {
         return path
     }
 
+    /// True when every tool is on PATH (for `.enabled(if:)`: a missing tool is a visible skip).
+    static func has(_ tools: String...) -> Bool { tools.allSatisfy { tool($0) != nil } }
+
+    /// True when python3 can import every module.
+    static func hasPython(_ modules: String...) -> Bool {
+        guard let python = tool("python3") else { return false }
+        return (try? run(python, ["-c", "import " + modules.joined(separator: ", ")]).status == 0) ?? false
+    }
+
+    /// The `ardoise` executable built next to the test bundle (.build/<triple>/debug).
+    static func ardoise() -> String? {
+        guard let testBinary = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        var directory = URL(fileURLWithPath: testBinary).deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = directory.appendingPathComponent("ardoise").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }
+
     /// Full path of an executable on PATH, or nil.
     static func tool(_ name: String) -> String? {
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
@@ -77,8 +98,8 @@ enum Fixture {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let outPath = directory + "/out", errPath = directory + "/err"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -14,9 +14,9 @@ import Testing
         return (signed, path)
     }
 
-    @Test(arguments: Language.allCases)
+    @Test(.enabled(if: Fixture.has("pdftotext"), "needs pdftotext (poppler-utils)"), arguments: Language.allCases)
     func pdftotextShowsSerialStatusAndID(language: Language) throws {
-        guard let pdftotext = Fixture.tool("pdftotext") else { Issue.record("pdftotext missing (poppler-utils): skipped"); return }
+        let pdftotext = try #require(Fixture.tool("pdftotext"))
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (signed, path) = try Self.makePDF(language: language, in: directory)
@@ -33,8 +33,9 @@ import Testing
         #expect(text.contains(language == .french ? "Passe 1" : "Pass 1"))
     }
 
-    @Test func pdfdetachExtractsTheSignedJSON() throws {
-        guard let pdfdetach = Fixture.tool("pdfdetach") else { Issue.record("pdfdetach missing (poppler-utils): skipped"); return }
+    @Test(.enabled(if: Fixture.has("pdfdetach"), "needs pdfdetach (poppler-utils)"))
+    func pdfdetachExtractsTheSignedJSON() throws {
+        let pdfdetach = try #require(Fixture.tool("pdfdetach"))
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (signed, path) = try Self.makePDF(in: directory)
@@ -47,11 +48,10 @@ import Testing
         #expect(FileManager.default.contents(atPath: out + "/\(signed.payload.id).json") == signed.signedJSON)
     }
 
-    @Test func qrCodeDecodesToIDAndHash() throws {
-        guard let pdftoppm = Fixture.tool("pdftoppm"), let zbarimg = Fixture.tool("zbarimg") else {
-            Issue.record("pdftoppm or zbarimg missing (poppler-utils, zbar-tools): skipped")
-            return
-        }
+    @Test(.enabled(if: Fixture.has("pdftoppm", "zbarimg"), "needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)"))
+    func qrCodeDecodesToIDAndHash() throws {
+        let pdftoppm = try #require(Fixture.tool("pdftoppm"))
+        let zbarimg = try #require(Fixture.tool("zbarimg"))
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (signed, path) = try Self.makePDF(in: directory)
@@ -72,7 +72,8 @@ import Testing
         #expect(!PDFScanner(data: [UInt8](first)).pageContentStreams().isEmpty)
     }
 
-    @Test func lotPDFListsEveryDrive() throws {
+    @Test(.enabled(if: Fixture.has("pdftotext"), "needs pdftotext (poppler-utils)"))
+    func lotPDFListsEveryDrive() throws {
         var payloads: [CertificatePayload] = []
         for index in 0..<60 {
             let id = UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", index))!
@@ -83,7 +84,7 @@ import Testing
             payloads.append(CertificatePayload(input: input))
         }
         let pdf = try LotCertificatePDF.render(payloads: payloads, language: .french)
-        guard let pdftotext = Fixture.tool("pdftotext") else { Issue.record("pdftotext missing: skipped"); return }
+        let pdftotext = try #require(Fixture.tool("pdftotext"))
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try pdf.write(to: URL(fileURLWithPath: directory + "/lot.pdf"))
@@ -99,9 +100,10 @@ import Testing
         #expect(text.contains("EFFACÉ AVEC RÉSERVES : \(counts[.erasedWithExceptions] ?? 0)"))
     }
 
-    @Test func inflateReadsZlibStreams() throws {
+    @Test(.enabled(if: Fixture.has("python3"), "needs python3 (zlib reference streams)"))
+    func inflateReadsZlibStreams() throws {
         // A stored block, fixed Huffman and dynamic Huffman streams made by Python's zlib.
-        guard let python = Fixture.tool("python3") else { Issue.record("python3 missing: skipped"); return }
+        let python = try #require(Fixture.tool("python3"))
         let original = (0..<5000).map { "ligne \($0 % 97) é\n" }.joined()
         for level in [0, 1, 9] {
             let result = try Fixture.run(python, ["-c", "import sys,zlib; sys.stdout.buffer.write(zlib.compress(sys.argv[1].encode(), \(level)))", original])

