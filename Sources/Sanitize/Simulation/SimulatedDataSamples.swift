@@ -8,8 +8,11 @@ public struct SimulatedDataSamples: Sendable, Hashable {
     public private(set) var contents: [UInt8]
 
     public init(nativeSectors: UInt64, count: Int = 64, seed: UInt64) {
-        let n = UInt64(max(1, count))
-        sectors = (0..<n).map { $0 * max(1, nativeSectors / n) }
+        // Evenly spread from sector 0 to the last native sector, so the top of the drive (where
+        // an HPA or DCO area lives) is always sampled.
+        let n = UInt64(max(2, count))
+        let last = max(1, nativeSectors) - 1
+        sectors = (0..<n).map { $0 * last / (n - 1) }
         var state = seed | 1
         contents = sectors.map { _ in
             // xorshift64: deterministic "user data" that is never 00h/FFh.
