@@ -105,11 +105,11 @@ struct SanitizeCommand: ParsableCommand {
             store = InMemorySecretStore()
         } else {
             let device = try openPassthroughDevice(path: self.device, deviceType: deviceType)
-            type = deviceType == .auto ? FirmwareEraser.detectDeviceType(path: self.device, transport: device) : deviceType
             // The same lines plus each outcome go to the log sink; the lead connects it to the journal.
             transport = TracingTransport(wrapping: device) { record in
                 FileHandle.standardError.write(Data("trace \(self.device): \(record.text)\n".utf8))
             }
+            type = deviceType == .auto ? FirmwareEraser.detectDeviceType(path: self.device, transport: transport) : deviceType
             store = try FileSecretStore(directory: URL(fileURLWithPath: secretsDirectory))
         }
         let eraser = FirmwareEraser(transport: transport, deviceType: type, secretStore: store, progress: { p in

@@ -63,8 +63,9 @@ public final class LinuxPassthroughDevice: PassthroughTransport {
             let code: PassthroughError.Code = (savedErrno == ENODEV || savedErrno == ENXIO) ? .deviceGone : .ioctlFailed
             throw PassthroughError(code: code, errno: savedErrno, context: "\(path): SG_IO opcode \(hexByte(command.cdb[0]))")
         }
-        // Host status 03h DID_TIME_OUT (include/scsi/scsi.h): the command never completed.
-        if outcome.host_status == 0x03 {
+        // Host status 03h DID_TIME_OUT, or driver status 06h DRIVER_TIMEOUT (scsi.h): the
+        // command never completed.
+        if outcome.host_status == 0x03 || outcome.driver_status & 0x0F == 0x06 {
             throw PassthroughError(code: .timedOut, context: "\(path): opcode \(hexByte(command.cdb[0])) after \(command.timeoutMs) ms")
         }
         // 01h DID_NO_CONNECT, 04h DID_BAD_TARGET: the drive is gone.

@@ -348,10 +348,11 @@ public final class FirmwareEraser {
         // ACS-3 drives with Accessible Max Address Configuration answer 78h; older ones 27h.
         if id.supportsAccessibleMaxAddress {
             let reply = try ata(AtaCommands.getNativeMaxAddressExt())
-            if !reply.failed, let r = reply.registers { report.nativeSectors = r.lba + 1; report.method = "get-native-max-ext" }
+            if !reply.failed, let r = reply.registers, !r.lbaUpperUnknown { report.nativeSectors = r.lba + 1; report.method = "get-native-max-ext" }
         } else if id.supportsHPA {
             let reply = try ata(AtaCommands.readNativeMaxAddressExt())
-            if !reply.failed, let r = reply.registers { report.nativeSectors = r.lba + 1; report.method = "read-native-max-ext" }
+            // A fixed-format answer without LBA 47:24 leaves the native max unknown: not checked.
+            if !reply.failed, let r = reply.registers, !r.lbaUpperUnknown { report.nativeSectors = r.lba + 1; report.method = "read-native-max-ext" }
         }
         if let native = report.nativeSectors { report.hpaPresent = native > accessible }
         if id.supportsDCO && !id.supportsAccessibleMaxAddress {
@@ -397,9 +398,15 @@ public final class FirmwareEraser {
     func ataSanitizeStatus(clearFailure: Bool = false) throws -> AtaSanitizeStatus {
         let reply = try ata(AtaCommands.sanitizeStatusExt(clearFailure: clearFailure))
         guard let registers = reply.registers else {
-            throw SanitizeError(.commandFailed, context: "SANITIZE STATUS EXT", message: .init(
+            throw SanitizeError(.transport, context: "SANITIZE STATUS EXT", message: .init(
                 fr: "l'adaptateur ne renvoie pas les registres ATA (CK_COND) : impossible de suivre le sanitize",
                 en: "the adapter does not return the ATA registers (CK_COND): cannot follow the sanitize"))
+        }
+        // The status bits live in COUNT 15:12: fixed-format sense cannot carry them.
+        if !registers.isError && registers.countUpperUnknown {
+            throw SanitizeError(.transport, context: "SANITIZE STATUS EXT", message: .init(
+                fr: "l'adaptateur renvoie les registres ATA en format de sense fixe, sans COUNT 15:8 : impossible de suivre le sanitize ; branchez le disque en SATA direct",
+                en: "the adapter returns the ATA registers in fixed-format sense, without COUNT 15:8: cannot follow the sanitize; connect the drive directly over SATA"))
         }
         return AtaSanitizeStatus.decode(registers)
     }

@@ -49,7 +49,8 @@ public struct SenseData: Sendable, Hashable, Codable {
         if asc == 0x00 && ascq == 0x1D && bytes.count >= 12 {
             let lbaLow = UInt64(bytes[9]) | UInt64(bytes[10]) << 8 | UInt64(bytes[11]) << 16
             ata = AtaStatusReturn(extend: bytes[8] & 0x80 != 0, error: bytes[3], count: UInt16(bytes[6]),
-                                  lba: lbaLow, device: bytes[5], status: bytes[4])
+                                  lba: lbaLow, device: bytes[5], status: bytes[4],
+                                  countUpperUnknown: bytes[8] & 0x40 != 0, lbaUpperUnknown: bytes[8] & 0x20 != 0)
         }
         return SenseData(format: .fixed, isDeferred: deferred, senseKey: key, additionalSenseCode: asc,
                          additionalSenseCodeQualifier: ascq, progress: progress, ataStatus: ata)
@@ -99,14 +100,22 @@ public struct AtaStatusReturn: Sendable, Hashable, Codable {
     public var lba: UInt64
     public var device: UInt8
     public var status: UInt8
+    /// Fixed-format sense only carries COUNT 7:0 and flags "COUNT 15:8 non-zero" (SAT-4
+    /// §12.2.2.6): when true, `count`'s upper byte is unknown.
+    public var countUpperUnknown: Bool
+    /// Likewise for LBA 47:24 ("LBA 47:24 non-zero" flag).
+    public var lbaUpperUnknown: Bool
 
-    public init(extend: Bool, error: UInt8, count: UInt16, lba: UInt64, device: UInt8, status: UInt8) {
+    public init(extend: Bool, error: UInt8, count: UInt16, lba: UInt64, device: UInt8, status: UInt8,
+                countUpperUnknown: Bool = false, lbaUpperUnknown: Bool = false) {
         self.extend = extend
         self.error = error
         self.count = count
         self.lba = lba
         self.device = device
         self.status = status
+        self.countUpperUnknown = countUpperUnknown
+        self.lbaUpperUnknown = lbaUpperUnknown
     }
 
     static func decode(_ d: [UInt8]) -> AtaStatusReturn? {
@@ -114,6 +123,16 @@ public struct AtaStatusReturn: Sendable, Hashable, Codable {
         let lba = UInt64(d[7]) | UInt64(d[9]) << 8 | UInt64(d[11]) << 16 | UInt64(d[6]) << 24 | UInt64(d[8]) << 32 | UInt64(d[10]) << 40
         return AtaStatusReturn(extend: d[2] & 1 != 0, error: d[3], count: UInt16(d[4]) << 8 | UInt16(d[5]),
                                lba: lba, device: d[12], status: d[13])
+    }
+
+    /// The 18 bytes of fixed-format sense carrying these registers (SAT-4 §12.2.2.6), as some
+    /// SATLs answer (used by simulated drives).
+    public func fixedSenseBytes(senseKey: UInt8, asc: UInt8, ascq: UInt8) -> [UInt8] {
+        var flags: UInt8 = extend ? 0x80 : 0
+        if count > 0xFF { flags |= 0x40 }
+        if lba > 0xFF_FFFF { flags |= 0x20 }
+        return [0x70, 0, senseKey, error, status, device, UInt8(count & 0xFF), 10,
+                flags, UInt8(lba & 0xFF), UInt8(lba >> 8 & 0xFF), UInt8(lba >> 16 & 0xFF), asc, ascq, 0, 0, 0, 0]
     }
 
     /// The 14 descriptor bytes (used by simulated drives).

@@ -59,6 +59,9 @@ public final class SimulatedAtaDrive: PassthroughTransport {
         case abort(command: UInt8)
         /// A USB bridge without pass-through: 85h and A1h are ILLEGAL REQUEST.
         case noPassThrough
+        /// A SATL that reports the ATA registers in fixed-format sense (70h), which cannot
+        /// carry COUNT 15:8 nor LBA 47:24.
+        case fixedFormatSense
     }
 
     public var configuration: Configuration
@@ -212,16 +215,19 @@ public final class SimulatedAtaDrive: PassthroughTransport {
         case .ok(let count, let lba, let data):
             guard tf.ckCond else { return ScsiResult(status: 0, dataIn: data) }
             let registers = AtaStatusReturn(extend: tf.extend, error: 0, count: count, lba: lba, device: tf.device, status: 0x50)
-            // CHECK CONDITION, RECOVERED ERROR? No: libata uses NO SENSE + 00h/1Dh (SAT-4 §12.2.2.6).
-            return ScsiResult(status: 0x02, sense: descriptorSense(key: 0x0, asc: 0x00, ascq: 0x1D, registers), dataIn: data, driverStatus: 0x08)
+            // CK_COND success: CHECK CONDITION, RECOVERED ERROR, 00h/1Dh ATA PASS THROUGH
+            // INFORMATION AVAILABLE (SAT-4 §12.2.2.6; libata's ata_gen_passthru_sense).
+            return ScsiResult(status: 0x02, sense: sense(key: 0x1, asc: 0x00, ascq: 0x1D, registers), dataIn: data, driverStatus: 0x08)
         case .abort(let lba):
+            // ABRT: ABORTED COMMAND with the registers (libata's ata_to_sense_error).
             let registers = AtaStatusReturn(extend: tf.extend, error: 0x04, count: 0, lba: lba, device: tf.device, status: 0x51)
-            return ScsiResult(status: 0x02, sense: descriptorSense(key: 0xB, asc: 0x00, ascq: 0x00, registers), driverStatus: 0x08)
+            return ScsiResult(status: 0x02, sense: sense(key: 0xB, asc: 0x00, ascq: faults.contains(.fixedFormatSense) ? 0x1D : 0x00, registers), driverStatus: 0x08)
         }
     }
 
-    private func descriptorSense(key: UInt8, asc: UInt8, ascq: UInt8, _ registers: AtaStatusReturn) -> [UInt8] {
-        [0x72, key, asc, ascq, 0, 0, 0, 14] + registers.descriptorBytes
+    private func sense(key: UInt8, asc: UInt8, ascq: UInt8, _ registers: AtaStatusReturn) -> [UInt8] {
+        if faults.contains(.fixedFormatSense) { return registers.fixedSenseBytes(senseKey: key, asc: asc, ascq: ascq) }
+        return [0x72, key, asc, ascq, 0, 0, 0, 14] + registers.descriptorBytes
     }
 
     private func illegalRequest(asc: UInt8 = 0x20) -> ScsiResult {
