@@ -92,6 +92,7 @@ struct SanitizeCommand: ParsableCommand {
 
     /// The whole job, on the passthrough thread. Returns what to print on stdout.
     private func perform(say: @escaping (LocalizedText) -> Void) throws -> String? {
+        var options = self.options
         let transport: PassthroughTransport
         let type: PassthroughDeviceType
         let store: SecretStore
@@ -105,6 +106,9 @@ struct SanitizeCommand: ParsableCommand {
             store = InMemorySecretStore()
         } else {
             let device = try openPassthroughDevice(path: self.device, deviceType: deviceType)
+            if options.namespaceID == nil, let linux = device as? LinuxPassthroughDevice {
+                options.namespaceID = linux.nvmeNamespaceID()
+            }
             // The same lines plus each outcome go to the log sink; the lead connects it to the journal.
             transport = TracingTransport(wrapping: device) { record in
                 FileHandle.standardError.write(Data("trace \(self.device): \(record.text)\n".utf8))

@@ -79,3 +79,8 @@ int clinux_nvme_admin(int fd, struct clinux_nvme_admin_cmd *cmd, void *data)
     cmd->result = pt.result;
     return rc;
 }
+
+int clinux_nvme_namespace_id(int fd)
+{
+    return ioctl(fd, NVME_IOCTL_ID);
+}

@@ -119,6 +119,13 @@ public final class LinuxPassthroughDevice: PassthroughTransport {
                           dataIn: command.direction == .fromDevice ? buffer : [])
     }
 
+    /// The NVMe namespace ID of this node (NVME_IOCTL_ID), nil for a controller character
+    /// device or a non-NVMe node. The kernel's `nvmeXnY` name does not guarantee Y = NSID.
+    public func nvmeNamespaceID() -> UInt32? {
+        let id = clinux_nvme_namespace_id(fd)
+        return id > 0 ? UInt32(id) : nil
+    }
+
     private func hexByte(_ byte: UInt8) -> String {
         let digits = Array("0123456789abcdef")
         return "0x" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0xF)])

@@ -357,7 +357,8 @@ public final class FirmwareEraser {
         if let native = report.nativeSectors { report.hpaPresent = native > accessible }
         if id.supportsDCO && !id.supportsAccessibleMaxAddress {
             let reply = try ata(AtaCommands.dcoIdentify())
-            if !reply.failed, reply.data.count == 512 {
+            // Checksum as IDENTIFY's word 255 (ACS-2 §7.9.4.2); a bad one means "not checked".
+            if !reply.failed, reply.data.count == 512, reply.data[510] != 0xA5 || reply.data.reduce(UInt8(0), &+) == 0 {
                 // DCO IDENTIFY words 3-6: maximum LBA the DCO allows (ACS-2 §7.9.4.2).
                 let maxLBA = reply.data.le64(6)
                 report.dcoSectors = maxLBA + 1

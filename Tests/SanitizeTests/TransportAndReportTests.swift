@@ -17,6 +17,7 @@ import Testing
         #expect(performing: { _ = try device.nvmeAdmin(NvmeCommands.identifyController(), dataOut: []) }, throws: { error in
             (error as? PassthroughError)?.code == .ioctlFailed
         })
+        #expect(device.nvmeNamespaceID() == nil)
         #expect(performing: { _ = try device.scsi(ScsiCommand(cdb: [0x00], direction: .none, timeoutMs: 1)) }, throws: { error in
             (error as? PassthroughError)?.code == .invalidRequest
         })

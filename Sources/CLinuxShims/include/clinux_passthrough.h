@@ -64,4 +64,7 @@ struct clinux_nvme_admin_cmd {
  */
 int clinux_nvme_admin(int fd, struct clinux_nvme_admin_cmd *cmd, void *data);
 
+/* NVME_IOCTL_ID: the namespace ID behind a namespace block device (-1 with errno otherwise). */
+int clinux_nvme_namespace_id(int fd);
+
 #endif
