@@ -175,10 +175,11 @@ struct SanitizeCommand: ParsableCommand {
 }
 
 /// The one place the CLI opens a real device for passthrough. Every caller that then writes
-/// must first have asked DeviceKit's safety classifier (see the INTEGRATION comments).
-func openPassthroughDevice(path: String, deviceType: PassthroughDeviceType) throws -> PassthroughTransport {
+/// must first have asked DeviceKit's safety classifier (see the INTEGRATION comments);
+/// `readOnly` opens are for identification only.
+func openPassthroughDevice(path: String, deviceType: PassthroughDeviceType, readOnly: Bool = false) throws -> PassthroughTransport {
     do {
-        return try LinuxPassthroughDevice(path: path)
+        return try LinuxPassthroughDevice(path: path, readOnly: readOnly)
     } catch let error as PassthroughError {
         throw SanitizeError(.transport, context: path, errno: error.errno, message: error.message)
     }

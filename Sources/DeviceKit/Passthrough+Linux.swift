@@ -11,11 +11,13 @@ public final class LinuxPassthroughDevice: PassthroughTransport {
     public let path: String
     private let fd: Int32
 
-    /// Opens `path` read-write, non-blocking (as sg3_utils and smartctl do, so a drive with
-    /// no medium or a busy tray does not block the open). The corresponding C function is `open`.
-    public init(path: String) throws {
+    /// Opens `path` non-blocking (as sg3_utils and smartctl do, so a drive with no medium or
+    /// a busy tray does not block the open): read-only for identification (smartctl's way; root's
+    /// CAP_SYS_RAWIO lets SG_IO through), read-write for commands that change the drive.
+    /// The corresponding C function is `open`.
+    public init(path: String, readOnly: Bool = false) throws {
         self.path = path
-        let descriptor = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
+        let descriptor = open(path, (readOnly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw PassthroughError(code: .openFailed, errno: errno, context: path)
         }

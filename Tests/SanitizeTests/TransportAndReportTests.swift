@@ -90,3 +90,55 @@ import Testing
         ])
     }
 }
+
+@Suite struct SimulatorDecodesBytesTests {
+    @Test func satlRejectsInconsistentTransferFields() throws {
+        let drive = SimulatedAtaDrive()
+        // IDENTIFY with T_DIR=0 (to device) but a data-in transfer: SAT-4 says INVALID FIELD IN CDB.
+        var cdb = AtaCommands.identifyDevice().cdb16
+        cdb[2] = 0x06
+        let bad = try drive.scsi(ScsiCommand(cdb: cdb, direction: .fromDevice, transferLength: 512, timeoutMs: 1000))
+        #expect(bad.status == 0x02 && SenseData.decode(bad.sense)?.senseKey == 0x5 && SenseData.decode(bad.sense)?.additionalSenseCode == 0x24)
+        // BYTE_BLOCK=0 (length in bytes) with COUNT=1 does not describe 512 bytes either.
+        cdb[2] = 0x0A
+        #expect(try drive.scsi(ScsiCommand(cdb: cdb, direction: .fromDevice, transferLength: 512, timeoutMs: 1000)).status == 0x02)
+        // The right bytes work.
+        let good = try drive.scsi(try AtaCommands.identifyDevice().scsiCommand(twelveByte: false))
+        #expect(good.status == 0 && good.dataIn.count == 512)
+    }
+
+    @Test func erasePrepareMustImmediatelyPrecedeEraseUnit() throws {
+        let drive = SimulatedAtaDrive()
+        let pw = AtaPassword(text: "p")!
+        func send(_ c: AtaCommand) throws -> ScsiResult { try drive.scsi(try c.scsiCommand(twelveByte: false)) }
+        _ = try send(AtaCommands.securitySetPassword(pw))
+        _ = try send(AtaCommands.securityErasePrepare())
+        _ = try send(AtaCommands.identifyDevice())          // anything in between cancels the prepare
+        let erase = try send(AtaCommands.securityEraseUnit(pw, enhanced: false, timeoutMs: 1000))
+        #expect(SenseData.decode(erase.sense)?.ataStatus?.isAborted == true)
+        _ = try send(AtaCommands.securityErasePrepare())
+        let ok = try send(AtaCommands.securityEraseUnit(pw, enhanced: false, timeoutMs: 1000))
+        #expect(ok.status == 0 && drive.securityErasesDone == 1)
+    }
+
+    @Test func exactSat12SecurityEraseOpcodes() throws {
+        let device = try DryRun.simulatedDevice(deviceType: .sat12, identifyDump: nil)
+        var lines: [String] = []
+        let tracing = TracingTransport(wrapping: device, recordOutcomes: false) { lines.append($0.text) }
+        _ = try makeEraser(tracing, .sat12).erase(.ataSecurityErase)
+        #expect(lines[0] == "sat12 a1 08 0e 00 01 00 00 00 40 ec 00 00 dir=in len=512 timeout_ms=15000")
+        #expect(lines.contains("sat12 a1 06 20 00 00 00 00 00 40 f3 00 00 dir=none len=0 timeout_ms=15000"))
+        #expect(lines.allSatisfy { $0.hasPrefix("sat12 a1 ") })
+    }
+
+    @Test func nvmeControllerRejectsWrongLogLength() throws {
+        let controller = SimulatedNvmeController()
+        var log = NvmeCommands.sanitizeStatusLog()
+        log.dataLength = 256   // NUMDL says 512
+        #expect(try controller.nvmeAdmin(log, dataOut: []).statusCode == 0x02)
+        var format = NvmeCommands.formatNVM(nsid: 7, secureErase: .userData)
+        #expect(try controller.nvmeAdmin(format, dataOut: []).statusCode == 0x0B)   // Invalid Namespace
+        format.nsid = 1
+        #expect(try controller.nvmeAdmin(format, dataOut: []).isSuccess)
+    }
+}
