@@ -429,8 +429,14 @@ public final class FirmwareEraser {
         guard deviceType != .sat12 else {
             throw SanitizeError(.unsupported, context: ctx, message: .init(fr: "SANITIZE est une commande 48 bits : ATA PASS-THROUGH(12) ne peut pas la transmettre", en: "SANITIZE is a 48-bit command: ATA PASS-THROUGH(12) cannot carry it"))
         }
-        if id.security.locked { try checkSecurityState(id, ctx, allowEnabledWithRecord: true) }
-        if id.security.countExpired { try checkSecurityState(id, ctx, allowEnabledWithRecord: true) }
+        // A locked drive aborts SANITIZE (ACS-3 §4.18.11, SEC4). An expired password counter
+        // only blocks the password commands, and a security freeze does not cover SANITIZE.
+        if id.security.locked {
+            var lockedOnly = id
+            lockedOnly.security.countExpired = false
+            lockedOnly.security.frozen = false
+            try checkSecurityState(lockedOnly, ctx, allowEnabledWithRecord: true)
+        }
         let before = try ataSanitizeStatus()
         if before.frozen {
             throw SanitizeError(.frozen, context: ctx, message: SanitizeError.frozenAdvice)

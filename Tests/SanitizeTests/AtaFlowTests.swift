@@ -227,6 +227,17 @@ final class RecordingStore: SecretStore {
         expectError(.timedOut) { _ = try makeEraser(drive, .sat).erase(.ataSanitizeCrypto, options: options) }
     }
 
+    @Test func securityFreezeOrExpiryDoesNotBlockSanitize() throws {
+        let drive = SimulatedAtaDrive()
+        let owner = AtaPassword(text: "owner")!
+        _ = try drive.scsi(try AtaCommands.securitySetPassword(owner).scsiCommand(twelveByte: false))
+        let wrong = AtaPassword(text: "guess")!
+        for _ in 0..<5 { _ = try drive.scsi(try AtaCommands.securityDisablePassword(wrong).scsiCommand(twelveByte: false)) }
+        drive.frozen = true
+        #expect(drive.countExpired && !drive.locked)
+        #expect(throws: Never.self) { _ = try makeEraser(drive, .sat).erase(.ataSanitizeCrypto) }
+    }
+
     @Test func lockedDriveRefusesSanitize() throws {
         let drive = SimulatedAtaDrive()
         drive.faults = [.powerCutDuringSecurityErase]
