@@ -142,3 +142,40 @@ import Testing
         #expect(try controller.nvmeAdmin(format, dataOut: []).isSuccess)
     }
 }
+
+@Suite struct PurgeVerificationTests {
+    let before: [[UInt8]] = [[1, 2, 3, 4], [9, 9, 9, 9], [0, 0, 0, 0]]
+
+    @Test func cryptoEraseMustChangeEveryBlock() {
+        let rule = PurgeVerificationRule.rule(for: .nvmeSanitizeCrypto)
+        #expect(rule == .noBlockEqualsBefore)
+        #expect(rule.check(before: before, after: [[7, 7, 1, 2], [1, 9, 9, 9], [3, 3, 3, 3]]).passed)
+        let verdict = rule.check(before: before, after: [[7, 7, 1, 2], [9, 9, 9, 9], [3, 3, 3, 3]])
+        #expect(!verdict.passed && verdict.failedSamples == [1])
+        #expect(!rule.check(before: [], after: [[1]]).passed)
+    }
+
+    @Test func normalSecurityEraseReadsZeroes() {
+        let rule = PurgeVerificationRule.rule(for: .ataSecurityErase)
+        #expect(rule.check(before: before, after: [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]).passed)
+        #expect(!rule.check(before: before, after: [[0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]]).passed)
+    }
+
+    @Test func blockEraseIsUniform() {
+        let rule = PurgeVerificationRule.rule(for: .ataSanitizeBlock)
+        #expect(rule.check(before: before, after: [[0xFF, 0xFF, 0xFF, 0xFF], [0, 0, 0, 0], [0xFF, 0xFF, 0xFF, 0xFF]]).passed)
+        // Not uniform after the erase → fails; a block that was already uniform may stay so.
+        #expect(rule.check(before: before, after: [[0, 0, 1, 0], [9, 9, 9, 9], [0, 0, 0, 0]]).failedSamples == [0])
+        #expect(!rule.check(before: [[1, 1, 2, 2]], after: [[1, 1, 2, 2]]).passed)
+    }
+
+    @Test func overwritePatternByteOrder() {
+        var options = FirmwareEraseOptions()
+        options.overwritePattern = 0x1122_3344
+        #expect(PurgeVerificationRule.rule(for: .ataSanitizeOverwrite, options: options) == .pattern([0x44, 0x33, 0x22, 0x11]))
+        #expect(PurgeVerificationRule.rule(for: .scsiSanitizeOverwrite, options: options) == .pattern([0x11, 0x22, 0x33, 0x44]))
+        #expect(PurgeVerificationRule.pattern([0x44, 0x33, 0x22, 0x11]).check(before: [], after: [[0x44, 0x33, 0x22, 0x11, 0x44, 0x33, 0x22, 0x11]]).passed)
+        options.invertBetweenPasses = true
+        #expect(PurgeVerificationRule.rule(for: .nvmeSanitizeOverwrite, options: options) == .noBlockEqualsBefore)
+    }
+}
