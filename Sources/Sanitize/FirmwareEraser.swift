@@ -6,13 +6,13 @@ import Foundation
 public enum DriveIdentification: Sendable, Codable {
     case ata(AtaIdentify)
     case nvme(controller: NvmeControllerIdentity, namespace: NvmeNamespaceIdentity?)
-    case scsi(ScsiInquiry)
+    case scsi(ScsiIdentity)
 
     public var model: String {
         switch self {
         case .ata(let id): return id.model
         case .nvme(let c, _): return c.model
-        case .scsi(let i): return "\(i.vendor) \(i.product)"
+        case .scsi(let s): return "\(s.inquiry.vendor) \(s.inquiry.product)"
         }
     }
 
@@ -20,7 +20,7 @@ public enum DriveIdentification: Sendable, Codable {
         switch self {
         case .ata(let id): return id.serialNumber
         case .nvme(let c, _): return c.serialNumber
-        case .scsi: return ""
+        case .scsi(let s): return s.serialNumber ?? ""
         }
     }
 }
@@ -71,12 +71,35 @@ public final class FirmwareEraser {
             let namespace = try? nvmeIdentifyNamespace(1)
             return .nvme(controller: controller, namespace: namespace)
         case .scsi:
-            let result = try send(ScsiCommands.inquiry())
-            guard result.status == 0 else {
-                throw SanitizeError(.commandFailed, context: "INQUIRY", message: .init(fr: "le disque refuse INQUIRY", en: "the drive rejects INQUIRY"))
-            }
-            return .scsi(try ScsiInquiry.decode(result.dataIn))
+            return .scsi(try scsiIdentify())
         }
+    }
+
+    /// INQUIRY (required), then best effort: VPD 80h serial, READ CAPACITY (16), and REPORT
+    /// SUPPORTED OPERATION CODES for SANITIZE service actions 01h-03h. All read-only.
+    func scsiIdentify() throws -> ScsiIdentity {
+        let result = try send(ScsiCommands.inquiry())
+        guard result.status == 0 else {
+            throw SanitizeError(.commandFailed, context: "INQUIRY", message: .init(fr: "le disque refuse INQUIRY", en: "the drive rejects INQUIRY"))
+        }
+        var identity = ScsiIdentity(inquiry: try ScsiInquiry.decode(result.dataIn))
+        let vpd = try send(ScsiCommands.inquiry(vpdPage: 0x80, allocationLength: 252))
+        if vpd.status == 0 { identity.serialNumber = ScsiIdentity.decodeSerial(vpd.dataIn) }
+        let capacity = try send(ScsiCommands.readCapacity16())
+        if capacity.status == 0, let c = ScsiIdentity.decodeCapacity(capacity.dataIn) {
+            identity.logicalBlocks = c.blocks
+            identity.logicalBlockSize = c.blockSize
+        }
+        func supports(_ action: ScsiCommands.SanitizeAction) throws -> Bool? {
+            let r = try send(ScsiCommands.reportSupportedOperationCode(0x48, serviceAction: UInt16(action.rawValue)))
+            return r.status == 0 ? ScsiIdentity.decodeSupport(r.dataIn) : nil
+        }
+        identity.sanitizeOverwrite = try supports(.overwrite)
+        if identity.sanitizeOverwrite != nil {
+            identity.sanitizeBlockErase = try supports(.blockErase)
+            identity.sanitizeCryptographicErase = try supports(.cryptographicErase)
+        }
+        return identity
     }
 
     // MARK: - Dispatch
@@ -612,13 +635,24 @@ public final class FirmwareEraser {
     // MARK: - SCSI
 
     private func scsiErase(_ method: FirmwareEraseMethod, options: FirmwareEraseOptions) throws -> FirmwareEraseResult {
-        let inquiry: ScsiInquiry
-        let result = try send(ScsiCommands.inquiry())
-        if result.status == 0 { inquiry = try ScsiInquiry.decode(result.dataIn) } else {
-            throw SanitizeError(.commandFailed, context: method.rawValue, message: .init(fr: "le disque refuse INQUIRY", en: "the drive rejects INQUIRY"))
+        let identity = try scsiIdentify()
+        let model = "\(identity.inquiry.vendor) \(identity.inquiry.product)"
+        let serial = identity.serialNumber ?? ""
+        let ctx = context(method, model, serial)
+        // Refuse before sending when the drive says so; when it cannot say (nil), try and read
+        // the answer (ILLEGAL REQUEST → unsupported).
+        let listed: Bool?
+        switch method {
+        case .scsiSanitizeOverwrite: listed = identity.sanitizeOverwrite
+        case .scsiSanitizeBlock: listed = identity.sanitizeBlockErase
+        case .scsiSanitizeCrypto: listed = identity.sanitizeCryptographicErase
+        default: listed = nil
         }
-        let model = "\(inquiry.vendor) \(inquiry.product)"
-        let ctx = context(method, model, "")
+        if listed == false {
+            throw SanitizeError(.unsupported, context: ctx, message: .init(
+                fr: "le disque ne propose pas \(method.label.french) (REPORT SUPPORTED OPERATION CODES)",
+                en: "the drive does not offer \(method.label.english) (REPORT SUPPORTED OPERATION CODES)"))
+        }
         let command: ScsiCommand
         let busyQualifier: UInt8
         switch method {
@@ -667,7 +701,7 @@ public final class FirmwareEraser {
             if sense.senseKey == 0x0 || sense.senseKey == 0x1 { return nil }
             throw SanitizeError(.commandFailed, context: ctx, message: .init(fr: "état inattendu du disque (clé \(sense.senseKey), \(Hex.fixed(UInt64(sense.additionalSenseCode), width: 2))/\(Hex.fixed(UInt64(sense.additionalSenseCodeQualifier), width: 2)))", en: "unexpected drive state (key \(sense.senseKey), \(Hex.fixed(UInt64(sense.additionalSenseCode), width: 2))/\(Hex.fixed(UInt64(sense.additionalSenseCodeQualifier), width: 2)))"))
         }
-        return FirmwareEraseResult(method: method, nistCategory: method.nistCategory, model: model, serialNumber: "",
+        return FirmwareEraseResult(method: method, nistCategory: method.nistCategory, model: model, serialNumber: serial,
                                    commandCount: commandCount, hiddenArea: nil, appliesToAllNamespaces: nil, notes: [])
     }
 }

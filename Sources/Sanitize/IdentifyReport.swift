@@ -19,7 +19,7 @@ public struct IdentifyReport: Sendable, Codable {
     public var ata: AtaIdentify?
     public var nvmeController: NvmeControllerIdentity?
     public var nvmeNamespace: NvmeNamespaceIdentity?
-    public var scsi: ScsiInquiry?
+    public var scsi: ScsiIdentity?
     public var purgePlan: Plan
 
     public init(identification: DriveIdentification, deviceType: PassthroughDeviceType, source: String, path: String) {
@@ -73,7 +73,11 @@ public struct IdentifyReport: Sendable, Codable {
             lines.append("OACS: \(Hex.fixed(UInt64(c.oacs), width: 4)) (Format NVM: \(c.supportsFormat ? "yes" : "no")), SANICAP: \(Hex.fixed(UInt64(c.sanicap), width: 8)), FNA: \(Hex.fixed(UInt64(c.fna), width: 2)), NN: \(c.namespaceCount)")
         }
         if let s = scsi {
-            lines.append("\(fr ? "Modèle" : "Model"): \(s.vendor) \(s.product) (\(s.revision))")
+            lines.append("\(fr ? "Modèle" : "Model"): \(s.inquiry.vendor) \(s.inquiry.product) (\(s.inquiry.revision))")
+            if let serial = s.serialNumber { lines.append("\(fr ? "Numéro de série" : "Serial"): \(serial)") }
+            if let blocks = s.logicalBlocks, let size = s.logicalBlockSize { lines.append("\(fr ? "Capacité" : "Capacity"): \(blocks) × \(size) B") }
+            func flag(_ v: Bool?) -> String { v.map { $0 ? "yes" : "no" } ?? "?" }
+            lines.append("SANITIZE: overwrite \(flag(s.sanitizeOverwrite)), block \(flag(s.sanitizeBlockErase)), crypto \(flag(s.sanitizeCryptographicErase))")
         }
         lines.append("\(fr ? "Purge NIST" : "NIST purge"): \(purgePlan.method ?? purgePlan.decision) — \(fr ? purgePlan.reasonFrench : purgePlan.reasonEnglish)")
         return lines.joined(separator: "\n")

@@ -90,12 +90,18 @@ public enum PurgePlanner {
         }
     }
 
-    /// Plans from an identification (SCSI capabilities are not probed: overwrite passes).
+    /// Plans from an identification (SCSI: from REPORT SUPPORTED OPERATION CODES; unknown
+    /// counts as unsupported).
     public static func plan(_ identification: DriveIdentification) -> PurgeDecision {
         switch identification {
         case .ata(let id): return plan(PurgeCapabilities(ata: id))
         case .nvme(let c, _): return plan(PurgeCapabilities(nvme: c))
-        case .scsi: return plan(PurgeCapabilities(kind: .scsi))
+        case .scsi(let s):
+            var c = PurgeCapabilities(kind: .scsi)
+            c.sanitizeOverwrite = s.sanitizeOverwrite == true
+            c.sanitizeBlock = s.sanitizeBlockErase == true
+            c.sanitizeCrypto = s.sanitizeCryptographicErase == true
+            return plan(c)
         }
     }
 }

@@ -56,6 +56,15 @@ public enum ScsiCommands {
         return ScsiCommand(cdb: cdb, direction: .fromDevice, transferLength: Int(allocationLength), timeoutMs: 15_000)
     }
 
+    /// REPORT SUPPORTED OPERATION CODES, A3h/0Ch (SPC-5 §6.35), REPORTING OPTIONS 010b: one
+    /// command with its service action, as `sg_opcodes --opcode=48,2` asks.
+    public static func reportSupportedOperationCode(_ opcode: UInt8, serviceAction: UInt16, allocationLength: UInt32 = 32) -> ScsiCommand {
+        let a = allocationLength
+        let cdb: [UInt8] = [0xA3, 0x0C, 0x02, opcode, UInt8(serviceAction >> 8), UInt8(serviceAction & 0xFF),
+                            UInt8(a >> 24), UInt8(a >> 16 & 0xFF), UInt8(a >> 8 & 0xFF), UInt8(a & 0xFF), 0, 0]
+        return ScsiCommand(cdb: cdb, direction: .fromDevice, transferLength: Int(a), timeoutMs: 15_000)
+    }
+
     /// READ CAPACITY (16), 9Eh/10h (SBC-4 §5.20), 32 bytes.
     public static func readCapacity16() -> ScsiCommand {
         ScsiCommand(cdb: [0x9E, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0], direction: .fromDevice, transferLength: 32, timeoutMs: 15_000)

@@ -163,3 +163,48 @@ public struct ScsiInquiry: Sendable, Hashable, Codable {
         return ScsiInquiry(peripheralDeviceType: bytes[0] & 0x1F, vendor: text(8..<16), product: text(16..<32), revision: text(32..<36))
     }
 }
+
+/// A SCSI drive's identity: INQUIRY, Unit Serial Number VPD page (80h), READ CAPACITY (16)
+/// and which SANITIZE service actions REPORT SUPPORTED OPERATION CODES lists.
+public struct ScsiIdentity: Sendable, Hashable, Codable {
+    public var inquiry: ScsiInquiry
+    public var serialNumber: String?
+    public var logicalBlocks: UInt64?
+    public var logicalBlockSize: Int?
+    /// nil when the drive does not answer REPORT SUPPORTED OPERATION CODES.
+    public var sanitizeOverwrite: Bool?
+    public var sanitizeBlockErase: Bool?
+    public var sanitizeCryptographicErase: Bool?
+
+    public var capacityInBytes: UInt64? {
+        guard let logicalBlocks, let logicalBlockSize else { return nil }
+        return logicalBlocks * UInt64(logicalBlockSize)
+    }
+
+    /// Unit Serial Number page (SPC-5 §7.7.18): byte 1 = 80h, bytes 2-3 length, serial from byte 4.
+    public static func decodeSerial(_ bytes: [UInt8]) -> String? {
+        guard bytes.count >= 4, bytes[1] == 0x80 else { return nil }
+        let length = min(Int(bytes.be16(2)), bytes.count - 4)
+        let text = String(decoding: bytes[4..<(4 + length)].filter { $0 != 0 }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        return text.isEmpty ? nil : text
+    }
+
+    /// READ CAPACITY (16) data (SBC-4 §5.20.2): bytes 0-7 last LBA, 8-11 block length.
+    public static func decodeCapacity(_ bytes: [UInt8]) -> (blocks: UInt64, blockSize: Int)? {
+        guard bytes.count >= 12 else { return nil }
+        let last = UInt64(bytes.be32(0)) << 32 | UInt64(bytes.be32(4))
+        return (last + 1, Int(bytes.be32(8)))
+    }
+
+    /// One-command REPORT SUPPORTED OPERATION CODES data (SPC-5 §6.35.3): byte 1 bits 2:0
+    /// SUPPORT — 011b supported as the standard says, 101b supported vendor-specifically,
+    /// 001b not supported, 000b not available.
+    public static func decodeSupport(_ bytes: [UInt8]) -> Bool? {
+        guard bytes.count >= 2 else { return nil }
+        switch bytes[1] & 0x07 {
+        case 0b011, 0b101: return true
+        case 0b001: return false
+        default: return nil
+        }
+    }
+}

@@ -114,6 +114,14 @@ import Testing
         #expect(ScsiCommands.requestSense(descriptorFormat: true).cdb == hex("03 01 00 00 fc 00"))
         #expect(ScsiCommands.inquiry().cdb == hex("12 00 00 00 24 00"))
         #expect(ScsiCommands.inquiry(vpdPage: 0x80, allocationLength: 252).cdb == hex("12 01 80 00 fc 00"))
+        // sg_opcodes --opcode=48,3: REPORTING OPTIONS 010b, requested opcode and service action.
+        #expect(ScsiCommands.reportSupportedOperationCode(0x48, serviceAction: 3).cdb == hex("a3 0c 02 48 00 03 00 00 00 20 00 00"))
+        #expect(ScsiCommands.readCapacity16().cdb == hex("9e 10 00 00 00 00 00 00 00 00 00 00 00 20 00 00"))
+        #expect(ScsiIdentity.decodeSupport(hex("00 03 00 0a")) == true)
+        #expect(ScsiIdentity.decodeSupport(hex("00 01 00 00")) == false)
+        #expect(ScsiIdentity.decodeSupport(hex("00 00 00 00")) == nil)
+        #expect(ScsiIdentity.decodeSerial(hex("00 80 00 06 20 41 42 43 20 20")) == "ABC")
+        #expect(ScsiIdentity.decodeCapacity(hex("00 00 00 00 22 ec b2 5b 00 00 02 00"))! == (585_937_500, 512))
     }
 
     @Test func nvmeIdentifyAndLog() {

@@ -101,7 +101,7 @@ private func expectCode(_ code: SanitizeError.Code, _ body: () throws -> Void, s
         let before = disk.data
         var fractions: [Double] = []
         let result = try makeEraser(disk, .scsi, progress: { if let f = $0.fraction { fractions.append(f) } }).erase(method)
-        #expect(result.model == "SEAGATE ST300MM0048")
+        #expect(result.model == "SEAGATE ST300MM0048" && result.serialNumber == "Z1Z0ABCD0000")
         #expect(fractions == [0.5, 1])
         #expect(disk.data.differsEverywhere(from: before))
     }
@@ -121,6 +121,13 @@ private func expectCode(_ code: SanitizeError.Code, _ body: () throws -> Void, s
         let failing = SimulatedScsiDisk()
         failing.failsAtPoll = 2
         expectCode(.commandFailed) { _ = try makeEraser(failing, .scsi).erase(.scsiSanitizeBlock) }
+        // A drive that cannot list its commands: the SANITIZE is tried and its ILLEGAL REQUEST read.
+        let old = SimulatedScsiDisk()
+        old.reportsSupportedOperationCodes = false
+        old.supportedSanitizeActions = [0x02]
+        expectCode(.unsupported) { _ = try makeEraser(old, .scsi).erase(.scsiSanitizeCrypto) }
+        #expect(old.receivedCDBs.contains { $0[0] == 0x48 })
+        #expect(throws: Never.self) { _ = try makeEraser(old, .scsi).erase(.scsiSanitizeBlock) }
         let slow = SimulatedScsiDisk()
         slow.timeoutOpcode = 0x04
         expectCode(.timedOut) { _ = try makeEraser(slow, .scsi).erase(.scsiFormatSecure) }
@@ -159,6 +166,21 @@ private func expectCode(_ code: SanitizeError.Code, _ body: () throws -> Void, s
         var config = SimulatedAtaDrive.Configuration.hardDisk()
         config.sanitizeOverwrite = false
         if case .overwritePasses = PurgePlanner.plan(.ata(try AtaIdentify.parse(SimulatedAtaDrive.makeIdentify(config)))) {} else { Issue.record("expected overwrite passes") }
+    }
+
+    @Test func scsiFromIdentify() throws {
+        let disk = SimulatedScsiDisk()
+        disk.supportedSanitizeActions = [0x01, 0x02]
+        let identity = try makeEraser(disk, .scsi).identify()
+        #expect(PurgePlanner.plan(identity).method == .scsiSanitizeBlock)
+        guard case .scsi(let s) = identity else { Issue.record("not scsi"); return }
+        #expect(s.logicalBlocks == 585_937_500 && s.logicalBlockSize == 512 && s.capacityInBytes == 300_000_000_000)
+        #expect(s.sanitizeOverwrite == true && s.sanitizeCryptographicErase == false)
+        disk.supportedSanitizeActions = []
+        #expect(PurgePlanner.plan(try makeEraser(disk, .scsi).identify()) == .overwritePasses(reason: .init(fr: "SCSI sans SANITIZE connu : passes de réécriture par le moteur", en: "SCSI without known SANITIZE: overwrite passes by the engine")))
+        disk.reportsSupportedOperationCodes = false
+        guard case .scsi(let unknown) = try makeEraser(disk, .scsi).identify() else { return }
+        #expect(unknown.sanitizeOverwrite == nil && unknown.sanitizeBlockErase == nil)
     }
 
     @Test func nvmeFromIdentify() throws {

@@ -81,13 +81,18 @@ private func dryRun(_ method: FirmwareEraseMethod, _ type: PassthroughDeviceType
         let run = try dryRun(.scsiSanitizeBlock, .scsi)
         #expect(run.lines == [
             "scsi 12 00 00 00 24 00 dir=in len=36 timeout_ms=15000",
+            "scsi 12 01 80 00 fc 00 dir=in len=252 timeout_ms=15000",
+            "scsi 9e 10 00 00 00 00 00 00 00 00 00 00 00 20 00 00 dir=in len=32 timeout_ms=15000",
+            "scsi a3 0c 02 48 00 01 00 00 00 20 00 00 dir=in len=32 timeout_ms=15000",
+            "scsi a3 0c 02 48 00 02 00 00 00 20 00 00 dir=in len=32 timeout_ms=15000",
+            "scsi a3 0c 02 48 00 03 00 00 00 20 00 00 dir=in len=32 timeout_ms=15000",
             "scsi 48 82 00 00 00 00 00 00 00 00 dir=none len=0 timeout_ms=60000",
             "scsi 03 00 00 00 fc 00 dir=in len=252 timeout_ms=15000",
         ])
         let ow = try dryRun(.scsiSanitizeOverwrite, .scsi)
-        #expect(ow.lines[1] == "scsi 48 81 00 00 00 00 00 00 08 00 dir=out len=8 timeout_ms=60000 data=01 00 00 04 00 00 00 00")
+        #expect(ow.lines[6] == "scsi 48 81 00 00 00 00 00 00 08 00 dir=out len=8 timeout_ms=60000 data=01 00 00 04 00 00 00 00")
         let format = try dryRun(.scsiFormatSecure, .scsi)
-        #expect(format.lines[1] == "scsi 04 18 00 00 00 00 dir=out len=8 timeout_ms=60000 data=00 8a 00 00 20 00 00 00")
+        #expect(format.lines[6] == "scsi 04 18 00 00 00 00 dir=out len=8 timeout_ms=60000 data=00 8a 00 00 20 00 00 00")
     }
 
     @Test func securityEraseTraceCarriesFullPayload() throws {

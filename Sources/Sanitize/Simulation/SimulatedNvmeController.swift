@@ -230,6 +230,8 @@ public final class SimulatedNvmeController: PassthroughTransport {
 public final class SimulatedScsiDisk: PassthroughTransport {
     public var supportedSanitizeActions: Set<UInt8> = [0x01, 0x02, 0x03]
     public var supportsFormatSecurityInitialize = true
+    /// False: REPORT SUPPORTED OPERATION CODES is an invalid opcode (older drives).
+    public var reportsSupportedOperationCodes = true
     public var progressPerPoll: UInt32 = 32_768
     public var failsAtPoll: Int?
     public var timeoutOpcode: UInt8?
@@ -259,6 +261,23 @@ public final class SimulatedScsiDisk: PassthroughTransport {
             throw PassthroughError(code: .timedOut, context: "simulated SCSI disk: opcode \(Hex.fixed(UInt64(timeoutOpcode), width: 2))")
         }
         switch cdb[0] {
+        case 0x12 where cdb[1] & 1 == 1:
+            guard cdb[2] == 0x80 else { return check(key: 0x5, asc: 0x24, ascq: 0x00) }
+            let serial = Array("Z1Z0ABCD0000".utf8)
+            let page: [UInt8] = [0, 0x80, 0, UInt8(serial.count)] + serial
+            return ScsiResult(status: 0, dataIn: Array(page.prefix(command.transferLength)))
+        case 0xA3 where cdb[1] & 0x1F == 0x0C:
+            // REPORT SUPPORTED OPERATION CODES, one command (SPC-5 §6.35): SUPPORT 011b / 001b.
+            guard cdb[2] & 0x7 == 0x02 else { return check(key: 0x5, asc: 0x24, ascq: 0x00) }
+            if !reportsSupportedOperationCodes { return check(key: 0x5, asc: 0x20, ascq: 0x00) }
+            let supported: Bool
+            switch cdb[3] {
+            case 0x48: supported = supportedSanitizeActions.contains(UInt8(cdb.be16(4) & 0x1F))
+            case 0x04: supported = supportsFormatSecurityInitialize
+            default: supported = [0x12, 0x03, 0x9E, 0xA3].contains(cdb[3])
+            }
+            let answer: [UInt8] = [0, supported ? 0x03 : 0x01, 0, 10, cdb[3], 0xFF, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0x07]
+            return ScsiResult(status: 0, dataIn: Array(answer.prefix(command.transferLength)))
         case 0x12:
             var inquiry = [UInt8](repeating: 0x20, count: 36)
             inquiry[0] = 0; inquiry[2] = 0x06; inquiry[3] = 0x02; inquiry[4] = 31
