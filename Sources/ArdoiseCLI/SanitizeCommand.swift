@@ -1,6 +1,186 @@
+import ArdoiseSupport
 import ArgumentParser
+import DeviceKit
+import Foundation
+import Sanitize
 
+extension FirmwareEraseMethod: ExpressibleByArgument {}
+
+/// `ardoise sanitize DEV --method M`: firmware erase (ATA security erase / sanitize, NVMe
+/// format / sanitize, SCSI sanitize / format), with dry run, recovery and unfreeze.
 struct SanitizeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sanitize", abstract: "Not built yet.")
-    func run() throws { throw ValidationError("'sanitize' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "sanitize",
+        abstract: "Effacement par le firmware du disque / Firmware erase (ATA, NVMe, SCSI).",
+        discussion: "Exit codes: see docs/firmware-erase.md. --dry-run prints every passthrough command, one per line, and sends nothing.")
+
+    @Argument(help: "Device node, e.g. /dev/sdb or /dev/nvme0n1.")
+    var device: String
+
+    @Option(help: "Method: \(FirmwareEraseMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var method: FirmwareEraseMethod?
+
+    @Option(name: .customLong("device-type"), help: "auto, sat, sat12, scsi or nvme (as smartctl -d).")
+    var deviceType: PassthroughDeviceType = .auto
+
+    @Flag(name: .customLong("dry-run"), help: "Print the commands; send nothing.")
+    var dryRun = false
+
+    @Option(name: .customLong("identify-from"), help: "Dry run: take the drive's identify data from this dump.")
+    var identifyFrom: String?
+
+    @Flag(help: "Unlock and disable ATA security with the recorded temporary password.")
+    var recover = false
+
+    @Flag(help: "Suspend to RAM and resume to lift a BIOS freeze lock (only where the platform allows it).")
+    var unfreeze = false
+
+    @Flag(help: "Confirm that the drive's data may be destroyed.")
+    var yes = false
+
+    @Flag(name: .customLong("restore-hidden-area"), help: "Remove HPA / AMA / DCO limits before erasing.")
+    var restoreHiddenArea = false
+
+    @Option(help: "Overwrite passes (overwrite methods).")
+    var passes: Int = 1
+
+    @Option(help: "32-bit overwrite pattern in hex, e.g. 0 or deadbeef.")
+    var pattern: String = "0"
+
+    @Option(help: "NVMe namespace for Format NVM (ffffffff = all).")
+    var namespace: String?
+
+    @Option(name: .customLong("secrets-dir"), help: "Where temporary ATA passwords are kept (0600 files).")
+    var secretsDirectory: String = "/var/lib/ardoise/secrets"
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func validate() throws {
+        if method == nil && !recover { throw ValidationError("--method is required (or --recover)") }
+        if identifyFrom != nil && !dryRun { throw ValidationError("--identify-from is only for --dry-run") }
+        if UInt32(pattern.hasPrefix("0x") ? String(pattern.dropFirst(2)) : pattern, radix: 16) == nil { throw ValidationError("--pattern must be 32-bit hex") }
+        if let namespace, UInt32(namespace, radix: namespace.lowercased() == "ffffffff" ? 16 : 10) == nil { throw ValidationError("--namespace must be a number or ffffffff") }
+        if let method, method.family == .nvme, ![.auto, .nvme].contains(deviceType) { throw ValidationError("\(method.rawValue) needs --device-type nvme") }
+    }
+
+    var options: FirmwareEraseOptions {
+        var o = FirmwareEraseOptions()
+        o.overwritePasses = passes
+        o.overwritePattern = UInt32(pattern.hasPrefix("0x") ? String(pattern.dropFirst(2)) : pattern, radix: 16) ?? 0
+        o.restoreHiddenArea = restoreHiddenArea
+        if let namespace { o.namespaceID = UInt32(namespace, radix: namespace.lowercased() == "ffffffff" ? 16 : 10) }
+        return o
+    }
+
+    func run() throws {
+        let language = CurrentLanguage.value
+        func say(_ text: LocalizedText) { FileHandle.standardError.write(Data("ardoise sanitize: \(text.text(in: language))\n".utf8)) }
+        do {
+            if !dryRun && !yes && !recover {
+                say(.init(fr: "cette commande détruit toutes les données de \(device) ; relancez avec --yes pour confirmer (ou --dry-run pour voir les commandes)",
+                          en: "this destroys all data on \(device); run again with --yes to confirm (or --dry-run to see the commands)"))
+                throw ExitCode(2)
+            }
+            let outcome = try runOnDedicatedThread { try self.perform(say: say) }
+            if let text = outcome { print(text) }
+        } catch let error as SanitizeError {
+            say(error.message)
+            throw ExitCode(error.exitCode)
+        }
+    }
+
+    /// The whole job, on the passthrough thread. Returns what to print on stdout.
+    private func perform(say: @escaping (LocalizedText) -> Void) throws -> String? {
+        var options = self.options
+        let transport: PassthroughTransport
+        let type: PassthroughDeviceType
+        let store: SecretStore
+        if dryRun {
+            type = deviceType == .auto ? (device.contains("nvme") ? .nvme : .sat) : deviceType
+            let dump = try identifyFrom.map { try DryRun.loadIdentifyDump(path: $0, deviceType: type) }
+            // Command lines go to stdout exactly in the trace grammar; nothing reaches a device.
+            transport = TracingTransport(wrapping: try DryRun.simulatedDevice(deviceType: type, identifyDump: dump), recordOutcomes: false) { record in
+                print(record.text)
+            }
+            store = InMemorySecretStore()
+        } else {
+            let device = try openPassthroughDevice(path: self.device, deviceType: deviceType)
+            if options.namespaceID == nil, let linux = device as? LinuxPassthroughDevice {
+                options.namespaceID = linux.nvmeNamespaceID()
+            }
+            // The same lines plus each outcome go to the log sink; the lead connects it to the journal.
+            transport = TracingTransport(wrapping: device) { record in
+                FileHandle.standardError.write(Data("trace \(self.device): \(record.text)\n".utf8))
+            }
+            type = deviceType == .auto ? FirmwareEraser.detectDeviceType(path: self.device, transport: transport) : deviceType
+            store = try FileSecretStore(directory: URL(fileURLWithPath: secretsDirectory))
+        }
+        let eraser = FirmwareEraser(transport: transport, deviceType: type, secretStore: store, progress: { p in
+            say(.init(fr: "\(p.method.rawValue) : \(p.message.french)", en: "\(p.method.rawValue): \(p.message.english)"))
+        })
+
+        if unfreeze {
+            let unfreezer = SuspendUnfreezer()
+            if dryRun {
+                say(.init(fr: "(simulation) mise en veille puis réveil : echo mem > /sys/power/state", en: "(dry run) suspend and resume: echo mem > /sys/power/state"))
+            } else {
+                // INTEGRATION: the lead must call DeviceKit's safety classifier for `device` here
+                // (a suspend touches every drive of the bench, not only this one).
+                try unfreezer.suspendAndResume()
+            }
+        }
+
+        if recover {
+            // INTEGRATION: the lead must call DeviceKit's safety classifier for `device` before
+            // SECURITY UNLOCK / DISABLE PASSWORD (they change the drive's state).
+            let result = try eraser.recover()
+            return json ? encode(result) : LocalizedText(fr: "sécurité désactivée sur \(result.model) (\(result.serialNumber))", en: "security disabled on \(result.model) (\(result.serialNumber))").text(in: CurrentLanguage.value)
+        }
+
+        var chosen = method!
+        if chosen == .auto {
+            switch PurgePlanner.plan(try eraser.identify()) {
+            case .firmware(let m, let reason):
+                say(reason)
+                chosen = m
+            case .overwritePasses(let reason):
+                say(reason)
+                say(.init(fr: "aucune purge par le firmware : utilisez `ardoise wipe` (passes de réécriture)", en: "no firmware purge: use `ardoise wipe` (overwrite passes)"))
+                throw ExitCode(10)
+            case .cannotPurge(let reason):
+                throw SanitizeError(.unsupported, context: device, message: reason)
+            }
+        }
+        // INTEGRATION: the lead must call DeviceKit's safety classifier for `device` here, before
+        // the first command that writes or erases (SET PASSWORD, SANITIZE, FORMAT, SET MAX…),
+        // and refuse when the drive is protected. Dry runs send nothing and need no check.
+        let result = try eraser.erase(chosen, options: options)
+        for note in result.notes { say(note) }
+        if json { return encode(result) }
+        var text = LocalizedText(fr: "effacement terminé : \(result.method.rawValue) sur \(result.model) (\(result.serialNumber)), \(result.commandCount) commandes",
+                                 en: "erase complete: \(result.method.rawValue) on \(result.model) (\(result.serialNumber)), \(result.commandCount) commands").text(in: CurrentLanguage.value)
+        if let hidden = result.hiddenArea, hidden.hiddenSectorsExisted {
+            text += "\n" + LocalizedText(fr: "zone cachée : présente, \(hidden.hiddenSectorsErased == true ? "effacée" : "NON effacée (relancez avec --restore-hidden-area)")",
+                                         en: "hidden area: present, \(hidden.hiddenSectorsErased == true ? "erased" : "NOT erased (run again with --restore-hidden-area)")").text(in: CurrentLanguage.value)
+        }
+        return dryRun ? nil : text
+    }
+
+    private func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+/// The one place the CLI opens a real device for passthrough. Every caller that then writes
+/// must first have asked DeviceKit's safety classifier (see the INTEGRATION comments);
+/// `readOnly` opens are for identification only.
+func openPassthroughDevice(path: String, deviceType: PassthroughDeviceType, readOnly: Bool = false) throws -> PassthroughTransport {
+    do {
+        return try LinuxPassthroughDevice(path: path, readOnly: readOnly)
+    } catch let error as PassthroughError {
+        throw SanitizeError(.transport, context: path, errno: error.errno, message: error.message)
+    }
 }

@@ -1,0 +1,135 @@
+import CLinuxShims
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real device node opened for SG_IO and NVMe admin passthrough.
+///
+/// Owns its file descriptor (closed in `deinit`). Every call blocks until the kernel returns;
+/// call from a dedicated thread. Opening needs CAP_SYS_RAWIO (root) for commands that write.
+public final class LinuxPassthroughDevice: PassthroughTransport {
+    public let path: String
+    private let fd: Int32
+
+    /// Opens `path` non-blocking (as sg3_utils and smartctl do, so a drive with no medium or
+    /// a busy tray does not block the open): read-only for identification (smartctl's way; root's
+    /// CAP_SYS_RAWIO lets SG_IO through), read-write for commands that change the drive.
+    /// The corresponding C function is `open`.
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        let descriptor = open(path, (readOnly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw PassthroughError(code: .openFailed, errno: errno, context: path)
+        }
+        fd = descriptor
+    }
+
+    deinit { close(fd) }
+
+    public func scsi(_ command: ScsiCommand) throws -> ScsiResult {
+        guard (6...16).contains(command.cdb.count) else {
+            throw PassthroughError(code: .invalidRequest, context: "\(path): CDB length \(command.cdb.count)")
+        }
+        var buffer: [UInt8]
+        let direction: Int32
+        switch command.direction {
+        case .none:
+            buffer = []
+            direction = Int32(CLINUX_SG_DIR_NONE)
+        case .toDevice:
+            buffer = command.dataOut
+            direction = Int32(CLINUX_SG_DIR_TO_DEVICE)
+        case .fromDevice:
+            buffer = [UInt8](repeating: 0, count: command.transferLength)
+            direction = Int32(CLINUX_SG_DIR_FROM_DEVICE)
+        }
+        // 32 bytes of sense as hdparm asks (SPC-5 descriptor sense with the 14-byte ATA
+        // Status Return descriptor needs 22).
+        var sense = [UInt8](repeating: 0, count: 32)
+        var outcome = clinux_sg_outcome()
+        var rc: Int32 = 0
+        var savedErrno: Int32 = 0
+        repeat {
+            rc = command.cdb.withUnsafeBufferPointer { cdb in
+                buffer.withUnsafeMutableBytes { data in
+                    sense.withUnsafeMutableBufferPointer { sb in
+                        clinux_sg_io(fd, cdb.baseAddress, UInt8(cdb.count), direction,
+                                     data.baseAddress, UInt32(data.count), sb.baseAddress, UInt8(sb.count),
+                                     command.timeoutMs, &outcome)
+                    }
+                }
+            }
+            savedErrno = rc < 0 ? errno : 0
+        } while rc < 0 && savedErrno == EINTR
+        if rc < 0 {
+            let code: PassthroughError.Code = (savedErrno == ENODEV || savedErrno == ENXIO) ? .deviceGone : .ioctlFailed
+            throw PassthroughError(code: code, errno: savedErrno, context: "\(path): SG_IO opcode \(hexByte(command.cdb[0]))")
+        }
+        // Host status 03h DID_TIME_OUT, or driver status 06h DRIVER_TIMEOUT (scsi.h): the
+        // command never completed.
+        if outcome.host_status == 0x03 || outcome.driver_status & 0x0F == 0x06 {
+            throw PassthroughError(code: .timedOut, context: "\(path): opcode \(hexByte(command.cdb[0])) after \(command.timeoutMs) ms")
+        }
+        // 01h DID_NO_CONNECT, 04h DID_BAD_TARGET: the drive is gone.
+        if outcome.host_status == 0x01 || outcome.host_status == 0x04 {
+            throw PassthroughError(code: .deviceGone, context: "\(path): host status \(outcome.host_status)")
+        }
+        let residual = max(0, min(Int(outcome.resid), buffer.count))
+        let dataIn = command.direction == .fromDevice ? Array(buffer.prefix(buffer.count - residual)) : []
+        return ScsiResult(status: outcome.status, sense: Array(sense.prefix(Int(outcome.sb_len_wr))),
+                          dataIn: dataIn, hostStatus: outcome.host_status, driverStatus: outcome.driver_status)
+    }
+
+    public func nvmeAdmin(_ command: NvmeAdminCommand, dataOut: [UInt8]) throws -> NvmeResult {
+        var cmd = clinux_nvme_admin_cmd()
+        cmd.opcode = command.opcode
+        cmd.flags = command.flags
+        cmd.nsid = command.nsid
+        cmd.cdw2 = command.cdw2
+        cmd.cdw3 = command.cdw3
+        cmd.cdw10 = command.cdw10
+        cmd.cdw11 = command.cdw11
+        cmd.cdw12 = command.cdw12
+        cmd.cdw13 = command.cdw13
+        cmd.cdw14 = command.cdw14
+        cmd.cdw15 = command.cdw15
+        cmd.data_len = command.dataLength
+        cmd.timeout_ms = command.timeoutMs
+        var buffer: [UInt8]
+        if command.direction == .toDevice {
+            guard dataOut.count == Int(command.dataLength) else {
+                throw PassthroughError(code: .invalidRequest, context: "\(path): payload \(dataOut.count) != data_len \(command.dataLength)")
+            }
+            buffer = dataOut
+        } else {
+            buffer = [UInt8](repeating: 0, count: Int(command.dataLength))
+        }
+        let rc = buffer.withUnsafeMutableBytes { data in
+            clinux_nvme_admin(fd, &cmd, command.dataLength > 0 ? data.baseAddress : nil)
+        }
+        if rc < 0 {
+            let err = errno
+            let code: PassthroughError.Code
+            switch err {
+            case ETIMEDOUT, EINTR: code = .timedOut
+            case ENODEV, ENXIO: code = .deviceGone
+            default: code = .ioctlFailed
+            }
+            throw PassthroughError(code: code, errno: err, context: "\(path): NVMe admin opcode \(hexByte(command.opcode))")
+        }
+        return NvmeResult(result: cmd.result, status: UInt16(truncatingIfNeeded: rc),
+                          dataIn: command.direction == .fromDevice ? buffer : [])
+    }
+
+    /// The NVMe namespace ID of this node (NVME_IOCTL_ID), nil for a controller character
+    /// device or a non-NVMe node. The kernel's `nvmeXnY` name does not guarantee Y = NSID.
+    public func nvmeNamespaceID() -> UInt32? {
+        let id = clinux_nvme_namespace_id(fd)
+        return id > 0 ? UInt32(id) : nil
+    }
+
+    private func hexByte(_ byte: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return "0x" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0xF)])
+    }
+}

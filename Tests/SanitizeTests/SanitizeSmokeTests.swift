@@ -1,6 +1,0 @@
-import Testing
-@testable import Sanitize
-
-@Suite struct SanitizeSmokeTests {
-    @Test func moduleLoads() { #expect(Bool(true)) }
-}
