@@ -8,7 +8,7 @@ struct JournalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "journal",
         abstract: "Journal des effacements / erasure journal.",
-        subcommands: [JournalVerifyCommand.self, JournalStressCommand.self]
+        subcommands: [JournalVerifyCommand.self, JournalJobsCommand.self, JournalStressCommand.self]
     )
 }
 

@@ -7,6 +7,7 @@ public final class LoopDevice: @unchecked Sendable {  // owned by one test
     public let backingFile: URL
     private let directory: URL
     private var attached = true
+    private var extraFiles: [URL] = []
 
     /// Whether this process may create loop devices (root, and `losetup` installed).
     public static var isAvailable: Bool {
@@ -14,13 +15,25 @@ public final class LoopDevice: @unchecked Sendable {  // owned by one test
     }
 
     /// Creates a sparse file of `sizeInBytes` and attaches it. `partitionScan` passes `-P`.
-    public init(sizeInBytes: UInt64, sectorSize: Int? = nil, partitionScan: Bool = false) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ardoise-test-\(UUID().uuidString)")
+    /// `fill` writes that byte over the whole file first (a drive that holds "data").
+    public init(sizeInBytes: UInt64, sectorSize: Int? = nil, partitionScan: Bool = false, directory parent: URL? = nil,
+                fill: UInt8? = nil) throws {
+        directory = (parent ?? FileManager.default.temporaryDirectory).appendingPathComponent("ardoise-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         backingFile = directory.appendingPathComponent("drive.img")
         FileManager.default.createFile(atPath: backingFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: backingFile)
         try handle.truncate(atOffset: sizeInBytes)
+        if let fill {
+            let chunk = Data(repeating: fill, count: 1 << 20)
+            var written: UInt64 = 0
+            try handle.seek(toOffset: 0)
+            while written < sizeInBytes {
+                let count = Int(min(UInt64(chunk.count), sizeInBytes - written))
+                try handle.write(contentsOf: chunk.prefix(count))
+                written += UInt64(count)
+            }
+        }
         try handle.close()
         var arguments = ["-f", "--show"]
         if partitionScan { arguments.append("-P") }
@@ -34,12 +47,26 @@ public final class LoopDevice: @unchecked Sendable {  // owned by one test
     public var name: String { (path as NSString).lastPathComponent }
 
     /// Re-attaches the same node to a new file (a different medium on the same node).
-    public func swapMedium(sizeInBytes: UInt64, fill: UInt8 = 0xA5) throws -> URL {
-        let other = directory.appendingPathComponent("other-\(UUID().uuidString).img")
+    /// `otherDirectory` places the new file elsewhere (outside a bench's drives directory).
+    public func swapMedium(sizeInBytes: UInt64, fill: UInt8 = 0xA5, otherDirectory: URL? = nil,
+                           detach: Bool = true, timeout: Double = 10) throws -> URL {
+        let folder = otherDirectory ?? directory
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let other = folder.appendingPathComponent("other-\(UUID().uuidString).img")
         FileManager.default.createFile(atPath: other.path, contents: Data(repeating: fill, count: Int(sizeInBytes)))
-        try Shell.run("/sbin/losetup", ["-d", path])
-        try Shell.run("/sbin/losetup", [path, other.path])
-        return other
+        extraFiles.append(other)
+        if detach { try Shell.run("/sbin/losetup", ["-d", path]) }
+        // A detach of a busy device is deferred until its last user closes it: retry.
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            do {
+                try Shell.run("/sbin/losetup", [path, other.path])
+                return other
+            } catch {
+                if Date() > deadline { throw error }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
     }
 
     /// Detaches the device and deletes the backing files. Safe to call twice.
@@ -48,6 +75,7 @@ public final class LoopDevice: @unchecked Sendable {  // owned by one test
         attached = false
         _ = try? Shell.run("/sbin/losetup", ["-d", path])
         try? FileManager.default.removeItem(at: directory)
+        for file in extraFiles { try? FileManager.default.removeItem(at: file) }
     }
 
     deinit { detach() }

@@ -4,12 +4,7 @@ import Testing
 
 /// Runs the built `ardoise` executable as a technician would, and checks messages and exit codes.
 enum ArdoiseBinary {
-    /// `ardoise` sits next to the test bundle in `.build/<configuration>/`.
-    static var path: String {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("ardoise").path }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-    }
+    static var path: String { ArdoiseExecutable.path }
 
     static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil,
                     asUser user: String? = nil) throws -> (status: Int32, output: String, error: String) {

@@ -1,0 +1,45 @@
+import ArdoiseSupport
+import ArgumentParser
+import Foundation
+import Journal
+
+/// `ardoise journal jobs`: the jobs recorded on this bench, newest first.
+struct JournalJobsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        abstract: "Liste les travaux du journal / Lists the journal's jobs.")
+
+    @OptionGroup var options: ProofOptions
+    @Option(name: .long, help: "Seulement ce lot / Only this lot.") var lot: String?
+    @Flag(name: .long, help: "Sortie JSON / JSON output.") var json = false
+
+    func run() throws {
+        options.applyLanguage()
+        try reportingProofErrors {
+            // Read-only look: no recovery, so listing never writes events.
+            let journal = try JournalDatabase(dataDirectory: options.resolvedDataDirectory, recoverInterruptedJobs: false)
+            let jobs = try journal.jobs(lot: lot).sorted { $0.startedAt > $1.startedAt }
+            let certificates = try journal.certificates()
+            if json {
+                let rows: [[String: Any]] = try jobs.map { job in
+                    let drive = try job.driveID.flatMap { try journal.drive(id: $0) }
+                    let certificate = certificates.first { $0.jobID == job.id }
+                    return ["id": job.id.uuidString.lowercased(), "status": job.status.rawValue, "reason": job.reason ?? NSNull(),
+                            "profile": job.profile, "serial": drive?.serial ?? NSNull(), "model": drive?.model ?? NSNull(),
+                            "lot": job.lot ?? NSNull(), "startedAt": ISO8601DateFormatter().string(from: job.startedAt),
+                            "certificate": certificate?.jsonPath ?? NSNull(), "certificateStatus": certificate?.status ?? NSNull()]
+                }
+                let data = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            for job in jobs {
+                let drive = try job.driveID.flatMap { try journal.drive(id: $0) }
+                let certificate = certificates.first { $0.jobID == job.id }
+                print([job.id.uuidString.lowercased(), ISO8601DateFormatter().string(from: job.startedAt), job.status.rawValue,
+                       job.profile, drive.map { "\($0.model) \($0.serial)" } ?? "-", certificate?.status ?? "-", job.reason ?? ""]
+                    .joined(separator: "  "))
+            }
+        }
+    }
+}

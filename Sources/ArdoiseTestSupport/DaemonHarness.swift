@@ -1,0 +1,174 @@
+import Foundation
+
+/// Runs `ardoise daemon` as a child process with a configuration of its own (data in a
+/// temporary directory, loop devices only from that directory), and talks to it through
+/// `ardoise status --json`.
+public final class DaemonHarness: @unchecked Sendable {  // owned by one test
+    public let directory: URL
+    public let executable: String
+    public var configPath: String { directory.appendingPathComponent("ardoise.toml").path }
+    public var socketPath: String { directory.appendingPathComponent("control.sock").path }
+    public var dataDirectory: String { directory.appendingPathComponent("data").path }
+    public var certificateDirectory: String { directory.appendingPathComponent("data/certificates").path }
+    /// Loop "drives" must be backed here for the daemon to take them.
+    public var drivesDirectory: URL { directory.appendingPathComponent("drives") }
+    public var logPath: String { directory.appendingPathComponent("daemon.log").path }
+    private var process: Process?
+
+    public init(executable: String, policy: String = "auto", graceSeconds: Int = 1, profile: String = "zero",
+                maxConcurrentJobs: Int = 4, language: String = "fr") throws {
+        self.executable = executable
+        directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("ardoise-daemon-test-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("drives"), withIntermediateDirectories: true)
+        try writeConfig(policy: policy, graceSeconds: graceSeconds, profile: profile, maxConcurrentJobs: maxConcurrentJobs, language: language)
+    }
+
+    public func writeConfig(policy: String, graceSeconds: Int = 1, profile: String = "zero", maxConcurrentJobs: Int = 4,
+                            language: String = "fr") throws {
+        let text = """
+        [bench]
+        id = "test-bench"
+        name = "Banc de test"
+        language = "\(language)"
+
+        [organisation]
+        name = "Atelier de test"
+        address = "1 rue du Test, Rennes"
+
+        [session]
+        technician = "Testeur"
+        donor = "Donateur de test"
+        lot = "LOT-TEST"
+
+        [policy]
+        mode = "\(policy)"
+        grace-seconds = \(graceSeconds)
+        allow-virtual = true
+        loop-backing-directory = "\(drivesDirectory.path)"
+        max-concurrent-jobs = \(maxConcurrentJobs)
+
+        [profiles]
+        default = "\(profile)"
+
+        [paths]
+        data-directory = "\(dataDirectory)"
+        control-socket = "\(socketPath)"
+        """
+        try text.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Starts the daemon (kernel uevent source) and waits for its socket.
+    public func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["daemon", "--config", configPath, "--hotplug-source", "kernel"]
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        logHandle.seekToEndOfFile()
+        process.standardOutput = logHandle
+        process.standardError = logHandle
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if (try? status()) != nil { return }
+            guard process.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw Shell.Failure(command: "ardoise daemon", status: process.isRunning ? -1 : process.terminationStatus, output: log())
+    }
+
+    public func log() -> String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    /// SIGTERM, then waits for the process to end.
+    public func stop() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// SIGKILL: the crash case.
+    public func kill9() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// The bench as `ardoise status --json` prints it.
+    public func status() throws -> [String: Any] {
+        let output = try Shell.run(executable, ["status", "--json", "--socket", socketPath])
+        return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    public func slot(_ device: String) throws -> [String: Any]? {
+        (try status()["slots"] as? [[String: Any]])?.first { $0["device"] as? String == device }
+    }
+
+    public func state(_ device: String) -> String? {
+        (try? slot(device))?.flatMap { $0["state"] as? String }
+    }
+
+    /// Polls until `predicate` holds for the device's slot, or throws after `timeout` seconds.
+    @discardableResult
+    public func waitFor(_ device: String, timeout: Double = 60, _ what: String,
+                        _ predicate: ([String: Any]) -> Bool) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last: [String: Any]?
+        while Date() < deadline {
+            if let slot = try? slot(device) {
+                last = slot
+                if predicate(slot) { return slot }
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw Shell.Failure(command: "wait for \(device) \(what)", status: -1,
+                            output: "last slot: \(String(describing: last))\n--- daemon log ---\n\(log())")
+    }
+
+    public func waitForState(_ device: String, _ states: Set<String>, timeout: Double = 60) throws -> [String: Any] {
+        try waitFor(device, timeout: timeout, "state in \(states)") { states.contains($0["state"] as? String ?? "") }
+    }
+
+    public func cleanUp() {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { cleanUp() }
+}
+
+/// Creates loop devices backed in a given directory (a harness's drives directory).
+extension LoopDevice {
+    public convenience init(sizeInBytes: UInt64, in directory: URL, fill: UInt8? = 0x5A) throws {
+        try self.init(sizeInBytes: sizeInBytes, sectorSize: nil, partitionScan: false, directory: directory, fill: fill)
+    }
+}
+
+/// The `ardoise` executable built next to the test bundle (`.build/<configuration>/`).
+public enum ArdoiseExecutable {
+    public static var path: String {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("ardoise").path }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+}
+
+/// Reads the payload of a signed certificate (JWS JSON serialization) without verifying it:
+/// tests check the status a certificate claims; `ardoise cert verify` checks the signature.
+public enum CertificateFile {
+    public static func payload(atPath path: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let jws = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        var encoded = (jws?["payload"] as? String ?? "").replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while encoded.count % 4 != 0 { encoded += "=" }
+        guard let decoded = Data(base64Encoded: encoded) else { return [:] }
+        return (try JSONSerialization.jsonObject(with: decoded) as? [String: Any]) ?? [:]
+    }
+
+    /// `erased`, `erased_with_exceptions` or `not_erased`.
+    public static func status(atPath path: String) throws -> String? {
+        (try payload(atPath: path)["result"] as? [String: Any])?["status"] as? String
+    }
+}

@@ -1,0 +1,108 @@
+import ArdoiseTestSupport
+import Foundation
+import Testing
+
+/// The daemon as a bench runs it: a child process, loop "drives" attached while it runs,
+/// the kernel uevent source (no udevd here). Root only; CI runs as root.
+@Suite(.serialized, .enabled(if: LoopDevice.isAvailable, "needs root to attach loop devices"))
+struct DaemonTests {
+    static let finalStates: Set<String> = ["done", "done-with-exceptions", "failed", "interrupted", "removed"]
+
+    func isAllZero(_ url: URL) throws -> Bool {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            if chunk.contains(where: { $0 != 0 }) { return false }
+        }
+        return true
+    }
+
+    func verifyCertificate(_ path: String, harness: DaemonHarness) throws -> Int32 {
+        try Shell.runCapturing(ArdoiseExecutable.path, ["cert", "verify", path, "--data-dir", harness.dataDirectory]).status
+    }
+
+    @Test func aDriveAttachedInAutoModeIsErasedVerifiedAndCertifiedWithoutAnyCommand() throws {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "zero")
+        defer { harness.cleanUp() }
+        try harness.start()
+        let loop = try LoopDevice(sizeInBytes: 32 << 20, in: harness.drivesDirectory)
+        defer { loop.detach() }
+        let slot = try harness.waitForState(loop.path, Self.finalStates, timeout: 120)
+        #expect(slot["state"] as? String == "done", "\(slot)\n\(harness.log())")
+        let certificate = try #require(slot["certificate"] as? String)
+        #expect(try CertificateFile.status(atPath: certificate) == "erased")
+        #expect(try verifyCertificate(certificate, harness: harness) == 0)
+        #expect(FileManager.default.fileExists(atPath: certificate.replacingOccurrences(of: ".json", with: ".pdf")))
+        #expect(try isAllZero(loop.backingFile))
+    }
+
+    @Test(arguments: [2, 4])
+    func severalDrivesAttachedAtOnceAllComplete(count: Int) throws {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "zero", maxConcurrentJobs: 4)
+        defer { harness.cleanUp() }
+        try harness.start()
+        let loops = try (0..<count).map { _ in try LoopDevice(sizeInBytes: 24 << 20, in: harness.drivesDirectory) }
+        defer { loops.forEach { $0.detach() } }
+        for loop in loops {
+            let slot = try harness.waitForState(loop.path, Self.finalStates, timeout: 180)
+            #expect(slot["state"] as? String == "done", "\(slot)")
+            let certificate = try #require(slot["certificate"] as? String)
+            #expect(try verifyCertificate(certificate, harness: harness) == 0)
+            #expect(try isAllZero(loop.backingFile))
+        }
+    }
+
+    @Test func aDifferentDriveOnTheSameNodeIsNeverWrittenByTheOldJob() throws {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "dod-5220-22m")
+        defer { harness.cleanUp() }
+        try harness.start()
+        let loop = try LoopDevice(sizeInBytes: 256 << 20, in: harness.drivesDirectory)
+        defer { loop.detach() }
+        try harness.waitFor(loop.path, timeout: 60, "erasing") { ($0["state"] as? String) == "erasing" && (($0["fraction"] as? Double) ?? 0) > 0 }
+        // Detach and put another medium (outside the bench's directory) on the same node.
+        let outside = harness.directory.appendingPathComponent("outside")
+        let other = try loop.swapMedium(sizeInBytes: 64 << 20, fill: 0xA5, otherDirectory: outside, timeout: 30)
+        let slot = try harness.waitFor(loop.path, timeout: 30, "the new medium") {
+            ($0["diskSequence"] as? Int).map { $0 != 0 } == true && ($0["state"] as? String) == "protected"
+        }
+        #expect((slot["reason"] as? String)?.contains("autre programme") == true, "\(slot)")
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(FileManager.default.contents(atPath: other.path) == Data(repeating: 0xA5, count: 64 << 20))
+        // The old job ended interrupted and was never certified as erased.
+        let jobs = try jobs(harness)
+        #expect(jobs.count == 1)
+        #expect(jobs.first?["status"] as? String == "interrupted")
+        #expect(jobs.first?["reason"] as? String == "drive removed")
+        #expect((jobs.first?["certificateStatus"] as? String) != "erased")
+    }
+
+    @Test func killMinus9DuringAWipeLeavesAnInterruptedJobAndAnIntactJournal() throws {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "dod-5220-22m")
+        defer { harness.cleanUp() }
+        try harness.start()
+        let loop = try LoopDevice(sizeInBytes: 256 << 20, in: harness.drivesDirectory)
+        defer { loop.detach() }
+        try harness.waitFor(loop.path, timeout: 60, "erasing") { ($0["state"] as? String) == "erasing" && (($0["fraction"] as? Double) ?? 0) > 0 }
+        harness.kill9()
+        // Restart in manual mode: the drive still attached waits for the technician.
+        try harness.writeConfig(policy: "manual", profile: "dod-5220-22m")
+        try harness.start()
+        let slot = try harness.waitForState(loop.path, ["waiting"], timeout: 30)
+        #expect(slot["state"] as? String == "waiting")
+        let jobs = try jobs(harness)
+        #expect(jobs.count == 1)
+        #expect(jobs.first?["status"] as? String == "interrupted")
+        #expect(jobs.first?["certificate"] is NSNull)
+        let verify = try Shell.runCapturing(ArdoiseExecutable.path, ["journal", "verify", "--data-dir", harness.dataDirectory])
+        #expect(verify.status == 0, "\(verify.standardOutput)\(verify.standardError)")
+        let certificates = (try? FileManager.default.contentsOfDirectory(atPath: harness.certificateDirectory)) ?? []
+        for file in certificates where file.hasSuffix(".json") {
+            #expect(try CertificateFile.status(atPath: harness.certificateDirectory + "/" + file) != "erased")
+        }
+    }
+
+    func jobs(_ harness: DaemonHarness) throws -> [[String: Any]] {
+        let output = try Shell.run(ArdoiseExecutable.path, ["journal", "jobs", "--json", "--data-dir", harness.dataDirectory])
+        return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) ?? []
+    }
+}
