@@ -585,6 +585,7 @@ struct ProgressMeter {
             pass: pass, passCount: passCount, phase: phase, bytesDone: done, bytesTotal: total,
             currentBytesPerSecond: current, averageBytesPerSecond: average,
             phaseETASeconds: average > 0 ? Double(total - min(done, total)) / average : nil,
+            overallBytesDone: overallDone, overallBytesTotal: totalWork,
             overallFraction: totalWork > 0 ? Double(overallDone) / Double(totalWork) : 1,
             overallETASeconds: jobRate > 0 ? Double(totalWork - overallDone) / jobRate : nil)
         emit(.progress(progress))
