@@ -115,3 +115,15 @@ import Testing
         print(String(format: "compare xoshiro: %.2f GB/s", Double(16 * buffer.count) / (clock.now - start).seconds / 1e9))
     }
 }
+
+@Suite struct XoshiroLaneTests {
+    /// Word `i` of a block comes from lane `i % 2`, each lane a plain xoshiro256**.
+    @Test func lanesInterleaveScalarGenerators() {
+        let stream = XoshiroBlockStream(key: (1, 2, 3, 4))
+        var (a, b) = stream.laneGenerators(77)
+        var words = [UInt64](repeating: 0, count: 512)
+        words.withUnsafeMutableBufferPointer { stream.generateBlock(77, into: $0.baseAddress!) }
+        let expected = (0..<256).flatMap { _ in [a.next(), b.next()] }
+        #expect(words.map { UInt64(littleEndian: $0) } == expected)
+    }
+}
