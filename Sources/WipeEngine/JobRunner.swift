@@ -93,6 +93,13 @@ final class JobRunner {
         consecutiveSectorErrors = 0
         let clock = ContinuousClock()
         let start = clock.now
+        var writeSeconds: Double?
+        // Durations and rates are recorded however the pass ends (a stopped pass still reports what it did).
+        defer {
+            record.durationSeconds = (clock.now - start).seconds
+            let seconds = writeSeconds ?? record.durationSeconds
+            record.bytesPerSecond = seconds > 0 ? Double(record.bytesWritten) / seconds : 0
+        }
         if pass.specification.writes {
             try writePass(pass, record: &record)
             do {
@@ -101,36 +108,37 @@ final class JobRunner {
                 throw stop(for: error, pass: pass.index, flushing: true)
             }
             if !record.badRanges.isEmpty, profile.onError == .abort {
-                record.durationSeconds = (clock.now - start).seconds
                 throw JobStop(status: .failed(WipeStopReason(
                     code: .ioErrorAbort,
                     message: LocalizedText(fr: "secteurs impossibles à écrire ; le profil demande l'arrêt", en: "sectors could not be written; the profile says abort"),
                     pass: pass.index, offset: record.badRanges.first?.start)))
             }
         }
-        let writeSeconds = (clock.now - start).seconds
-        record.bytesPerSecond = writeSeconds > 0 ? Double(record.bytesWritten) / writeSeconds : 0
+        writeSeconds = (clock.now - start).seconds
         if pass.specification.verification != .none {
-            try checkIdentity(pass: pass.index)
-            let verification = try verify(pass, record: &record)
+            let verification: VerificationRecord
+            do {
+                try checkIdentity(pass: pass.index)
+                verification = try verify(pass, record: &record)
+            } catch {
+                record.verification = VerificationRecord(mode: pass.specification.verification.description, result: .notRun)
+                throw error
+            }
             record.verification = verification
             emit(.verificationFinished(pass: pass.index, verification))
             if verification.result == .failed {
-                record.durationSeconds = (clock.now - start).seconds
                 throw JobStop(status: .failed(WipeStopReason(
                     code: .verificationMismatch,
                     message: LocalizedText(fr: "la relecture ne correspond pas à ce qui a été écrit", en: "read-back data differs from what was written"),
                     pass: pass.index, offset: verification.firstBadOffsets.first)))
             }
             if !verification.unreadableRanges.isEmpty, profile.onError == .abort {
-                record.durationSeconds = (clock.now - start).seconds
                 throw JobStop(status: .failed(WipeStopReason(
                     code: .ioErrorAbort,
                     message: LocalizedText(fr: "secteurs illisibles à la vérification ; le profil demande l'arrêt", en: "sectors unreadable during verification; the profile says abort"),
                     pass: pass.index, offset: verification.unreadableRanges.first?.start)))
             }
         }
-        record.durationSeconds = (clock.now - start).seconds
         record.completed = true
     }
 

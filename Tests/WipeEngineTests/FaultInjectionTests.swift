@@ -120,6 +120,18 @@ import Testing
         #expect(!report.succeeded)
     }
 
+    @Test func identityChangeBeforeVerificationLeavesItNotRun() throws {
+        let (report, target, _) = try Self.run(Self.profile(onError: .continue), faults: .init(identityChangesAfterChecks: 1))
+        guard case .interrupted(let reason) = report.status else { Issue.record("status \(report.status)"); return }
+        #expect(reason.code == .identityChanged && reason.pass == 1)
+        #expect(report.passes.count == 1)
+        #expect(report.passes[0].verification?.result == .notRun)
+        #expect(report.passes[0].bytesWritten == Self.size && !report.passes[0].completed)
+        #expect(report.passes[0].durationSeconds > 0)
+        #expect(target.snapshot.writesAfterFault == 0)
+        #expect(!report.succeeded)
+    }
+
     @Test func repeatedIOErrorsMeanTheDriveIsGone() throws {
         let (report, target, _) = try Self.run(Self.profile(onError: .continue), faults: .init(badWriteRanges: [ByteRange(start: 0, end: Self.size)]))
         guard case .interrupted(let reason) = report.status else { Issue.record("status \(report.status)"); return }
