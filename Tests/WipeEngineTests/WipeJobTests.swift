@@ -190,3 +190,25 @@ final class Counter: @unchecked Sendable {
     func increment() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
 }
+
+@Suite struct ConcurrentJobTests {
+    /// Three jobs at once, each on its own threads, each leaving exactly its own data.
+    @Test func threeJobsAtOnceStayIndependent() async throws {
+        let profile = try builtInProfiles().requireProfile(named: "random")
+        var images: [TemporaryImage] = []
+        var jobs: [WipeJob] = []
+        for index in 0..<3 {
+            let image = try TemporaryImage(size: UInt64(2 << 20) + UInt64(index) * 4096)
+            images.append(image)
+            let seed = Array(repeating: UInt8(index + 1), count: 32)
+            jobs.append(try WipeJob(profile: profile, target: try FileWipeTarget(path: image.path), options: WipeOptions(bufferSize: 1 << 20, seed: seed)))
+        }
+        jobs.forEach { $0.start() }
+        for (job, image) in zip(jobs, images) {
+            let report = await job.report
+            #expect(report.succeeded)
+            let bytes = try image.contents()
+            #expect(bytes == job.plannedPasses[0].expectedBytes(at: 0, count: bytes.count))
+        }
+    }
+}
