@@ -127,3 +127,24 @@ import Testing
         #expect(words.map { UInt64(littleEndian: $0) } == expected)
     }
 }
+
+@Suite struct MismatchSearchTests {
+    /// The fused stream comparison finds the exact first differing byte, for plain and
+    /// inverted streams, at block starts, block ends and unaligned starts.
+    @Test(arguments: [false, true], [0, 1, 4095, 4096, 12_345, 65_535])
+    func findsTheFirstDifferentByte(inverted: Bool, badIndex: Int) {
+        let key = PassPlanner.words(PassPlanner.passKey(seed: testSeed, label: "ardoise.pass", index: 1))
+        var source = PassDataSource(kind: .xoshiro(XoshiroBlockStream(key: key)))
+        if inverted { source = source.complemented }
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16384, alignment: 4096)
+        defer { scratch.deallocate() }
+        for start: UInt64 in [0, 512, 8208] {
+            var bytes = [UInt8](repeating: 0, count: 65_536)
+            bytes.withUnsafeMutableBytes { source.fill($0, at: start) }
+            #expect(bytes.withUnsafeBytes { source.firstMismatch(in: $0, at: start, scratch: scratch) } == nil)
+            bytes[badIndex] ^= 0x10
+            bytes[min(badIndex + 100, 65_535)] ^= 0x01
+            #expect(bytes.withUnsafeBytes { source.firstMismatch(in: $0, at: start, scratch: scratch) } == badIndex)
+        }
+    }
+}

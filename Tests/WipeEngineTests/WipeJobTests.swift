@@ -212,3 +212,24 @@ final class Counter: @unchecked Sendable {
         }
     }
 }
+
+@Suite struct FinalBlankTests {
+    @Test func finalBlankPassRunsLastAndIsRecorded() throws {
+        let directory = NSTemporaryDirectory() + "ardoise-profiles-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let text = ProfileLibraryTests.header.replacingOccurrences(of: "\"bad\"", with: "\"blank\"")
+            + "[[pass]]\nkind = \"prng\"\ngenerator = \"aes-ctr\"\nverify = \"sample\"\nsample-percent = 10\n\n[final-blank]\nbyte = 0x00\nverify = \"full\"\n"
+        try text.write(toFile: directory + "/blank.toml", atomically: true, encoding: .utf8)
+        let profile = try ProfileLibrary.load(directories: [directory]).requireProfile(named: "blank")
+        let image = try TemporaryImage(size: 3 << 20)
+        let report = try WipeJob(profile: profile, target: try FileWipeTarget(path: image.path), options: WipeOptions(bufferSize: 1 << 20, seed: testSeed)).runBlocking()
+        #expect(report.succeeded)
+        #expect(report.passes.map(\.isFinalBlank) == [false, true])
+        #expect(report.passes[0].prngAlgorithm == "aes-ctr")
+        // 10% of 3 MiB in 64 KiB samples: 5 sub-sections plus the first and last blocks.
+        #expect(report.passes[0].verification?.mode == "sample:10%")
+        #expect(report.passes[0].verification?.sampleCount == 7)
+        #expect(try image.contents().allSatisfy { $0 == 0 })
+    }
+}
