@@ -160,6 +160,11 @@ import Testing
         let json = String(decoding: data, as: UTF8.self)
         #expect(!json.contains(testSeed.map { String(format: "%02x", $0) }.joined()))
         #expect(report.seedSHA256.count == 64)
+        #expect(json.contains("\"status\":{\"code\":\"completed\"}"))
+        let interrupted = WipeStatus.interrupted(WipeStopReason(code: .vanished, message: LocalizedText(fr: "a", en: "b"), pass: 2))
+        let encoded = try JSONEncoder().encode(interrupted)
+        #expect(try JSONDecoder().decode(WipeStatus.self, from: encoded) == interrupted)
+        #expect(String(decoding: encoded, as: UTF8.self).contains("\"code\":\"interrupted\""))
     }
 
     @Test func progressIsRateLimited() throws {
