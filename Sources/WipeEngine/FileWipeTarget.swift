@@ -15,6 +15,8 @@ public final class FileWipeTarget: WipeTarget {
     public let sizeInBytes: UInt64
     public let logicalSectorSize: Int
     public let bufferAlignment: Int
+    /// `pread`/`pwrite`/`fsync`/`fstat` on one descriptor are safe from several threads.
+    public var supportsConcurrentIO: Bool { true }
     private let descriptor: Int32
     private let device: UInt64
     private let inode: UInt64
