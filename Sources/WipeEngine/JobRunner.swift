@@ -523,7 +523,10 @@ final class JobRunner: @unchecked Sendable {
             }
             let segment = UnsafeRawBufferPointer(start: base + position, count: segmentEnd - position)
             let mismatch: Int?
-            if let expected {
+            if let bytes = source.fixedBytes, bytes.count == 1 {
+                // One byte everywhere (zero passes): read only the data, not an expected copy.
+                mismatch = firstDifference(segment, fromByte: bytes[0])
+            } else if let expected {
                 // Static fill: the chunk starts at phase 0, so the expected byte sits at the same position.
                 mismatch = firstDifference(segment, UnsafeRawBufferPointer(start: expected.pointer + position, count: segment.count))
             } else {
@@ -540,6 +543,30 @@ final class JobRunner: @unchecked Sendable {
             if position <= badPosition { position = badPosition + 1 }
         }
         return bad
+    }
+
+    /// Index of the first byte of `data` that is not `byte`. Whole 4 KiB blocks are checked
+    /// with an OR of XORs over 64-bit words, which the compiler vectorizes.
+    static func firstDifference(_ data: UnsafeRawBufferPointer, fromByte byte: UInt8) -> Int? {
+        guard let base = data.baseAddress else { return nil }
+        let word = UInt64(byte) &* 0x0101_0101_0101_0101
+        let blockSize = 4096
+        var position = 0
+        while position + blockSize <= data.count {
+            var difference: UInt64 = 0
+            var offset = 0
+            while offset < blockSize {
+                difference |= base.loadUnaligned(fromByteOffset: position &+ offset, as: UInt64.self) ^ word
+                offset &+= 8
+            }
+            if difference != 0 { break }
+            position += blockSize
+        }
+        while position < data.count {
+            if data[position] != byte { return position }
+            position += 1
+        }
+        return nil
     }
 
     static func firstDifference(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Int? {

@@ -148,3 +148,15 @@ import Testing
         }
     }
 }
+
+@Suite struct ConstantCompareTests {
+    @Test(arguments: [0, 1, 4095, 4096, 8191, 10_000, 16_383])
+    func findsTheFirstByteThatIsNotTheConstant(badIndex: Int) {
+        var bytes = [UInt8](repeating: 0xA5, count: 16_384)
+        #expect(bytes.withUnsafeBytes { JobRunner.firstDifference($0, fromByte: 0xA5) } == nil)
+        bytes[badIndex] = 0xA4
+        bytes[16_383] = 0
+        #expect(bytes.withUnsafeBytes { JobRunner.firstDifference($0, fromByte: 0xA5) } == badIndex)
+        #expect(Array(bytes[1...]).withUnsafeBytes { JobRunner.firstDifference($0, fromByte: 0xA5) } == (badIndex == 0 ? 16_382 : badIndex - 1))
+    }
+}
