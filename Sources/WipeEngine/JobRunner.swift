@@ -9,7 +9,11 @@ struct JobStop: Error {
 }
 
 /// Runs one job's passes on the job's own thread; everything here blocks.
-final class JobRunner {
+///
+/// Sendable by hand: during a pass, the I/O threads share `meter` and
+/// `consecutiveSectorErrors` under `lock`; everything else is written only by the job thread
+/// between passes.
+final class JobRunner: @unchecked Sendable {
     let profile: WipeProfile
     let target: any WipeTarget
     let options: WipeOptions
@@ -26,6 +30,7 @@ final class JobRunner {
     private let compareScratch: AlignedBuffer
     private var consecutiveSectorErrors = 0
     private var meter: ProgressMeter
+    private let lock = NSLock()
 
     init(profile: WipeProfile, target: any WipeTarget, options: WipeOptions, plan: [PlannedPass],
          isCancelled: @escaping @Sendable () -> Bool, emit: @escaping @Sendable (WipeEvent) -> Void) {
@@ -90,9 +95,16 @@ final class JobRunner {
         try checkCancelled(pass: pass.index)
         try checkIdentity(pass: pass.index)
         emit(.passStarted(index: pass.index, count: plan.count, description: pass.summary))
-        consecutiveSectorErrors = 0
+        resetConsecutiveErrors()
         let clock = ContinuousClock()
         let start = clock.now
+        var writeSeconds: Double?
+        // Durations and rates are recorded however the pass ends (a stopped pass still reports what it did).
+        defer {
+            record.durationSeconds = (clock.now - start).seconds
+            let seconds = writeSeconds ?? record.durationSeconds
+            record.bytesPerSecond = seconds > 0 ? Double(record.bytesWritten) / seconds : 0
+        }
         if pass.specification.writes {
             try writePass(pass, record: &record)
             do {
@@ -101,36 +113,37 @@ final class JobRunner {
                 throw stop(for: error, pass: pass.index, flushing: true)
             }
             if !record.badRanges.isEmpty, profile.onError == .abort {
-                record.durationSeconds = (clock.now - start).seconds
                 throw JobStop(status: .failed(WipeStopReason(
                     code: .ioErrorAbort,
                     message: LocalizedText(fr: "secteurs impossibles à écrire ; le profil demande l'arrêt", en: "sectors could not be written; the profile says abort"),
                     pass: pass.index, offset: record.badRanges.first?.start)))
             }
         }
-        let writeSeconds = (clock.now - start).seconds
-        record.bytesPerSecond = writeSeconds > 0 ? Double(record.bytesWritten) / writeSeconds : 0
+        writeSeconds = (clock.now - start).seconds
         if pass.specification.verification != .none {
-            try checkIdentity(pass: pass.index)
-            let verification = try verify(pass, record: &record)
+            let verification: VerificationRecord
+            do {
+                try checkIdentity(pass: pass.index)
+                verification = try verify(pass, record: &record)
+            } catch {
+                record.verification = VerificationRecord(mode: pass.specification.verification.description, result: .notRun)
+                throw error
+            }
             record.verification = verification
             emit(.verificationFinished(pass: pass.index, verification))
             if verification.result == .failed {
-                record.durationSeconds = (clock.now - start).seconds
                 throw JobStop(status: .failed(WipeStopReason(
                     code: .verificationMismatch,
                     message: LocalizedText(fr: "la relecture ne correspond pas à ce qui a été écrit", en: "read-back data differs from what was written"),
                     pass: pass.index, offset: verification.firstBadOffsets.first)))
             }
             if !verification.unreadableRanges.isEmpty, profile.onError == .abort {
-                record.durationSeconds = (clock.now - start).seconds
                 throw JobStop(status: .failed(WipeStopReason(
                     code: .ioErrorAbort,
                     message: LocalizedText(fr: "secteurs illisibles à la vérification ; le profil demande l'arrêt", en: "sectors unreadable during verification; the profile says abort"),
                     pass: pass.index, offset: verification.unreadableRanges.first?.start)))
             }
         }
-        record.durationSeconds = (clock.now - start).seconds
         record.completed = true
     }
 
@@ -145,103 +158,144 @@ final class JobRunner {
         return (base, false)
     }
 
+    /// I/O threads for this target: several writes or reads in flight keep a queue-based
+    /// device (loop, NVMe) busy, as fio's iodepth does; one when the target is not thread-safe.
+    private var ioThreadCount: Int {
+        target.supportsConcurrentIO ? min(max(options.ioDepth, 1), 8) : 1
+    }
+
+    /// Runs `body(thread index)` on `count` threads (the calling one included) and waits for all.
+    private func runIOThreads(_ count: Int, name: String, _ body: @escaping @Sendable (Int) -> Void) {
+        let helpers = (1..<max(count, 1)).map { index in
+            WorkerThread(name: "\(name)-\(index)") { body(index) }
+        }
+        body(0)
+        helpers.forEach { $0.join() }
+    }
+
+    private func retryScratch() -> AlignedBuffer {
+        let size = max(options.retryIOSize, sector)
+        return AlignedBuffer(count: (size + alignment - 1) / alignment * alignment, alignment: alignment)
+    }
+
     private func writePass(_ pass: PlannedPass, record: inout PassRecord) throws(JobStop) {
         let (stride, staticFill) = stride(for: pass)
         let chunkCount = Int((size + UInt64(stride) - 1) / UInt64(stride))
-        meter.beginPhase(pass: pass.index, phase: .writing, total: size)
+        withMeter { $0.beginPhase(pass: pass.index, phase: .writing, total: size) }
+        let threads = ioThreadCount
+        let ledger = PhaseLedger(chunkCount: chunkCount)
+        let total = size
+        let passIndex = pass.index
         if staticFill {
+            // One pre-filled buffer, only read by the writers.
             let buffer = AlignedBuffer(count: stride, alignment: alignment)
             pass.source.fill(buffer.mutableBytes, at: 0)
-            for chunk in 0..<chunkCount {
-                try checkCancelled(pass: pass.index)
-                let offset = UInt64(chunk) * UInt64(stride)
-                let length = Int(min(UInt64(stride), size - offset))
-                try writeChunk(buffer, length: length, offset: offset, pass: pass.index, record: &record)
+            runIOThreads(threads, name: "ardoise-write") { _ in
+                let scratch = self.retryScratch()
+                while !ledger.isStopped, let chunk = ledger.takeChunk() {
+                    if self.isCancelled() { ledger.stop(self.cancelledStop(pass: passIndex)); return }
+                    let offset = UInt64(chunk) * UInt64(stride)
+                    let length = Int(min(UInt64(stride), total - offset))
+                    self.writeChunk(buffer, length: length, offset: offset, pass: passIndex, scratch: scratch, ledger: ledger)
+                }
             }
-            return
-        }
-        // Generated data: a worker thread fills the ring while this thread writes.
-        let source = pass.source
-        let depth = min(max(options.ringDepth, 2), 8)
-        let ring = BufferRing(buffers: (0..<depth).map { _ in AlignedBuffer(count: stride, alignment: alignment) })
-        let total = size
-        let worker = WorkerThread(name: "ardoise-gen-\(pass.index)") {
-            for chunk in 0..<chunkCount {
-                guard let buffer = ring.acquireFree() else { return }
-                let offset = UInt64(chunk) * UInt64(stride)
-                let length = Int(min(UInt64(stride), total - offset))
-                source.fill(buffer.mutableBytes(count: (length + 15) & ~15), at: offset)
-                ring.submit(.init(buffer: buffer, chunk: chunk, skip: []))
+        } else {
+            // Generated data: a generator thread fills the ring while the I/O threads write.
+            let source = pass.source
+            let ring = BufferRing(buffers: (0..<(threads + min(max(options.ringDepth, 1), 8))).map { _ in AlignedBuffer(count: stride, alignment: alignment) })
+            let generator = WorkerThread(name: "ardoise-gen-\(pass.index)") {
+                for chunk in 0..<chunkCount {
+                    guard let buffer = ring.acquireFree() else { return }
+                    let offset = UInt64(chunk) * UInt64(stride)
+                    let length = Int(min(UInt64(stride), total - offset))
+                    source.fill(buffer.mutableBytes(count: (length + 15) & ~15), at: offset)
+                    ring.submit(.init(buffer: buffer, chunk: chunk, skip: []))
+                }
+                ring.finishProducing()
             }
-            ring.finishProducing()
-        }
-        defer {
+            runIOThreads(threads, name: "ardoise-write") { _ in
+                let scratch = self.retryScratch()
+                while !ledger.isStopped, let item = ring.acquireSubmitted() {
+                    if self.isCancelled() { ledger.stop(self.cancelledStop(pass: passIndex)); break }
+                    let offset = UInt64(item.chunk) * UInt64(stride)
+                    let length = Int(min(UInt64(stride), total - offset))
+                    self.writeChunk(item.buffer, length: length, offset: offset, pass: passIndex, scratch: scratch, ledger: ledger)
+                    ring.release(item.buffer)
+                }
+                // A stopping writer wakes the others and the generator.
+                if ledger.isStopped { ring.close() }
+            }
             ring.close()
-            worker.join()
+            generator.join()
         }
-        for chunk in 0..<chunkCount {
-            try checkCancelled(pass: pass.index)
-            guard let item = ring.acquireSubmitted() else { break }
-            precondition(item.chunk == chunk, "ring items arrive in order")
-            let offset = UInt64(chunk) * UInt64(stride)
-            let length = Int(min(UInt64(stride), size - offset))
-            try writeChunk(item.buffer, length: length, offset: offset, pass: pass.index, record: &record)
-            ring.release(item.buffer)
-        }
+        let result = ledger.result
+        record.bytesWritten += result.bytes
+        record.ioErrorCount += result.errors
+        for range in result.failed.sorted(by: { $0.start < $1.start }) { record.badRanges.appendMerging(range) }
+        if let stop = result.stop { throw stop }
     }
 
-    private func writeChunk(_ buffer: AlignedBuffer, length: Int, offset: UInt64, pass: Int, record: inout PassRecord) throws(JobStop) {
+    /// Writes one chunk; on an I/O error retries it piece by piece. Results and stops go to `ledger`.
+    private func writeChunk(_ buffer: AlignedBuffer, length: Int, offset: UInt64, pass: Int, scratch: AlignedBuffer, ledger: PhaseLedger) {
+        // Another I/O thread may have stopped the phase (drive gone) since this chunk was taken.
+        if ledger.isStopped { return }
         do {
             try target.write(buffer.bytes(count: length), at: offset)
-            consecutiveSectorErrors = 0
-            record.bytesWritten += UInt64(length)
+            resetConsecutiveErrors()
+            ledger.add(bytes: UInt64(length))
         } catch {
-            guard case .io = error else { throw stop(for: error, pass: pass) }
-            record.ioErrorCount += 1
+            guard case .io = error else { ledger.stop(stop(for: error, pass: pass)); return }
             var failed: [ByteRange] = []
-            let good = try retry(.write, buffer: buffer, length: length, offset: offset, pass: pass, failed: &failed, errors: &record.ioErrorCount)
-            record.bytesWritten += good
-            for range in failed { record.badRanges.appendMerging(range) }
+            var errors = 1
+            do {
+                let good = try retry(.write, buffer: buffer, length: length, offset: offset, pass: pass, scratch: scratch,
+                                     failed: &failed, errors: &errors)
+                ledger.add(bytes: good, errors: errors, failed: failed)
+            } catch {
+                ledger.add(bytes: 0, errors: errors, failed: failed)
+                ledger.stop(error)
+                return
+            }
         }
-        meter.advance(UInt64(length))
+        withMeter { $0.advance(UInt64(length)) }
     }
 
     private enum Direction { case write, read }
 
     /// After a failed I/O: check the drive is still the same one, then redo the range in
     /// `retryIOSize` pieces and the failing pieces sector by sector, through the aligned
-    /// scratch buffer. Returns the bytes that succeeded; `failed` gets the sectors that did not.
-    private func retry(_ direction: Direction, buffer: AlignedBuffer, length: Int, offset: UInt64, pass: Int,
+    /// `scratch` buffer. Returns the bytes that succeeded; `failed` gets the sectors that did not.
+    private func retry(_ direction: Direction, buffer: AlignedBuffer, length: Int, offset: UInt64, pass: Int, scratch: AlignedBuffer,
                        failed: inout [ByteRange], errors: inout Int) throws(JobStop) -> UInt64 {
         try checkIdentity(pass: pass)
         var good: UInt64 = 0
-        let pieceSize = max(sector, options.retryIOSize - options.retryIOSize % sector)
+        let pieceSize = max(sector, min(scratch.count, options.retryIOSize) / sector * sector)
         var position = 0
         while position < length {
             try checkCancelled(pass: pass)
             let pieceLength = min(pieceSize, length - position)
-            if (try? transfer(direction, buffer: buffer, position: position, length: pieceLength, offset: offset)) != nil {
+            if (try? transfer(direction, buffer: buffer, position: position, length: pieceLength, offset: offset, scratch: scratch)) != nil {
                 good += UInt64(pieceLength)
-                consecutiveSectorErrors = 0
+                resetConsecutiveErrors()
             } else {
                 errors += 1
                 var sectorPosition = position
                 while sectorPosition < position + pieceLength {
                     do {
-                        try transfer(direction, buffer: buffer, position: sectorPosition, length: sector, offset: offset)
+                        try transfer(direction, buffer: buffer, position: sectorPosition, length: sector, offset: offset, scratch: scratch)
                         good += UInt64(sector)
-                        consecutiveSectorErrors = 0
+                        resetConsecutiveErrors()
                     } catch {
                         guard case .io = error else { throw stop(for: error, pass: pass) }
                         errors += 1
-                        consecutiveSectorErrors += 1
                         let start = offset + UInt64(sectorPosition)
                         failed.appendMerging(ByteRange(start: start, end: start + UInt64(sector)))
-                        if consecutiveSectorErrors >= options.maxConsecutiveSectorErrors {
+                        let inARow = countConsecutiveError()
+                        if inARow >= options.maxConsecutiveSectorErrors {
                             throw JobStop(status: .interrupted(WipeStopReason(
                                 code: .repeatedIOErrors,
-                                message: LocalizedText(fr: "\(consecutiveSectorErrors) secteurs en erreur d'affilée : disque considéré comme perdu",
-                                                       en: "\(consecutiveSectorErrors) sectors failed in a row: the drive is treated as gone"),
+                                message: LocalizedText(fr: "\(inARow) secteurs en erreur d'affilée : disque considéré comme perdu",
+                                                       en: "\(inARow) sectors failed in a row: the drive is treated as gone"),
                                 pass: pass, offset: start)))
                         }
                         try checkIdentity(pass: pass)
@@ -255,7 +309,8 @@ final class JobRunner {
     }
 
     /// One retry I/O of `length` bytes at `buffer[position]`, through the aligned scratch.
-    private func transfer(_ direction: Direction, buffer: AlignedBuffer, position: Int, length: Int, offset: UInt64) throws(WipeTargetError) {
+    private func transfer(_ direction: Direction, buffer: AlignedBuffer, position: Int, length: Int, offset: UInt64,
+                          scratch: AlignedBuffer) throws(WipeTargetError) {
         let absolute = offset + UInt64(position)
         switch direction {
         case .write:
@@ -265,6 +320,27 @@ final class JobRunner {
             try target.read(into: scratch.mutableBytes(count: length), at: absolute)
             (buffer.pointer + position).copyMemory(from: scratch.pointer, byteCount: length)
         }
+    }
+
+    // MARK: Shared state of the I/O threads
+
+    private func withMeter(_ body: (inout ProgressMeter) -> Void) {
+        lock.lock()
+        body(&meter)
+        lock.unlock()
+    }
+
+    private func resetConsecutiveErrors() {
+        lock.lock()
+        consecutiveSectorErrors = 0
+        lock.unlock()
+    }
+
+    private func countConsecutiveError() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        consecutiveSectorErrors += 1
+        return consecutiveSectorErrors
     }
 
     // MARK: Verification
@@ -298,22 +374,23 @@ final class JobRunner {
         return result
     }
 
+    /// Reads everything with the I/O threads while a compare thread checks each chunk.
     private func verifyFull(_ pass: PlannedPass, knownBad: [ByteRange], errors: inout Int) throws(JobStop) -> VerificationRecord {
         let (stride, staticFill) = stride(for: pass)
         let chunkCount = Int((size + UInt64(stride) - 1) / UInt64(stride))
-        meter.beginPhase(pass: pass.index, phase: .verifying, total: size)
+        withMeter { $0.beginPhase(pass: pass.index, phase: .verifying, total: size) }
         let source = pass.source
         let expected: AlignedBuffer? = staticFill ? AlignedBuffer(count: stride, alignment: alignment) : nil
         if let expected { source.fill(expected.mutableBytes, at: 0) }
-        let depth = min(max(options.ringDepth, 2), 8)
-        let ring = BufferRing(buffers: (0..<depth).map { _ in AlignedBuffer(count: stride, alignment: alignment) })
+        let threads = ioThreadCount
+        let ring = BufferRing(buffers: (0..<(threads + min(max(options.ringDepth, 1), 8))).map { _ in AlignedBuffer(count: stride, alignment: alignment) })
         let findings = Mutex(Findings())
         let limit = options.maxRecordedBadOffsets
         let sectorSize = sector
         let workScratch = AlignedBuffer(count: 256 << 10, alignment: alignment)
         let total = size
-        // The worker compares while this thread reads the next chunk.
-        let worker = WorkerThread(name: "ardoise-verify-\(pass.index)") {
+        let passIndex = pass.index
+        let comparer = WorkerThread(name: "ardoise-verify-\(pass.index)") {
             while let item = ring.acquireSubmitted() {
                 let offset = UInt64(item.chunk) * UInt64(stride)
                 let length = Int(min(UInt64(stride), total - offset))
@@ -321,46 +398,55 @@ final class JobRunner {
                                        skip: item.skip, sector: sectorSize, limit: limit, scratch: workScratch.mutableBytes)
                 findings.withLock {
                     $0.compared += UInt64(length) - item.skip.reduce(0) { $0 + $1.count }
-                    $0.badOffsets.append(contentsOf: bad.prefix(max(0, limit - $0.badOffsets.count)))
+                    $0.badOffsets.append(contentsOf: bad)
                 }
                 ring.release(item.buffer)
             }
         }
-        var unreadable: [ByteRange] = []
-        var stopError: JobStop?
-        for chunk in 0..<chunkCount {
-            if findings.withLock({ $0.badOffsets.count >= limit }) { break }
-            if isCancelled() { stopError = cancelledStop(pass: pass.index); break }
-            guard let buffer = ring.acquireFree() else { break }
-            let offset = UInt64(chunk) * UInt64(stride)
-            let length = Int(min(UInt64(stride), size - offset))
-            var skip = knownBad.compactMap { range -> ByteRange? in
-                let start = max(range.start, offset), end = min(range.end, offset + UInt64(length))
-                return start < end ? ByteRange(start: start, end: end) : nil
-            }
-            do {
-                try target.read(into: buffer.mutableBytes(count: length), at: offset)
-                consecutiveSectorErrors = 0
-            } catch {
-                guard case .io = error else { stopError = stop(for: error, pass: pass.index); ring.release(buffer); break }
-                errors += 1
-                var failed: [ByteRange] = []
-                do {
-                    _ = try retry(.read, buffer: buffer, length: length, offset: offset, pass: pass.index, failed: &failed, errors: &errors)
-                } catch {
-                    stopError = error
-                    ring.release(buffer)
-                    break
+        let ledger = PhaseLedger(chunkCount: chunkCount)
+        runIOThreads(threads, name: "ardoise-read") { _ in
+            let scratch = self.retryScratch()
+            while !ledger.isStopped {
+                if findings.withLock({ $0.badOffsets.count >= limit }) { return }
+                if self.isCancelled() { ledger.stop(self.cancelledStop(pass: passIndex)); return }
+                guard let buffer = ring.acquireFree() else { return }
+                guard let chunk = ledger.takeChunk() else { ring.release(buffer); return }
+                let offset = UInt64(chunk) * UInt64(stride)
+                let length = Int(min(UInt64(stride), total - offset))
+                var skip = knownBad.compactMap { range -> ByteRange? in
+                    let start = max(range.start, offset), end = min(range.end, offset + UInt64(length))
+                    return start < end ? ByteRange(start: start, end: end) : nil
                 }
-                for range in failed { unreadable.appendMerging(range) }
-                skip += failed
+                do throws(WipeTargetError) {
+                    try self.target.read(into: buffer.mutableBytes(count: length), at: offset)
+                    self.resetConsecutiveErrors()
+                } catch {
+                    guard case .io = error else { ledger.stop(self.stop(for: error, pass: passIndex)); ring.release(buffer); return }
+                    var failed: [ByteRange] = []
+                    var retryErrors = 1
+                    do throws(JobStop) {
+                        _ = try self.retry(.read, buffer: buffer, length: length, offset: offset, pass: passIndex, scratch: scratch,
+                                           failed: &failed, errors: &retryErrors)
+                    } catch {
+                        ledger.add(bytes: 0, errors: retryErrors, failed: failed)
+                        ledger.stop(error)
+                        ring.release(buffer)
+                        return
+                    }
+                    ledger.add(bytes: 0, errors: retryErrors, failed: failed)
+                    skip += failed
+                }
+                ring.submit(.init(buffer: buffer, chunk: chunk, skip: skip.sorted { $0.start < $1.start }))
+                self.withMeter { $0.advance(UInt64(length)) }
             }
-            ring.submit(.init(buffer: buffer, chunk: chunk, skip: skip.sorted { $0.start < $1.start }))
-            meter.advance(UInt64(length))
         }
         ring.finishProducing()
-        worker.join()
-        if let stopError { throw stopError }
+        comparer.join()
+        let result = ledger.result
+        errors += result.errors
+        if let stop = result.stop { throw stop }
+        var unreadable: [ByteRange] = []
+        for range in result.failed.sorted(by: { $0.start < $1.start }) { unreadable.appendMerging(range) }
         let found = findings.withLock { $0 }
         return VerificationRecord(
             mode: "full", result: !found.badOffsets.isEmpty ? .failed : (unreadable.isEmpty ? .passed : .incomplete),
@@ -369,7 +455,7 @@ final class JobRunner {
     }
 
     private func verifySamples(_ pass: PlannedPass, plan: SamplePlan, knownBad: [ByteRange], errors: inout Int) throws(JobStop) -> VerificationRecord {
-        meter.beginPhase(pass: pass.index, phase: .verifying, total: UInt64(plan.ranges.count * plan.sampleLength), countsTowardTotal: false)
+        withMeter { $0.beginPhase(pass: pass.index, phase: .verifying, total: UInt64(plan.ranges.count * plan.sampleLength), countsTowardTotal: false) }
         let buffer = scratchForSamples(length: plan.sampleLength)
         var compared: UInt64 = 0
         var badOffsets: [UInt64] = []
@@ -383,12 +469,12 @@ final class JobRunner {
             }
             do {
                 try target.read(into: buffer.mutableBytes(count: length), at: range.start)
-                consecutiveSectorErrors = 0
+                resetConsecutiveErrors()
             } catch {
                 guard case .io = error else { throw stop(for: error, pass: pass.index) }
                 errors += 1
                 var failed: [ByteRange] = []
-                _ = try retry(.read, buffer: buffer, length: length, offset: range.start, pass: pass.index, failed: &failed, errors: &errors)
+                _ = try retry(.read, buffer: buffer, length: length, offset: range.start, pass: pass.index, scratch: scratch, failed: &failed, errors: &errors)
                 for bad in failed { unreadable.appendMerging(bad) }
                 skip += failed
             }
@@ -397,7 +483,7 @@ final class JobRunner {
                                    limit: options.maxRecordedBadOffsets - badOffsets.count, scratch: compareScratch.mutableBytes)
             badOffsets += bad
             compared += UInt64(length) - skip.reduce(0) { $0 + $1.count }
-            meter.advance(UInt64(length))
+            withMeter { $0.advance(UInt64(length)) }
             if badOffsets.count >= options.maxRecordedBadOffsets { break }
         }
         return VerificationRecord(
@@ -437,7 +523,10 @@ final class JobRunner {
             }
             let segment = UnsafeRawBufferPointer(start: base + position, count: segmentEnd - position)
             let mismatch: Int?
-            if let expected {
+            if let bytes = source.fixedBytes, bytes.count == 1 {
+                // One byte everywhere (zero passes): read only the data, not an expected copy.
+                mismatch = firstDifference(segment, fromByte: bytes[0])
+            } else if let expected {
                 // Static fill: the chunk starts at phase 0, so the expected byte sits at the same position.
                 mismatch = firstDifference(segment, UnsafeRawBufferPointer(start: expected.pointer + position, count: segment.count))
             } else {
@@ -454,6 +543,30 @@ final class JobRunner {
             if position <= badPosition { position = badPosition + 1 }
         }
         return bad
+    }
+
+    /// Index of the first byte of `data` that is not `byte`. Whole 4 KiB blocks are checked
+    /// with an OR of XORs over 64-bit words, which the compiler vectorizes.
+    static func firstDifference(_ data: UnsafeRawBufferPointer, fromByte byte: UInt8) -> Int? {
+        guard let base = data.baseAddress else { return nil }
+        let word = UInt64(byte) &* 0x0101_0101_0101_0101
+        let blockSize = 4096
+        var position = 0
+        while position + blockSize <= data.count {
+            var difference: UInt64 = 0
+            var offset = 0
+            while offset < blockSize {
+                difference |= base.loadUnaligned(fromByteOffset: position &+ offset, as: UInt64.self) ^ word
+                offset &+= 8
+            }
+            if difference != 0 { break }
+            position += blockSize
+        }
+        while position < data.count {
+            if data[position] != byte { return position }
+            position += 1
+        }
+        return nil
     }
 
     static func firstDifference(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Int? {
@@ -511,6 +624,58 @@ final class JobRunner {
                     : LocalizedText(fr: "erreur d'entrée-sortie (errno \(errno))", en: "I/O error (errno \(errno))"),
                 pass: pass, offset: offset)))
         }
+    }
+}
+
+/// What the I/O threads of one phase share: the next chunk to take, the first stop, and
+/// the totals. Sendable by hand: every field is guarded by `lock`.
+final class PhaseLedger: @unchecked Sendable {
+    private let lock = NSLock()
+    private let chunkCount: Int
+    private var nextChunk = 0
+    private var stopRequest: JobStop?
+    private var bytes: UInt64 = 0
+    private var errors = 0
+    private var failed: [ByteRange] = []
+
+    init(chunkCount: Int) {
+        self.chunkCount = chunkCount
+    }
+
+    /// The next chunk in order, or nil when all were taken or the phase stopped.
+    func takeChunk() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard stopRequest == nil, nextChunk < chunkCount else { return nil }
+        nextChunk += 1
+        return nextChunk - 1
+    }
+
+    /// Records why the phase stops; the first reason wins.
+    func stop(_ request: JobStop) {
+        lock.lock()
+        if stopRequest == nil { stopRequest = request }
+        lock.unlock()
+    }
+
+    var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopRequest != nil
+    }
+
+    func add(bytes: UInt64, errors: Int = 0, failed: [ByteRange] = []) {
+        lock.lock()
+        self.bytes += bytes
+        self.errors += errors
+        self.failed += failed
+        lock.unlock()
+    }
+
+    var result: (bytes: UInt64, errors: Int, failed: [ByteRange], stop: JobStop?) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (bytes, errors, failed, stopRequest)
     }
 }
 
@@ -585,6 +750,7 @@ struct ProgressMeter {
             pass: pass, passCount: passCount, phase: phase, bytesDone: done, bytesTotal: total,
             currentBytesPerSecond: current, averageBytesPerSecond: average,
             phaseETASeconds: average > 0 ? Double(total - min(done, total)) / average : nil,
+            overallBytesDone: overallDone, overallBytesTotal: totalWork,
             overallFraction: totalWork > 0 ? Double(overallDone) / Double(totalWork) : 1,
             overallETASeconds: jobRate > 0 ? Double(totalWork - overallDone) / jobRate : nil)
         emit(.progress(progress))

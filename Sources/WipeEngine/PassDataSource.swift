@@ -56,6 +56,9 @@ struct PassDataSource: Sendable {
     /// or nil. `scratch` is a work area (a few KiB to a few MiB, 8-byte aligned).
     func firstMismatch(in buffer: UnsafeRawBufferPointer, at offset: UInt64, scratch: UnsafeMutableRawBufferPointer) -> Int? {
         guard let base = buffer.baseAddress, let scratchBase = scratch.baseAddress else { return nil }
+        if case .xoshiro(let stream) = kind {
+            return firstXoshiroMismatch(stream, in: buffer, at: offset, scratch: scratch)
+        }
         // Work in pieces that fit the scratch area; pieces stay multiples of 4096 so a
         // stream block is never split (except for the final piece).
         let pieceSize = max(4096, scratch.count & ~4095)
@@ -67,6 +70,35 @@ struct PassDataSource: Sendable {
             if memcmp(base + position, scratchBase, length) != 0 {
                 let actual = base + position
                 for index in 0..<length where actual.load(fromByteOffset: index, as: UInt8.self) != scratchBase.load(fromByteOffset: index, as: UInt8.self) {
+                    return position + index
+                }
+            }
+            position += length
+        }
+        return nil
+    }
+
+    /// Whole 4 KiB blocks are checked by the fused generate-and-compare; partial blocks at
+    /// either end, and a block that differs (to find the byte), go through `fill` + compare.
+    private func firstXoshiroMismatch(_ stream: XoshiroBlockStream, in buffer: UnsafeRawBufferPointer, at offset: UInt64,
+                                      scratch: UnsafeMutableRawBufferPointer) -> Int? {
+        guard let base = buffer.baseAddress, let scratchBase = scratch.baseAddress, scratch.count >= XoshiroBlockStream.blockSize else { return nil }
+        let blockSize = XoshiroBlockStream.blockSize
+        let mask: UInt64 = inverted ? ~0 : 0
+        var position = 0
+        while position < buffer.count {
+            let absolute = offset + UInt64(position)
+            let within = Int(absolute % UInt64(blockSize))
+            let length = min(blockSize - within, buffer.count - position)
+            if within == 0, length == blockSize,
+               !stream.blockDiffers(absolute / UInt64(blockSize), from: base + position, mask: mask) {
+                position += length
+                continue
+            }
+            let expected = UnsafeMutableRawBufferPointer(start: scratchBase, count: length)
+            fill(expected, at: absolute)
+            if memcmp(base + position, scratchBase, length) != 0 {
+                for index in 0..<length where (base + position).load(fromByteOffset: index, as: UInt8.self) != scratchBase.load(fromByteOffset: index, as: UInt8.self) {
                     return position + index
                 }
             }

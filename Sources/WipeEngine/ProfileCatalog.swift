@@ -10,7 +10,7 @@ public enum ProfileCatalog {
             : ["NAME", "TITLE", "PASSES", "NIST", "VERIFICATION"]
         let rows = library.profiles.map { profile in
             [profile.name, profile.title.text(in: language), String(profile.passes.count),
-             profile.nistCategory.rawValue, profile.verificationSummary]
+             profile.nistCategory.rawValue, profile.verificationSummary(in: language)]
         }
         return render([header] + rows, rightAligned: [2])
     }

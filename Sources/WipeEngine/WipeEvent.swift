@@ -28,6 +28,10 @@ public struct WipeProgress: Sendable, Equatable {
     public var averageBytesPerSecond: Double
     /// Seconds left in this phase at the average rate.
     public var phaseETASeconds: Double?
+    /// Bytes written or read back so far over the whole job, and the job's planned total
+    /// (writes plus full read-backs; sampled reads are not counted).
+    public var overallBytesDone: UInt64
+    public var overallBytesTotal: UInt64
     /// 0…1 over every planned write and read of the job.
     public var overallFraction: Double
     /// Seconds left for the whole job at the job's average rate.

@@ -4,12 +4,16 @@ public struct WipeOptions: Sendable {
     /// Buffer sizes the engine accepts (1–8 MiB, a multiple of 4096 and of the sector size).
     public static let allowedBufferSizes = (1 << 20)...(8 << 20)
 
-    /// Bytes per write/read; memory per job is about `(ringDepth + 2) × bufferSize`.
+    /// Bytes per write/read.
     public var bufferSize: Int
     /// The job seed (32 bytes by default, from the system CSPRNG). Kept in the journal only.
     public var seed: [UInt8]
-    /// Buffers in flight between the generator thread and the I/O thread (2–8).
+    /// Buffers generated ahead of the writers (or read ahead of the comparer), on top of one
+    /// per I/O thread (1–8).
     public var ringDepth: Int
+    /// I/O threads, hence I/Os in flight, when the target supports concurrent I/O (1–8).
+    /// Memory per job is about `(ioDepth + ringDepth + 1) × bufferSize` for stream passes.
+    public var ioDepth: Int
     /// Minimum seconds between two `.progress` events.
     public var progressInterval: Double
     /// This many sectors failing in a row means the drive is gone: the job stops as interrupted.
@@ -28,7 +32,8 @@ public struct WipeOptions: Sendable {
     public init(
         bufferSize: Int = WipeOptions.defaultBufferSize,
         seed: [UInt8]? = nil,
-        ringDepth: Int = 3,
+        ringDepth: Int = 2,
+        ioDepth: Int = 4,
         progressInterval: Double = 0.25,
         maxConsecutiveSectorErrors: Int = 64,
         retryIOSize: Int = 64 << 10,
@@ -45,6 +50,7 @@ public struct WipeOptions: Sendable {
             self.seed = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         }
         self.ringDepth = ringDepth
+        self.ioDepth = ioDepth
         self.progressInterval = progressInterval
         self.maxConsecutiveSectorErrors = maxConsecutiveSectorErrors
         self.retryIOSize = retryIOSize

@@ -133,18 +133,30 @@ public struct WipeProfile: Sendable, Equatable, Codable {
     /// True when no pass writes (e.g. `verify-zero`).
     public var isReadOnly: Bool { !passes.contains { $0.writes } }
 
-    /// A one-word summary of the verification the profile asks for (`full`, `last:full`, `none`, `mixed`).
-    public var verificationSummary: String {
+    /// A short summary of the verification the profile asks for, for the profiles table:
+    /// `full (all)`, `full (last)`, `2/7 passes`, `none` (French: `complète (toutes)`…).
+    public func verificationSummary(in language: Language = .english) -> String {
+        let fr = language == .french
+        func name(_ mode: VerificationMode) -> String {
+            guard fr else { return mode.description }
+            switch mode {
+            case .none: return "aucune"
+            case .full: return "complète"
+            case .nistSample: return "échantillons NIST"
+            case .samplePercent(let percent): return "échantillons \(VerificationMode.formatPercent(percent)) %"
+            }
+        }
         let modes = passes.map(\.verification)
         let verified = modes.filter { $0 != .none }
-        if verified.isEmpty { return "none" }
+        if verified.isEmpty { return name(.none) }
         if verified.count == modes.count {
             let first = verified[0]
-            return verified.allSatisfy { $0 == first } ? "\(first) (all)" : "mixed (all)"
+            if verified.allSatisfy({ $0 == first }) { return name(first) + (fr ? " (toutes)" : " (all)") }
+            return fr ? "mixte (toutes)" : "mixed (all)"
         }
-        if verified.count == 1, modes.last != VerificationMode.none, let last = modes.last {
-            return "\(last) (last)"
+        if verified.count == 1, let last = modes.last, last != .none {
+            return name(last) + (fr ? " (dernière)" : " (last)")
         }
-        return "\(verified.count)/\(modes.count) passes"
+        return fr ? "\(verified.count)/\(modes.count) passes" : "\(verified.count)/\(modes.count) passes"
     }
 }

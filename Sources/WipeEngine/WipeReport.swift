@@ -78,6 +78,46 @@ public enum WipeStatus: Codable, Sendable, Equatable {
     /// The job was stopped from outside or lost its drive; nothing was written after that.
     case interrupted(WipeStopReason)
 
+    /// A stable word for records: `completed`, `completed-with-exceptions`, `failed`, `interrupted`.
+    public var code: String {
+        switch self {
+        case .completed: "completed"
+        case .completedWithExceptions: "completed-with-exceptions"
+        case .failed: "failed"
+        case .interrupted: "interrupted"
+        }
+    }
+
+    /// Why the job stopped early, for `failed` and `interrupted`.
+    public var reason: WipeStopReason? {
+        switch self {
+        case .completed, .completedWithExceptions: nil
+        case .failed(let reason), .interrupted(let reason): reason
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey { case code, reason }
+
+    /// Encoded flat, `{"code": "interrupted", "reason": {…}}`, so JSON readers need no Swift enum layout.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(code, forKey: .code)
+        try container.encodeIfPresent(reason, forKey: .reason)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let code = try container.decode(String.self, forKey: .code)
+        switch code {
+        case "completed": self = .completed
+        case "completed-with-exceptions": self = .completedWithExceptions
+        case "failed": self = .failed(try container.decode(WipeStopReason.self, forKey: .reason))
+        case "interrupted": self = .interrupted(try container.decode(WipeStopReason.self, forKey: .reason))
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .code, in: container, debugDescription: "unknown status '\(code)'")
+        }
+    }
+
     public var label: LocalizedText {
         switch self {
         case .completed: LocalizedText(fr: "effacé", en: "erased")

@@ -23,6 +23,14 @@ public protocol WipeTarget: AnyObject, Sendable {
     func flush() throws(WipeTargetError)
     /// Throws `.identityChanged` unless the target is still the medium the job was bound to.
     func checkIdentity() throws(WipeTargetError)
+    /// True if every method may be called from several threads at once (positional
+    /// `pread`/`pwrite` on one descriptor may). The engine then keeps up to
+    /// `WipeOptions.ioDepth` I/Os in flight, as fio's iodepth does. Defaults to false.
+    var supportsConcurrentIO: Bool { get }
+}
+
+extension WipeTarget {
+    public var supportsConcurrentIO: Bool { false }
 }
 
 /// Why a target refused an operation. The engine decides what follows from the case.

@@ -64,21 +64,47 @@ struct XoshiroBlockStream: Sendable {
         self.key = key
     }
 
-    /// Writes the 4096 bytes of `block` at `destination` (8-byte aligned).
+    /// The two lanes' generators for `block` (see docs/profiles.md for the derivation).
     @inline(__always)
-    func generateBlock(_ block: UInt64, into destination: UnsafeMutablePointer<UInt64>) {
+    func laneGenerators(_ block: UInt64) -> (Xoshiro256StarStar, Xoshiro256StarStar) {
         var x = key.0 ^ (block &* 0xD1B5_4A32_D192_ED03)
-        var a = Xoshiro256StarStar(
+        let a = Xoshiro256StarStar(
             s0: splitMix64(&x) ^ key.1, s1: splitMix64(&x) ^ key.2,
             s2: splitMix64(&x) ^ key.3, s3: splitMix64(&x))
-        var b = Xoshiro256StarStar(
+        let b = Xoshiro256StarStar(
             s0: splitMix64(&x) ^ key.3, s1: splitMix64(&x) ^ key.1,
             s2: splitMix64(&x) ^ key.2, s3: splitMix64(&x))
+        return (a, b)
+    }
+
+    /// Writes the 4096 bytes of `block` at `destination` (8-byte aligned).
+    ///
+    /// Two scalar lanes measured faster than `SIMD4<UInt64>` lanes on x86-64 baseline
+    /// (SSE2 has no 64-bit rotate): about 4.4 GB/s against 3.0 GB/s per core.
+    @inline(__always)
+    func generateBlock(_ block: UInt64, into destination: UnsafeMutablePointer<UInt64>) {
+        var (a, b) = laneGenerators(block)
         var index = 0
         while index < Self.blockSize / 8 {
             destination[index] = a.next().littleEndian
             destination[index &+ 1] = b.next().littleEndian
             index &+= 2
         }
+    }
+
+    /// True if the 4096 bytes at `data` differ from `block` (xored with `mask`: all ones for
+    /// an inverted stream). Generates and compares in registers, without writing the
+    /// expected block anywhere: verification then costs about one generation per byte.
+    @inline(__always)
+    func blockDiffers(_ block: UInt64, from data: UnsafeRawPointer, mask: UInt64) -> Bool {
+        var (a, b) = laneGenerators(block)
+        var difference: UInt64 = 0
+        var offset = 0
+        while offset < Self.blockSize {
+            difference |= data.loadUnaligned(fromByteOffset: offset, as: UInt64.self) ^ (a.next() ^ mask).littleEndian
+            difference |= data.loadUnaligned(fromByteOffset: offset &+ 8, as: UInt64.self) ^ (b.next() ^ mask).littleEndian
+            offset &+= 16
+        }
+        return difference != 0
     }
 }

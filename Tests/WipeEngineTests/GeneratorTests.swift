@@ -115,3 +115,48 @@ import Testing
         print(String(format: "compare xoshiro: %.2f GB/s", Double(16 * buffer.count) / (clock.now - start).seconds / 1e9))
     }
 }
+
+@Suite struct XoshiroLaneTests {
+    /// Word `i` of a block comes from lane `i % 2`, each lane a plain xoshiro256**.
+    @Test func lanesInterleaveScalarGenerators() {
+        let stream = XoshiroBlockStream(key: (1, 2, 3, 4))
+        var (a, b) = stream.laneGenerators(77)
+        var words = [UInt64](repeating: 0, count: 512)
+        words.withUnsafeMutableBufferPointer { stream.generateBlock(77, into: $0.baseAddress!) }
+        let expected = (0..<256).flatMap { _ in [a.next(), b.next()] }
+        #expect(words.map { UInt64(littleEndian: $0) } == expected)
+    }
+}
+
+@Suite struct MismatchSearchTests {
+    /// The fused stream comparison finds the exact first differing byte, for plain and
+    /// inverted streams, at block starts, block ends and unaligned starts.
+    @Test(arguments: [false, true], [0, 1, 4095, 4096, 12_345, 65_535])
+    func findsTheFirstDifferentByte(inverted: Bool, badIndex: Int) {
+        let key = PassPlanner.words(PassPlanner.passKey(seed: testSeed, label: "ardoise.pass", index: 1))
+        var source = PassDataSource(kind: .xoshiro(XoshiroBlockStream(key: key)))
+        if inverted { source = source.complemented }
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16384, alignment: 4096)
+        defer { scratch.deallocate() }
+        for start: UInt64 in [0, 512, 8208] {
+            var bytes = [UInt8](repeating: 0, count: 65_536)
+            bytes.withUnsafeMutableBytes { source.fill($0, at: start) }
+            #expect(bytes.withUnsafeBytes { source.firstMismatch(in: $0, at: start, scratch: scratch) } == nil)
+            bytes[badIndex] ^= 0x10
+            bytes[min(badIndex + 100, 65_535)] ^= 0x01
+            #expect(bytes.withUnsafeBytes { source.firstMismatch(in: $0, at: start, scratch: scratch) } == badIndex)
+        }
+    }
+}
+
+@Suite struct ConstantCompareTests {
+    @Test(arguments: [0, 1, 4095, 4096, 8191, 10_000, 16_383])
+    func findsTheFirstByteThatIsNotTheConstant(badIndex: Int) {
+        var bytes = [UInt8](repeating: 0xA5, count: 16_384)
+        #expect(bytes.withUnsafeBytes { JobRunner.firstDifference($0, fromByte: 0xA5) } == nil)
+        bytes[badIndex] = 0xA4
+        bytes[16_383] = 0
+        #expect(bytes.withUnsafeBytes { JobRunner.firstDifference($0, fromByte: 0xA5) } == badIndex)
+        #expect(Array(bytes[1...]).withUnsafeBytes { JobRunner.firstDifference($0, fromByte: 0xA5) } == (badIndex == 0 ? 16_382 : badIndex - 1))
+    }
+}

@@ -66,9 +66,13 @@ final class FaultyTarget: WipeTarget, @unchecked Sendable {
     private(set) var identityChecks = 0
     private var faulted = false
 
-    init(path: String, logicalSectorSize: Int = 4096, faults: Faults) throws {
+    /// Every call takes `lock`, so the target can let the engine run several I/O threads.
+    let supportsConcurrentIO: Bool
+
+    init(path: String, logicalSectorSize: Int = 4096, faults: Faults, concurrent: Bool = true) throws {
         inner = try FileWipeTarget(path: path, logicalSectorSize: logicalSectorSize)
         self.faults = faults
+        supportsConcurrentIO = concurrent
     }
 
     var name: String { inner.name }

@@ -160,6 +160,11 @@ import Testing
         let json = String(decoding: data, as: UTF8.self)
         #expect(!json.contains(testSeed.map { String(format: "%02x", $0) }.joined()))
         #expect(report.seedSHA256.count == 64)
+        #expect(json.contains("\"status\":{\"code\":\"completed\"}"))
+        let interrupted = WipeStatus.interrupted(WipeStopReason(code: .vanished, message: LocalizedText(fr: "a", en: "b"), pass: 2))
+        let encoded = try JSONEncoder().encode(interrupted)
+        #expect(try JSONDecoder().decode(WipeStatus.self, from: encoded) == interrupted)
+        #expect(String(decoding: encoded, as: UTF8.self).contains("\"code\":\"interrupted\""))
     }
 
     @Test func progressIsRateLimited() throws {
@@ -189,4 +194,47 @@ final class Counter: @unchecked Sendable {
     private var count = 0
     func increment() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
+}
+
+@Suite struct ConcurrentJobTests {
+    /// Three jobs at once, each on its own threads, each leaving exactly its own data.
+    @Test func threeJobsAtOnceStayIndependent() async throws {
+        let profile = try builtInProfiles().requireProfile(named: "random")
+        var images: [TemporaryImage] = []
+        var jobs: [WipeJob] = []
+        for index in 0..<3 {
+            let image = try TemporaryImage(size: UInt64(2 << 20) + UInt64(index) * 4096)
+            images.append(image)
+            let seed = Array(repeating: UInt8(index + 1), count: 32)
+            jobs.append(try WipeJob(profile: profile, target: try FileWipeTarget(path: image.path), options: WipeOptions(bufferSize: 1 << 20, seed: seed)))
+        }
+        jobs.forEach { $0.start() }
+        for (job, image) in zip(jobs, images) {
+            let report = await job.report
+            #expect(report.succeeded)
+            let bytes = try image.contents()
+            #expect(bytes == job.plannedPasses[0].expectedBytes(at: 0, count: bytes.count))
+        }
+    }
+}
+
+@Suite struct FinalBlankTests {
+    @Test func finalBlankPassRunsLastAndIsRecorded() throws {
+        let directory = NSTemporaryDirectory() + "ardoise-profiles-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let text = ProfileLibraryTests.header.replacingOccurrences(of: "\"bad\"", with: "\"blank\"")
+            + "[[pass]]\nkind = \"prng\"\ngenerator = \"aes-ctr\"\nverify = \"sample\"\nsample-percent = 10\n\n[final-blank]\nbyte = 0x00\nverify = \"full\"\n"
+        try text.write(toFile: directory + "/blank.toml", atomically: true, encoding: .utf8)
+        let profile = try ProfileLibrary.load(directories: [directory]).requireProfile(named: "blank")
+        let image = try TemporaryImage(size: 3 << 20)
+        let report = try WipeJob(profile: profile, target: try FileWipeTarget(path: image.path), options: WipeOptions(bufferSize: 1 << 20, seed: testSeed)).runBlocking()
+        #expect(report.succeeded)
+        #expect(report.passes.map(\.isFinalBlank) == [false, true])
+        #expect(report.passes[0].prngAlgorithm == "aes-ctr")
+        // 10% of 3 MiB in 64 KiB samples: 5 sub-sections plus the first and last blocks.
+        #expect(report.passes[0].verification?.mode == "sample:10%")
+        #expect(report.passes[0].verification?.sampleCount == 7)
+        #expect(try image.contents().allSatisfy { $0 == 0 })
+    }
 }
