@@ -98,7 +98,8 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
 
     /// The bench as `ardoise status --json` prints it.
     public func status() throws -> [String: Any] {
-        let output = try Shell.run(executable, ["status", "--json", "--socket", socketPath])
+        // Bounded: a daemon that stops answering fails the test instead of hanging it.
+        let output = try Shell.run("/usr/bin/timeout", ["10", executable, "status", "--json", "--socket", socketPath])
         return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? [:]
     }
 

@@ -15,6 +15,10 @@ extension BlockDeviceHandle: WipeTarget {
     /// `O_DIRECT` needs buffers aligned to the logical block size; 4096 covers every device.
     public var bufferAlignment: Int { max(4096, logicalSectorSize) }
 
+    /// Positioned reads and writes on one descriptor may run in parallel: the engine keeps
+    /// several in flight, which is what fio's iodepth does and what a fast drive needs.
+    public var supportsConcurrentIO: Bool { true }
+
     public func write(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(WipeTargetError) {
         do { try writeFully(buffer, at: offset) } catch { throw Self.targetError(error, offset: offset) }
     }

@@ -82,7 +82,7 @@ public final class ControlServer: @unchecked Sendable {  // `listener` is owned 
         let handle = FileHandle(fileDescriptor: connection, closeOnDealloc: false)
         var buffer = Data()
         while true {
-            guard let chunk = try? handle.read(upToCount: 64 << 10), !chunk.isEmpty else { return }
+            guard let chunk = readSome(connection), !chunk.isEmpty else { return }
             buffer.append(chunk)
             while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = buffer[buffer.startIndex..<newline]
@@ -151,12 +151,26 @@ public enum ControlClient {
         }
         var received = Data()
         while !received.contains(UInt8(ascii: "\n")) {
-            guard let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty else { break }
+            guard let chunk = readSome(fd), !chunk.isEmpty else { break }
             received.append(chunk)
         }
         guard let response = try? ControlCoding.decoder().decode(ControlResponse.self, from: received) else {
             throw ControlSocketError(path: path, operation: "read response", errno: EPROTO)
         }
         return response
+    }
+}
+
+/// What one `read(2)` returns (nil on error, empty at end of stream). `FileHandle.read(upToCount:)`
+/// would wait for the full count or the end of the stream, which never comes on a live socket.
+func readSome(_ fd: Int32, maximum: Int = 64 << 10) -> Data? {
+    var buffer = [UInt8](repeating: 0, count: maximum)
+    while true {
+        let count = read(fd, &buffer, maximum)
+        if count < 0 {
+            if errno == EINTR { continue }
+            return nil
+        }
+        return Data(buffer[0..<count])
     }
 }

@@ -1,5 +1,6 @@
 import CLinuxShims
 import Foundation
+import Synchronization
 import SystemPackage
 
 #if canImport(Glibc)
@@ -10,7 +11,9 @@ import Glibc
 ///
 /// Only `DriveAccess.openForWriting` makes one, after the safety classification said yes.
 /// The descriptor stays open (and the `O_EXCL` claim held) for the handle's whole life.
-/// Not thread-safe: one job thread owns it.
+/// One job owns it; its reads and writes may come from several of the job's I/O threads
+/// (`pread`/`pwrite` at explicit offsets on one descriptor are thread-safe), `close()` only
+/// after they are done.
 public final class BlockDeviceHandle: @unchecked Sendable {
     public let path: String
     /// What the scan saw when the handle was opened.
@@ -33,9 +36,13 @@ public final class BlockDeviceHandle: @unchecked Sendable {
     /// loop-device form of "the drive is being unplugged".
     private let autoclearAtOpen: Bool?
     /// Monotonic time of the last periodic identity check, in nanoseconds.
-    private var lastPeriodicCheck: UInt64 = DispatchTime.now().uptimeNanoseconds
-    /// How often I/O re-checks that the node still holds this medium (cheap sysfs reads).
-    public var periodicCheckInterval: UInt64 = 500_000_000
+    private let lastPeriodicCheck = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
+    private let checkInterval = Atomic<UInt64>(500_000_000)
+    /// How often I/O re-checks that the node still holds this medium (cheap sysfs reads), in ns.
+    public var periodicCheckInterval: UInt64 {
+        get { checkInterval.load(ordering: .relaxed) }
+        set { checkInterval.store(newValue, ordering: .relaxed) }
+    }
 
     init(path: String, info: BlockDeviceInfo, identity: DriveIdentity, sizeInBytes: UInt64,
          logicalSectorSize: Int, physicalSectorSize: Int, fileDescriptor: FileDescriptor, reader: SysfsReader, sysfsIdentity: DriveIdentity) {
@@ -122,8 +129,10 @@ public final class BlockDeviceHandle: @unchecked Sendable {
     /// its writes still succeed (a cache, a deferred loop detach) stops the job within a second.
     private func periodicCheck() throws(DeviceError) {
         let now = DispatchTime.now().uptimeNanoseconds
-        guard now &- lastPeriodicCheck >= periodicCheckInterval else { return }
-        lastPeriodicCheck = now
+        let last = lastPeriodicCheck.load(ordering: .relaxed)
+        guard now &- last >= periodicCheckInterval else { return }
+        // One of the concurrent I/O threads wins the check; the others go on.
+        guard lastPeriodicCheck.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged else { return }
         try checkStillSameDrive()
     }
 
