@@ -27,7 +27,7 @@ struct ProofOptions: ParsableArguments {
 }
 
 /// Runs `body`, turning the module errors into a message on stderr and their distinct exit
-/// status (journal 11–17, certificates 21–26).
+/// status (journal 51–57, certificates 21–26).
 func reportingProofErrors(_ body: () throws -> Void) throws {
     do {
         try body()

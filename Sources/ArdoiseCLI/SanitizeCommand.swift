@@ -147,7 +147,7 @@ struct SanitizeCommand: ParsableCommand {
             case .overwritePasses(let reason):
                 say(reason)
                 say(.init(fr: "aucune purge par le firmware : utilisez `ardoise wipe` (passes de réécriture)", en: "no firmware purge: use `ardoise wipe` (overwrite passes)"))
-                throw ExitCode(10)
+                throw ExitCode(80)
             case .cannotPurge(let reason):
                 throw SanitizeError(.unsupported, context: device, message: reason)
             }

@@ -144,9 +144,11 @@ struct WipeCommand: AsyncParsableCommand {
             } else if let error = outcome.certificateError {
                 printError((fr ? "certificat non écrit : " : "certificate not written: ") + error)
             }
-            switch outcome.jobStatus {
-            case .completed: break
-            case .completedWithExceptions: worst = max(worst, 30)
+            // The certificate's status is the verdict: a job that ran to its end without the
+            // verification its standard lacks is "erased with exceptions", not "erased".
+            switch (outcome.certificate?.status, outcome.jobStatus) {
+            case (.erased?, .completed): break
+            case (.erasedWithExceptions?, _), (nil, .completed), (nil, .completedWithExceptions): worst = max(worst, 30)
             default: worst = max(worst, 31)
             }
         }

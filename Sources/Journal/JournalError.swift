@@ -58,7 +58,7 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
 
     /// Exit status for the CLI: 10 + code, so each journal failure is distinct and none
     /// collides with `cert verify`'s 0–5.
-    public var exitStatus: Int32 { Int32(10 + code.rawValue) }
+    public var exitStatus: Int32 { Int32(50 + code.rawValue) }
 
     public func text(in language: Language) -> String {
         var parts = [message.text(in: language)]

@@ -56,13 +56,13 @@ public struct SanitizeError: Error, Sendable, CustomStringConvertible {
     /// The process exit status the CLI uses for this error (docs/firmware-erase.md).
     public var exitCode: Int32 {
         switch code {
-        case .unsupported: return 3
-        case .frozen: return 4
-        case .locked, .countExpired, .noRecordedPassword: return 5
-        case .timedOut: return 6
-        case .commandFailed, .verificationFailed: return 7
-        case .malformedData, .invalidRequest: return 8
-        case .transport, .secretStore: return 9
+        case .unsupported: return 73
+        case .frozen: return 74
+        case .locked, .countExpired, .noRecordedPassword: return 75
+        case .timedOut: return 76
+        case .commandFailed, .verificationFailed: return 77
+        case .malformedData, .invalidRequest: return 78
+        case .transport, .secretStore: return 79
         }
     }
 
