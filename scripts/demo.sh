@@ -7,10 +7,13 @@ ARDOISE=${1:?usage: demo.sh PATH-TO-ardoise}
 [ "$(id -u)" -eq 0 ] || { echo "La démo doit être lancée en root (périphériques loop) / run the demo as root." >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/ardoise-demo.XXXXXX)
+DATA=$WORK/data
+DAEMON=
 LOOPS=()
 MOUNTS=()
 cleanup() {
   set +e
+  [ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null && wait "$DAEMON" 2>/dev/null
   for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null; done
   for l in "${LOOPS[@]}"; do partx -d "$l" 2>/dev/null; losetup -d "$l" 2>/dev/null; done
   rm -rf "$WORK"
@@ -53,9 +56,95 @@ make_drive cle-usb 48M none; D3=$DRIVE
 echo "$D1 (GPT + ext4), $D2 (MBR + ext4), $D3 (ext4)"
 
 say "Ce que voit Ardoise / what Ardoise sees (ardoise list --allow-virtual)"
-"$ARDOISE" list --allow-virtual --data-dir "$WORK/data"
+"$ARDOISE" list --allow-virtual --data-dir "$DATA"
 
-say "Un disque système est toujours protégé / the system disk is always protected"
-"$ARDOISE" list --allow-virtual --data-dir "$WORK/data" -o name,hsize,tran,verdict,reasons | grep -v "^loop.* 0B " || true
+say "1. Effacement direct / one-shot erasure: ardoise wipe $D1 $D2 --profile nist-800-88-clear"
+"$ARDOISE" wipe "$D1" "$D2" --profile nist-800-88-clear --yes --allow-virtual \
+  --data-dir "$DATA" --technician "Awa (démo)" --donor "Mairie de Rennes" --lot "DEMO-$(date +%Y%m%d)" || true
+
+say "Le disque est-il vraiment vide ? / is the drive really blank? (ardoise wipe $D1 --profile verify-zero)"
+"$ARDOISE" wipe "$D1" --profile verify-zero --yes --allow-virtual --data-dir "$DATA" || true
+
+FIRST_JSON=$(ls "$DATA"/certificates/*.json | head -n 1)
+say "2. Un donateur vérifie son certificat / a donor checks a certificate"
+"$ARDOISE" cert verify "$FIRST_JSON" --data-dir "$DATA"
+"$ARDOISE" cert verify "${FIRST_JSON%.json}.pdf" --data-dir "$DATA"
+echo "Une copie modifiée d'un octet / a copy with one byte changed:"
+sed 's/"payload":"e/"payload":"f/' "$FIRST_JSON" > "$WORK/tampered.json"
+"$ARDOISE" cert verify "$WORK/tampered.json" --data-dir "$DATA" || echo "→ refusé, code $? / refused"
+
+say "3. Le banc automatique / the unattended bench (ardoise daemon, mode auto)"
+cat > "$WORK/ardoise.toml" <<TOML
+[bench]
+id = "demo-rennes-1"
+name = "Banc de démonstration"
+[organisation]
+name = "Ordi Grand Ouest (démo)"
+address = "Rennes"
+[session]
+technician = "Awa (démo)"
+donor = "Mairie de Rennes"
+lot = "DEMO-BANC"
+[policy]
+mode = "auto"
+grace-seconds = 2
+allow-virtual = true
+loop-backing-directory = "$WORK/bench-drives"
+max-concurrent-jobs = 4
+[profiles]
+default = "nist-800-88-clear"
+[paths]
+data-directory = "$DATA"
+control-socket = "$WORK/control.sock"
+TOML
+mkdir -p "$WORK/bench-drives"
+"$ARDOISE" daemon --config "$WORK/ardoise.toml" --hotplug-source kernel 2>"$WORK/daemon.log" &
+DAEMON=$!
+for _ in $(seq 1 100); do [ -S "$WORK/control.sock" ] && break; sleep 0.1; done
+
+# Drives are "plugged in" one after another; the last one is pulled out mid-erasure.
+# attach NAME SIZE: sets DRIVE (not called in $(...), so LOOPS is kept for the cleanup).
+attach() {
+  truncate -s "$2" "$WORK/bench-drives/$1.img"
+  head -c 4M /dev/urandom | dd of="$WORK/bench-drives/$1.img" conv=notrunc status=none
+  DRIVE=$(losetup -f --show "$WORK/bench-drives/$1.img")
+  LOOPS+=("$DRIVE")
+}
+attach tour-dell 128M; B1=$DRIVE; echo "branché / plugged: $B1"
+sleep 1
+attach portable-hp 96M; B2=$DRIVE; echo "branché / plugged: $B2"
+attach disque-usb 1536M; B3=$DRIVE; echo "branché / plugged: $B3 (gros disque / big drive)"
+sleep 4
+"$ARDOISE" status --socket "$WORK/control.sock" || true
+for _ in $(seq 1 100); do
+  st=$("$ARDOISE" status --json --socket "$WORK/control.sock" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(next((s["state"] for s in d["slots"] if s["device"]=="'"$B3"'"), "-"))' 2>/dev/null || true)
+  [ "$st" = erasing ] || [ "$st" = verifying ] && break
+  sleep 0.2
+done
+echo "On débranche $B3 pendant l'effacement / pulling $B3 out mid-erasure"
+losetup -d "$B3"
+for _ in $(seq 1 300); do
+  pending=$("$ARDOISE" status --json --socket "$WORK/control.sock" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for s in d["slots"] if s["state"] in ("waiting","queued","erasing","verifying")))' 2>/dev/null || echo 1)
+  [ "$pending" = 0 ] && break
+  sleep 0.3
+done
+"$ARDOISE" status --socket "$WORK/control.sock" || true
+kill -TERM "$DAEMON"; wait "$DAEMON" || true
+
+say "4. Le journal et le lot / the journal and the lot"
+"$ARDOISE" journal verify --data-dir "$DATA"
+"$ARDOISE" journal jobs --data-dir "$DATA"
+VALID=()
+for f in "$DATA"/certificates/*.json; do "$ARDOISE" cert verify "$f" --data-dir "$DATA" >/dev/null 2>&1 && VALID+=("$f"); done
+"$ARDOISE" cert lot "${VALID[@]}" --output "$DATA/certificates/lot-demo.pdf" --data-dir "$DATA"
+
+say "Certificats / certificates (JSON signés + PDF) : $DATA/certificates"
+ls -1 "$DATA/certificates"
+if [ -n "${ARDOISE_DEMO_KEEP:-}" ]; then
+  mkdir -p "$ARDOISE_DEMO_KEEP" && cp -r "$DATA/certificates" "$ARDOISE_DEMO_KEEP/"
+  echo "Copiés dans / copied to $ARDOISE_DEMO_KEEP/certificates"
+else
+  echo "(ARDOISE_DEMO_KEEP=/chemin pour les garder / to keep them; le reste est supprimé / the rest is removed)"
+fi
 
 say "Démo terminée ; nettoyage / demo done; cleaning up"

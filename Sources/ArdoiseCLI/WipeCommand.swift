@@ -134,6 +134,18 @@ struct WipeCommand: AsyncParsableCommand {
 
         // 5. Results and certificates.
         var worst: Int32 = 0
+        if wipeProfile.isReadOnly {
+            // A check, not an erasure: say what was found, exit 0 only if it all matched.
+            for outcome in outcomes {
+                let ok = outcome.report.succeeded
+                print("\(outcome.report.targetName): " + (ok
+                    ? (fr ? "vérifié : uniquement des zéros ✓" : "verified: only zeros ✓")
+                    : (fr ? "VÉRIFICATION ÉCHOUÉE ✗ (données restantes ou illisibles)" : "VERIFICATION FAILED ✗ (data left or unreadable)")))
+                if !ok { worst = 31 }
+            }
+            if worst != 0 { throw ExitCode(worst) }
+            return
+        }
         for outcome in outcomes {
             let status = outcome.certificate?.status.rawValue ?? "not_erased"
             let label = WipeSummary.label(outcome.report.status, succeeded: outcome.report.succeeded, language: CurrentLanguage.value)

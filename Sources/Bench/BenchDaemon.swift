@@ -93,7 +93,7 @@ public actor BenchDaemon {
 
     private func arrived(_ info: BlockDeviceInfo) {
         generation += 1
-        var status = SlotStatus(device: info.path, model: info.model, serial: info.serial, sizeInBytes: info.sizeInBytes,
+        var status = SlotStatus(device: info.path, model: MediumDescription(device: info).model, serial: info.serial, sizeInBytes: info.sizeInBytes,
                                 transport: info.transport.rawValue, diskSequence: info.diskSequence, state: .waiting)
         let language = config.language
         if case .protected(let reasons) = info.verdict {
@@ -139,7 +139,8 @@ public actor BenchDaemon {
     }
 
     private func mediumLeft(_ name: String) {
-        guard var slot = slots[name] else { return }
+        // A detach brings several uevents: the first one settles the slot.
+        guard var slot = slots[name], !slot.removed else { return }
         slot.graceTask?.cancel()
         queue.removeAll { $0 == name }
         slot.removed = true

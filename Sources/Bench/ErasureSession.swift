@@ -102,10 +102,14 @@ public final class ErasureSession: Sendable {
     public let job: WipeJob
     private let context: ErasureContext
     private let removed = Atomic<Bool>(false)
+    /// False for read-only profiles (`verify-zero`): a check is journaled, but an erasure
+    /// certificate for a job that wrote nothing would only ever say "not erased".
+    public let issuesCertificate: Bool
 
     public init(medium: MediumDescription, target: any WipeTarget, profile: WipeProfile, context: ErasureContext) throws(WipeEngineError) {
         self.medium = medium
         self.context = context
+        issuesCertificate = !profile.isReadOnly
         job = try WipeJob(profile: profile, target: target, options: WipeOptions(bufferSize: context.bufferSize))
     }
 
@@ -155,11 +159,12 @@ public final class ErasureSession: Sendable {
         let status = Self.jobStatus(report)
         let reason = Self.reason(report, removed: removed.load(ordering: .relaxed))
         let input = certificateInput(report)
-        let (context, jobID) = (self.context, self.jobID)
+        let (context, jobID, certify) = (self.context, self.jobID, issuesCertificate)
         return await BlockingWork.run("ardoise-certificate") {
             // The job row is closed before the certificate: a crash in between leaves a
             // finished job without certificate, never a certificate for a running job.
             try? context.journal.finishJob(id: jobID, status: status, reason: reason)
+            guard certify else { return ErasureOutcome(jobID: jobID, report: report, jobStatus: status, certificate: nil) }
             do {
                 let certificate = try context.issuer.issue(input)
                 return ErasureOutcome(jobID: jobID, report: report, jobStatus: status, certificate: certificate)
