@@ -52,6 +52,7 @@ install: release
 	install -d $(DESTDIR)$(PREFIX)/share/ardoise/profiles
 	install -m 0644 Profiles/*.toml $(DESTDIR)$(PREFIX)/share/ardoise/profiles/
 	install -D -m 0644 systemd/ardoise.service $(DESTDIR)/etc/systemd/system/ardoise.service
+	install -D -m 0644 systemd/ardoise-dashboard.service $(DESTDIR)/etc/systemd/system/ardoise-dashboard.service
 	install -D -m 0644 systemd/ardoise.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/ardoise.conf
 	install -d -m 0755 $(DESTDIR)/etc/ardoise/profiles
 
