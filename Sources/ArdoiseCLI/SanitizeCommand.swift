@@ -87,6 +87,9 @@ struct SanitizeCommand: ParsableCommand {
         } catch let error as SanitizeError {
             say(error.message)
             throw ExitCode(error.exitCode)
+        } catch let error as DeviceError {
+            printError(error.description)
+            throw ExitCode(error.exitCode)
         }
     }
 
@@ -105,7 +108,13 @@ struct SanitizeCommand: ParsableCommand {
             }
             store = InMemorySecretStore()
         } else {
-            let device = try openPassthroughDevice(path: self.device, deviceType: deviceType)
+            // Every real run changes the drive (erase, unlock, suspend): the same safety
+            // classification as the overwrite path first, then an exclusive open.
+            let info = try DriveCheck.classify(self.device, policy: SafetyPolicy(dataDirectory: (secretsDirectory as NSString).deletingLastPathComponent))
+            if case .protected(let reasons) = info.verdict {
+                throw DeviceError(.protected(reasons: reasons), path: self.device)
+            }
+            let device = try openPassthroughDevice(path: self.device, deviceType: deviceType, exclusive: true)
             if options.namespaceID == nil, let linux = device as? LinuxPassthroughDevice {
                 options.namespaceID = linux.nvmeNamespaceID()
             }
@@ -125,15 +134,13 @@ struct SanitizeCommand: ParsableCommand {
             if dryRun {
                 say(.init(fr: "(simulation) mise en veille puis réveil : echo mem > /sys/power/state", en: "(dry run) suspend and resume: echo mem > /sys/power/state"))
             } else {
-                // INTEGRATION: the lead must call DeviceKit's safety classifier for `device` here
-                // (a suspend touches every drive of the bench, not only this one).
+                // `device` passed the safety classification when it was opened above.
                 try unfreezer.suspendAndResume()
             }
         }
 
         if recover {
-            // INTEGRATION: the lead must call DeviceKit's safety classifier for `device` before
-            // SECURITY UNLOCK / DISABLE PASSWORD (they change the drive's state).
+            // `device` passed the safety classification when it was opened above.
             let result = try eraser.recover()
             return json ? encode(result) : LocalizedText(fr: "sécurité désactivée sur \(result.model) (\(result.serialNumber))", en: "security disabled on \(result.model) (\(result.serialNumber))").text(in: CurrentLanguage.value)
         }
@@ -152,9 +159,7 @@ struct SanitizeCommand: ParsableCommand {
                 throw SanitizeError(.unsupported, context: device, message: reason)
             }
         }
-        // INTEGRATION: the lead must call DeviceKit's safety classifier for `device` here, before
-        // the first command that writes or erases (SET PASSWORD, SANITIZE, FORMAT, SET MAX…),
-        // and refuse when the drive is protected. Dry runs send nothing and need no check.
+        // Real runs classified and claimed the drive when opening it; dry runs send nothing.
         let result = try eraser.erase(chosen, options: options)
         for note in result.notes { say(note) }
         if json { return encode(result) }
@@ -175,11 +180,12 @@ struct SanitizeCommand: ParsableCommand {
 }
 
 /// The one place the CLI opens a real device for passthrough. Every caller that then writes
-/// must first have asked DeviceKit's safety classifier (see the INTEGRATION comments);
+/// must first have asked DeviceKit's safety classifier (as `perform` does for real runs);
 /// `readOnly` opens are for identification only.
-func openPassthroughDevice(path: String, deviceType: PassthroughDeviceType, readOnly: Bool = false) throws -> PassthroughTransport {
+func openPassthroughDevice(path: String, deviceType: PassthroughDeviceType, readOnly: Bool = false,
+                           exclusive: Bool = false) throws -> PassthroughTransport {
     do {
-        return try LinuxPassthroughDevice(path: path, readOnly: readOnly)
+        return try LinuxPassthroughDevice(path: path, readOnly: readOnly, exclusive: exclusive)
     } catch let error as PassthroughError {
         throw SanitizeError(.transport, context: path, errno: error.errno, message: error.message)
     }

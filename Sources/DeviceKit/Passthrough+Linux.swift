@@ -15,9 +15,11 @@ public final class LinuxPassthroughDevice: PassthroughTransport {
     /// a busy tray does not block the open): read-only for identification (smartctl's way; root's
     /// CAP_SYS_RAWIO lets SG_IO through), read-write for commands that change the drive.
     /// The corresponding C function is `open`.
-    public init(path: String, readOnly: Bool = false) throws {
+    /// `exclusive` adds `O_EXCL`: on a block device the kernel then refuses a mounted or
+    /// claimed drive, and nobody can mount it while the erase runs.
+    public init(path: String, readOnly: Bool = false, exclusive: Bool = false) throws {
         self.path = path
-        let descriptor = open(path, (readOnly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC)
+        let descriptor = open(path, (readOnly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC | (exclusive ? O_EXCL : 0))
         guard descriptor >= 0 else {
             throw PassthroughError(code: .openFailed, errno: errno, context: path)
         }

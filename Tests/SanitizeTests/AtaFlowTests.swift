@@ -77,7 +77,7 @@ private func expectError(_ code: SanitizeError.Code, _ body: () throws -> Void, 
             _ = try makeEraser(drive, .sat).erase(.ataSecurityErase)
             Issue.record("expected frozen")
         } catch let e as SanitizeError {
-            #expect(e.code == .frozen && e.exitCode == 4)
+            #expect(e.code == .frozen && e.exitCode == 74)
             #expect(e.message.french.contains("veille") && e.message.english.contains("re-plug"))
         } catch { Issue.record("\(error)") }
         #expect(!drive.receivedCDBs.contains { $0[14] == 0xF1 })
