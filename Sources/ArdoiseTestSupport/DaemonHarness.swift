@@ -147,12 +147,37 @@ extension LoopDevice {
     }
 }
 
-/// The `ardoise` executable built next to the test bundle (`.build/<configuration>/`).
+/// The `ardoise` executable built next to the test bundle (`.build/<triple>/<configuration>/`).
 public enum ArdoiseExecutable {
+    /// Found from the test binary's own path (`/proc/self/exe`), walking up a few levels
+    /// since the xctest bundle may be a directory on some toolchains; nil when not built.
+    public static var located: String? {
+        let start = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = URL(fileURLWithPath: start).deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = directory.appendingPathComponent("ardoise").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    /// `located`, or the expected place (so a missing build fails with a clear path).
     public static var path: String {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("ardoise").path }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+        located ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ardoise").path
+    }
+}
+
+/// Deterministic pseudo-random numbers for tests (SplitMix64, Steele et al. 2014).
+public struct SplitMix64 {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
 

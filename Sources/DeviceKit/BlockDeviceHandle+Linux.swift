@@ -69,28 +69,29 @@ public final class BlockDeviceHandle: @unchecked Sendable {
     /// Writes all of `buffer` at `offset` (retrying short writes and EINTR). Blocks.
     /// The buffer must be aligned for `O_DIRECT`.
     public func writeFully(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(DeviceError) {
-        try periodicCheck()
-        var done = 0
-        while done < buffer.count {
-            let result = pwrite(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw ioError(operation: "write", errno: errno)
-            }
-            if result == 0 { throw DeviceError(.vanished, path: path) }
-            done += result
+        try transferFully(count: buffer.count, at: offset, operation: "write") { done, position in
+            pwrite(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, position)
         }
     }
 
     /// Fills all of `buffer` from `offset`. Blocks.
     public func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(DeviceError) {
+        try transferFully(count: buffer.count, at: offset, operation: "read") { done, position in
+            pread(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, position)
+        }
+    }
+
+    /// Repeats a positioned transfer (`pread`/`pwrite` given bytes done and file position)
+    /// until `count` bytes moved: short transfers continue, EINTR retries, 0 means the device is gone.
+    private func transferFully(count: Int, at offset: UInt64, operation: String,
+                               _ transfer: (_ done: Int, _ position: off_t) -> Int) throws(DeviceError) {
         try periodicCheck()
         var done = 0
-        while done < buffer.count {
-            let result = pread(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+        while done < count {
+            let result = transfer(done, off_t(offset) + off_t(done))
             if result < 0 {
                 if errno == EINTR { continue }
-                throw ioError(operation: "read", errno: errno)
+                throw ioError(operation: operation, errno: errno)
             }
             if result == 0 { throw DeviceError(.vanished, path: path) }
             done += result

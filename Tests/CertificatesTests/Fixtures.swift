@@ -1,3 +1,4 @@
+import ArdoiseTestSupport
 import ArdoiseSupport
 import Crypto
 import Foundation
@@ -71,16 +72,7 @@ enum Fixture {
     }
 
     /// The `ardoise` executable built next to the test bundle (.build/<triple>/debug).
-    static func ardoise() -> String? {
-        guard let testBinary = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        var directory = URL(fileURLWithPath: testBinary).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = directory.appendingPathComponent("ardoise").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }
+    static func ardoise() -> String? { ArdoiseExecutable.located }
 
     /// Full path of an executable on PATH, or nil.
     static func tool(_ name: String) -> String? {

@@ -1,3 +1,4 @@
+import ArdoiseTestSupport
 import Crypto
 import Foundation
 import Journal
@@ -65,7 +66,7 @@ import Testing
         let signed = try Fixture.signed()
         let pdf = [UInt8](try CertificatePDF.render(payload: signed.payload, signedJSON: signed.signedJSON, sha256: signed.sha256,
                                                     keyID: signed.keyID, language: .french))
-        var random = SeededGenerator(seed: 20_261_127)
+        var random = SplitMix64(seed: 20_261_127)
         var valid = 0
         for round in 0..<100 {
             var copy = pdf
@@ -232,18 +233,5 @@ import Testing
             let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
             #expect(Base64URL.decode(Base64URL.encode(bytes)) == bytes)
         }
-    }
-}
-
-/// A small deterministic generator for damage positions (SplitMix64).
-struct SeededGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

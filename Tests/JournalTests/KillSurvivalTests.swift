@@ -1,3 +1,4 @@
+import ArdoiseTestSupport
 import Foundation
 import Testing
 @testable import Journal
@@ -6,17 +7,7 @@ import Testing
 /// readable, its chain intact, and the job that was running must be found interrupted.
 @Suite struct KillSurvivalTests {
     /// The `ardoise` executable built next to the test bundle (.build/<triple>/debug).
-    static func ardoiseExecutable() -> String? {
-        guard let testBinary = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        var directory = URL(fileURLWithPath: testBinary).deletingLastPathComponent()
-        // The xctest bundle may be a directory on some toolchains.
-        for _ in 0..<3 {
-            let candidate = directory.appendingPathComponent("ardoise").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }
+    static func ardoiseExecutable() -> String? { ArdoiseExecutable.located }
 
     @Test(.timeLimit(.minutes(3)),
           .enabled(if: KillSurvivalTests.ardoiseExecutable() != nil, "needs the ardoise executable next to the tests (swift build)"))
@@ -60,18 +51,5 @@ import Testing
         let events = try journal.events()
         #expect(events.filter { $0.kind == JournalEventKind.jobInterrupted }.count == interrupted.count)
         #expect(try journal.jobs(status: .completed).count > 0)
-    }
-}
-
-/// Deterministic delays (SplitMix64, Steele et al. 2014).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
