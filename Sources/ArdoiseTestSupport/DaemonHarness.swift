@@ -89,6 +89,14 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
         process.waitUntilExit()
     }
 
+    /// Sends a signal (SIGHUP to reload the configuration).
+    public func send(_ signal: Int32) {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+    }
+
+    public var isRunning: Bool { process?.isRunning ?? false }
+
     /// SIGKILL: the crash case.
     public func kill9() {
         guard let process, process.isRunning else { return }

@@ -101,6 +101,52 @@ struct DaemonTests {
         }
     }
 
+    @Test func aConfigurationWithAnUnknownProfileIsRefusedAtStartAndABadReloadKeepsTheOldOne() throws {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, policy: "manual", profile: "zero")
+        defer { harness.cleanUp() }
+        let good = try String(contentsOfFile: harness.configPath, encoding: .utf8)
+        let bad = good.replacingOccurrences(of: "default = \"zero\"", with: "default = \"shred-it-all\"")
+        try bad.write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+        let refused = try Shell.runCapturing(ArdoiseExecutable.path, ["daemon", "--config", harness.configPath, "--lang", "en"])
+        #expect(refused.status == 40)
+        let line = bad.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("shred-it-all") }.map { $0 + 1 }
+        #expect(refused.standardError.contains("\(harness.configPath):\(line ?? -1): field 'profiles.default'"), "\(refused.standardError)")
+
+        try good.write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+        try harness.start()
+        try bad.write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+        harness.send(SIGHUP)
+        let deadline = Date().addingTimeInterval(10)
+        while !harness.log().contains("NOT reloaded"), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(harness.log().contains("configuration NOT reloaded, keeping the previous one"))
+        #expect(harness.isRunning)
+        #expect((try harness.status()["policy"] as? String) == "manual")
+    }
+
+    @Test func aFloodOfPlugAndUnplugEventsErasesNothingAndTheBenchKeepsServing() throws {
+        // A flaky USB cable: the drive comes and goes faster than the grace period.
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, policy: "auto", graceSeconds: 3, profile: "zero")
+        defer { harness.cleanUp() }
+        try harness.start()
+        let backing = harness.drivesDirectory.appendingPathComponent("flaky.img")
+        FileManager.default.createFile(atPath: backing.path, contents: Data(repeating: 0x77, count: 8 << 20))
+        for _ in 0..<15 {
+            let device = try Shell.run("/sbin/losetup", ["-f", "--show", backing.path]).trimmingCharacters(in: .whitespacesAndNewlines)
+            Thread.sleep(forTimeInterval: 0.05)
+            try Shell.run("/sbin/losetup", ["-d", device])
+        }
+        Thread.sleep(forTimeInterval: 4)
+        #expect(FileManager.default.contents(atPath: backing.path) == Data(repeating: 0x77, count: 8 << 20))
+        #expect(try jobs(harness).isEmpty)
+        // Still serving: a drive plugged in for good is erased.
+        let loop = try LoopDevice(sizeInBytes: 8 << 20, in: harness.drivesDirectory)
+        defer { loop.detach() }
+        let slot = try harness.waitForState(loop.path, Self.finalStates, timeout: 60)
+        #expect(slot["state"] as? String == "done")
+        let verify = try Shell.runCapturing(ArdoiseExecutable.path, ["journal", "verify", "--data-dir", harness.dataDirectory])
+        #expect(verify.status == 0)
+    }
+
     func jobs(_ harness: DaemonHarness) throws -> [[String: Any]] {
         let output = try Shell.run(ArdoiseExecutable.path, ["journal", "jobs", "--json", "--data-dir", harness.dataDirectory])
         return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) ?? []
