@@ -147,6 +147,35 @@ struct DaemonTests {
         #expect(verify.status == 0)
     }
 
+    @Test func aFullDataDirectoryFailsTheJobWithoutCertifyingAndTheBenchKeepsServing() throws {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, policy: "auto", profile: "zero")
+        defer { harness.cleanUp() }
+        // The data directory on a small tmpfs of its own, filled up once the daemon runs.
+        try FileManager.default.createDirectory(atPath: harness.dataDirectory, withIntermediateDirectories: true)
+        try Shell.run("/bin/mount", ["-t", "tmpfs", "-o", "size=8m", "ardoise-test-data", harness.dataDirectory])
+        defer { _ = try? Shell.run("/bin/umount", [harness.dataDirectory]) }
+        try harness.start()
+        let filler = harness.dataDirectory + "/filler"
+        _ = try? Shell.run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=1M", "count=16", "status=none"])
+        let first = try LoopDevice(sizeInBytes: 8 << 20, in: harness.drivesDirectory)
+        defer { first.detach() }
+        let failed = try harness.waitForState(first.path, Self.finalStates, timeout: 60)
+        #expect(failed["state"] as? String == "failed", "\(failed)")
+        #expect(failed["certificate"] == nil)
+        // Room again: the next drive goes through, and the journal is consistent.
+        try FileManager.default.removeItem(atPath: filler)
+        let second = try LoopDevice(sizeInBytes: 8 << 20, in: harness.drivesDirectory)
+        defer { second.detach() }
+        let done = try harness.waitForState(second.path, Self.finalStates, timeout: 60)
+        #expect(done["state"] as? String == "done", "\(done)")
+        harness.stop()
+        let verify = try Shell.runCapturing(ArdoiseExecutable.path, ["journal", "verify", "--data-dir", harness.dataDirectory])
+        #expect(verify.status == 0, "\(verify.standardOutput)\(verify.standardError)")
+        for job in try jobs(harness) where job["status"] as? String != "completed" {
+            #expect((job["certificateStatus"] as? String) != "erased")
+        }
+    }
+
     func jobs(_ harness: DaemonHarness) throws -> [[String: Any]] {
         let output = try Shell.run(ArdoiseExecutable.path, ["journal", "jobs", "--json", "--data-dir", harness.dataDirectory])
         return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) ?? []
