@@ -6,7 +6,7 @@
 #
 #   usage: bench/run.sh PATH-TO-ardoise        (as root; `make bench` builds and calls it)
 #   env:   ROUNDS=3  SIZE_MIB=2048 (one drive)  SIZE4_MIB=1024 (each of four drives)
-#          NWIPE_MIB=512 (nwipe devices: nwipe is ~20x slower, so it gets smaller devices;
+#          NWIPE_MIB=1024 NWIPE4_MIB=512 (nwipe devices: nwipe is ~20x slower, so it gets smaller devices;
 #          rates are compared, not times)  BACKINGS="tmpfs disk"
 #
 # Creates only its own files, tmpfs and loop devices, and removes each by exact name on exit.
@@ -18,8 +18,8 @@ ARDOISE=$(readlink -f "$ARDOISE")
 ROUNDS=${ROUNDS:-3}
 SIZE_MIB=${SIZE_MIB:-2048}
 SIZE4_MIB=${SIZE4_MIB:-1024}
-NWIPE_MIB=${NWIPE_MIB:-512}
-NWIPE4_MIB=${NWIPE4_MIB:-256}
+NWIPE_MIB=${NWIPE_MIB:-1024}
+NWIPE4_MIB=${NWIPE4_MIB:-512}
 BACKINGS=${BACKINGS:-"tmpfs disk"}
 DEPTHS=(1 4 16)
 
@@ -125,11 +125,15 @@ PY
 }
 
 # fio_run BACKING CASE ROUND RW EXTRA DEV...: best of iodepth 1/4/16 (libaio, direct, 1 MiB,
-# sequential), one fio job per device, aggregate bandwidth.
+# sequential; writes end with fsync, as Ardoise's passes do), one fio job per device, aggregate bandwidth.
 fio_run() {
   local backing=$1 case=$2 round=$3 rw=$4 extra=$5; shift 5
   local best=0 depth jobs=()
   for d in "$@"; do jobs+=(--name="$(basename "$d")" --filename="$d"); done
+  # Ardoise ends every write pass with fdatasync (an erasure only counts once it is on the
+  # medium); fio must too, or on a disk-backed loop it stops timing with gigabytes still in
+  # the backing file's page cache.
+  [ "$rw" = write ] && extra="$extra --end_fsync=1"
   for depth in "${DEPTHS[@]}"; do
     # shellcheck disable=SC2086 # $extra is a list of fio options
     fio --output-format=json --group_reporting --ioengine=libaio --direct=1 --bs=1M --rw="$rw" \
@@ -165,7 +169,8 @@ nwipe_run() {
   # Net of nwipe's fixed start-up and exit time (measured on a tiny device in the same round),
   # so that the small nwipe devices do not handicap it.
   record "$backing" "$case" nwipe "$round" \
-    "$(python3 -c "print('%.1f' % ($factor * $total / max($t1 - $t0 - $NWIPE_OVERHEAD, 0.05) / 1e6))")" "" ""
+    "$(python3 -c "print('%.1f' % ($factor * $total / max($t1 - $t0 - $NWIPE_OVERHEAD, 0.05) / 1e6))")" "" \
+    "$(python3 -c "print('%.3f' % ($t1 - $t0 - $NWIPE_OVERHEAD))")"
 }
 
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
