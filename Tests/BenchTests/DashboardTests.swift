@@ -183,8 +183,17 @@ final class TmuxScreen {
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = Self.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
+        // The test process blocks most signals on its threads; a tmux server inheriting that
+        // mask would never see SIGCHLD or SIGTERM, and kill-server would leave it running.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         var pid: pid_t = 0
-        guard posix_spawn(&pid, Self.tmux, &actions, nil, argv, envp) == 0 else {
+        guard posix_spawn(&pid, Self.tmux, &actions, &attributes, argv, envp) == 0 else {
             throw ScreenTimeout(what: "tmux to start", screen: "", daemonLog: nil)
         }
         var status: Int32 = 0
