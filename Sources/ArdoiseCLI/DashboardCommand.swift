@@ -21,13 +21,17 @@ struct DashboardCommand: ParsableCommand {
         let terminal = RawTerminal()
         defer { terminal.restore() }
         var selected = 0
+        // The selection follows the drive, not the row: drives plugged in while the screen is up
+        // shift the rows, and D/A must act on the drive the technician chose.
+        var selectedDevice: String?
         var message: String?
         var pendingCancel: String?
         let fr = CurrentLanguage.value == .french
         while true {
             let snapshot = try? ControlClient.send(ControlRequest(command: .status), to: control.socket).snapshot
             let slots = snapshot?.slots ?? []
-            selected = min(selected, max(0, slots.count - 1))
+            selected = slots.firstIndex { $0.device == selectedDevice } ?? min(selected, max(0, slots.count - 1))
+            selectedDevice = slots.isEmpty ? nil : slots[selected].device
             let size = terminal.size()
             let renderer = DashboardRenderer(width: size.columns, height: size.rows, language: CurrentLanguage.value)
             terminal.write(renderer.frame(for: snapshot, selected: slots.isEmpty ? nil : selected, message: message))
@@ -45,8 +49,12 @@ struct DashboardCommand: ParsableCommand {
             }
             switch key {
             case "q", "Q": return
-            case "up", "k": selected = max(0, selected - 1)
-            case "down", "j": selected = min(max(0, slots.count - 1), selected + 1)
+            case "up", "k":
+                selected = max(0, selected - 1)
+                selectedDevice = slots.isEmpty ? nil : slots[selected].device
+            case "down", "j":
+                selected = min(max(0, slots.count - 1), selected + 1)
+                selectedDevice = slots.isEmpty ? nil : slots[selected].device
             case "d", "D", "s", "S":
                 if let device { message = send(.start, device, fr ? "Lancé : \(device)" : "Started: \(device)") }
             case "a", "A", "c", "C":
@@ -104,19 +112,33 @@ final class RawTerminal {
     }
 
     /// One key, `up`/`down` for arrows, or nil after `timeout` seconds.
+    ///
+    /// Reads one byte at a time so keys typed in quick succession (A then O) are all seen;
+    /// at end of input (stdin not a terminal) it waits out the timeout instead of spinning.
     func readKey(timeout: Double) -> String? {
-        var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, Int32(timeout * 1000)) > 0 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 8)
-        let count = read(STDIN_FILENO, &bytes, bytes.count)
-        guard count > 0 else { return nil }
-        if count >= 3, bytes[0] == 0x1B, bytes[1] == UInt8(ascii: "[") {
-            switch bytes[2] {
+        guard readable(within: timeout) else { return nil }
+        var byte: UInt8 = 0
+        let count = read(STDIN_FILENO, &byte, 1)
+        guard count == 1 else {
+            if count == 0 { usleep(useconds_t(timeout * 1_000_000)) }
+            return nil
+        }
+        if byte == 0x1B {
+            // An arrow is ESC [ A or ESC [ B, sent together by the terminal.
+            var bracket: UInt8 = 0, letter: UInt8 = 0
+            guard readable(within: 0.05), read(STDIN_FILENO, &bracket, 1) == 1, bracket == UInt8(ascii: "["),
+                  readable(within: 0.05), read(STDIN_FILENO, &letter, 1) == 1 else { return nil }
+            switch letter {
             case UInt8(ascii: "A"): return "up"
             case UInt8(ascii: "B"): return "down"
             default: return nil
             }
         }
-        return String(decoding: bytes[0..<1], as: UTF8.self)
+        return String(decoding: [byte], as: UTF8.self)
+    }
+
+    private func readable(within timeout: Double) -> Bool {
+        var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, Int32(timeout * 1000)) > 0
     }
 }

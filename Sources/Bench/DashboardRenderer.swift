@@ -8,10 +8,15 @@ public struct DashboardRenderer: Sendable {
     public var height: Int
     public var language: Language
     public var colours: Bool
+    /// False when `height` was 0 or less: every slot is listed (`ardoise status`); otherwise the
+    /// rows scroll so the screen never overflows (an overflowing frame scrolls the terminal and
+    /// leaves the title and the keys off screen).
+    public var fitsHeight: Bool
 
     public init(width: Int, height: Int, language: Language, colours: Bool = true) {
         self.width = max(width, 60)
         self.height = max(height, 10)
+        self.fitsHeight = height > 0
         self.language = language
         self.colours = colours
     }
@@ -46,7 +51,17 @@ public struct DashboardRenderer: Sendable {
             lines.append("")
             lines.append(fr ? "Branchez un disque : il apparaîtra ici." : "Plug a drive in: it will appear here.")
         }
-        for (index, slot) in snapshot.slots.enumerated() {
+        var rows = Array(snapshot.slots.enumerated())
+        var hidden: (above: Int, below: Int)?
+        // Title, people, rule and header above; rule and keys below; one line says what is hidden.
+        let room = height - 6
+        if fitsHeight, rows.count > room {
+            let shown = max(room - 1, 1)
+            let first = min(max(0, (selected ?? 0) - shown / 2), rows.count - shown)
+            hidden = (first, rows.count - first - shown)
+            rows = Array(rows[first..<(first + shown)])
+        }
+        for (index, slot) in rows {
             let marker = index == selected ? "▶" : " "
             let pass = slot.passIndex.map { "\($0)/\(slot.passCount ?? 0)" } ?? ""
             let bar = slot.fraction.map { progressBar($0, width: 16) } ?? ""
@@ -58,6 +73,10 @@ public struct DashboardRenderer: Sendable {
                        pad(slot.serial ?? "-", 14), pad(ByteCountFormatter.human(slot.sizeInBytes), 7),
                        pad(slot.profile ?? "", 12), pad(pass, 6), pad(bar, 24), pad(rate, 7), pad(eta, 8)].joined(separator: " ")
             lines.append(row + " " + colour(state, for: slot.state))
+        }
+        if let hidden {
+            lines.append(fr ? "↑ \(hidden.above) de plus au-dessus   ↓ \(hidden.below) de plus en dessous"
+                            : "↑ \(hidden.above) more above   ↓ \(hidden.below) more below")
         }
         while lines.count < height - 2 { lines.append("") }
         lines.append(String(repeating: "─", count: width))
