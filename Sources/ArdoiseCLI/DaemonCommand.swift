@@ -32,12 +32,18 @@ struct DaemonCommand: AsyncParsableCommand {
         var benchConfig = BenchConfig()
         if fileExists || config != BenchConfig.defaultPath {
             do {
+                // Read once for the profile directories it names, then check its profile names
+                // against every profile the bench will know.
+                let draft = try BenchConfig.load(path: config)
                 let library = try ProfileLibrary.load(directories: [try ProfileLibrary.builtInDirectory()],
-                                                      optionalDirectories: [ProfileLibrary.systemDirectory])
+                                                      optionalDirectories: [ProfileLibrary.systemDirectory] + draft.profileDirectories)
                 benchConfig = try BenchConfig.load(path: config, knownProfiles: Set(library.profiles.map(\.name)))
             } catch let error as BenchConfigError {
                 printError(error.description)
                 throw ExitCode(40)
+            } catch let error as WipeEngineError {
+                printError(error.description)
+                throw ExitCode(42)
             }
         }
         CurrentLanguage.value = benchConfig.language

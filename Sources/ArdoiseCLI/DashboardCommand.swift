@@ -48,7 +48,7 @@ struct DashboardCommand: ParsableCommand {
                 continue
             }
             switch key {
-            case "q", "Q": return
+            case "q", "Q", "\u{03}": return
             case "up", "k":
                 selected = max(0, selected - 1)
                 selectedDevice = slots.isEmpty ? nil : slots[selected].device
@@ -88,7 +88,7 @@ final class RawTerminal {
         if isTerminal {
             tcgetattr(STDIN_FILENO, &original)
             var raw = original
-            raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
+            raw.c_lflag &= ~tcflag_t(ICANON | ECHO | ISIG)  // Ctrl-C arrives as a key: quit restores the terminal
             tcsetattr(STDIN_FILENO, TCSANOW, &raw)
         }
         write("\u{1B}[?1049h\u{1B}[?25l\u{1B}[2J")

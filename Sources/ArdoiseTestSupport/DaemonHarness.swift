@@ -136,6 +136,7 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
                             output: "last slot: \(String(describing: last))\n--- daemon log ---\n\(log())")
     }
 
+    @discardableResult
     public func waitForState(_ device: String, _ states: Set<String>, timeout: Double = 60) throws -> [String: Any] {
         try waitFor(device, timeout: timeout, "state in \(states)") { states.contains($0["state"] as? String ?? "") }
     }

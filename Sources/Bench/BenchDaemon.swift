@@ -399,7 +399,9 @@ public actor BenchDaemon {
     public func reload() -> String {
         guard let configPath else { return "no configuration file" }
         do {
-            let newLibrary = try Self.loadLibrary(config)
+            // The new file's profile directories, then its names checked against them.
+            let draft = try BenchConfig.load(path: configPath)
+            let newLibrary = try Self.loadLibrary(draft)
             var newConfig = try BenchConfig.load(path: configPath, knownProfiles: Set(newLibrary.profiles.map(\.name)))
             newConfig.dataDirectory = config.dataDirectory
             newConfig.controlSocket = config.controlSocket

@@ -134,10 +134,14 @@ private final class ResponseBox: @unchecked Sendable {  // written once by the h
 /// The client side, used by `ardoise status`, `start`, `cancel` and the dashboard.
 public enum ControlClient {
     /// Sends one request and returns the response. Blocks (call from a thread that may block).
-    public static func send(_ request: ControlRequest, to path: String) throws(ControlSocketError) -> ControlResponse {
+    public static func send(_ request: ControlRequest, to path: String, timeoutSeconds: Int = 10) throws(ControlSocketError) -> ControlResponse {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ControlSocketError(path: path, operation: "socket", errno: errno) }
         defer { close(fd) }
+        // A daemon that stops answering must not freeze the dashboard or a script.
+        var timeout = timeval(tv_sec: Int(timeoutSeconds), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = try ControlServer.address(path)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
