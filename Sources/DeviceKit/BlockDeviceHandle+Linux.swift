@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import CLinuxShims
 import Foundation
 import Synchronization
@@ -69,32 +70,26 @@ public final class BlockDeviceHandle: @unchecked Sendable {
     /// Writes all of `buffer` at `offset` (retrying short writes and EINTR). Blocks.
     /// The buffer must be aligned for `O_DIRECT`.
     public func writeFully(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(DeviceError) {
-        try transferFully(count: buffer.count, at: offset, operation: "write") { done, position in
-            pwrite(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, position)
-        }
+        try periodicCheck()
+        try check(PositionedIO.transferFully(count: buffer.count) { done in
+            pwrite(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+        }, operation: "write")
     }
 
     /// Fills all of `buffer` from `offset`. Blocks.
     public func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(DeviceError) {
-        try transferFully(count: buffer.count, at: offset, operation: "read") { done, position in
-            pread(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, position)
-        }
+        try periodicCheck()
+        try check(PositionedIO.transferFully(count: buffer.count) { done in
+            pread(fileDescriptor.rawValue, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+        }, operation: "read")
     }
 
-    /// Repeats a positioned transfer (`pread`/`pwrite` given bytes done and file position)
-    /// until `count` bytes moved: short transfers continue, EINTR retries, 0 means the device is gone.
-    private func transferFully(count: Int, at offset: UInt64, operation: String,
-                               _ transfer: (_ done: Int, _ position: off_t) -> Int) throws(DeviceError) {
-        try periodicCheck()
-        var done = 0
-        while done < count {
-            let result = transfer(done, off_t(offset) + off_t(done))
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw ioError(operation: operation, errno: errno)
-            }
-            if result == 0 { throw DeviceError(.vanished, path: path) }
-            done += result
+    /// A transfer that returned 0 bytes means the device is gone.
+    private func check(_ outcome: PositionedIO.Outcome, operation: String) throws(DeviceError) {
+        switch outcome {
+        case .complete: return
+        case .failed(let code, _): throw ioError(operation: operation, errno: code)
+        case .ended: throw DeviceError(.vanished, path: path)
         }
     }
 

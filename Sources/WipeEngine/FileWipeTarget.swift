@@ -57,29 +57,23 @@ public final class FileWipeTarget: WipeTarget {
     deinit { close(descriptor) }
 
     public func write(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(WipeTargetError) {
-        var done = 0
-        while done < buffer.count {
-            let result = pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw Self.classify(errno, offset: offset + UInt64(done))
-            }
-            if result == 0 { throw .io(errno: EIO, offset: offset + UInt64(done)) }
-            done += result
-        }
+        try check(PositionedIO.transferFully(count: buffer.count) { done in
+            pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+        }, at: offset)
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(WipeTargetError) {
-        var done = 0
-        while done < buffer.count {
-            let result = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw Self.classify(errno, offset: offset + UInt64(done))
-            }
-            // A short file (truncated behind our back) reads as an error, never as zeros.
-            if result == 0 { throw .io(errno: EIO, offset: offset + UInt64(done)) }
-            done += result
+        try check(PositionedIO.transferFully(count: buffer.count) { done in
+            pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+        }, at: offset)
+    }
+
+    /// A short file (truncated behind our back) is an error, never zeros or a silent success.
+    private func check(_ outcome: PositionedIO.Outcome, at offset: UInt64) throws(WipeTargetError) {
+        switch outcome {
+        case .complete: return
+        case .failed(let code, let done): throw Self.classify(code, offset: offset + UInt64(done))
+        case .ended(let done): throw .io(errno: EIO, offset: offset + UInt64(done))
         }
     }
 
