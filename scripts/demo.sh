@@ -92,7 +92,8 @@ allow-virtual = true
 loop-backing-directory = "$WORK/bench-drives"
 max-concurrent-jobs = 4
 [profiles]
-default = "nist-800-88-clear"
+# Three verified passes: long enough on the big drive to pull it out mid-erasure.
+default = "dod-5220-22m"
 [paths]
 data-directory = "$DATA"
 control-socket = "$WORK/control.sock"
@@ -113,14 +114,14 @@ attach() {
 attach tour-dell 128M; B1=$DRIVE; echo "branché / plugged: $B1"
 sleep 1
 attach portable-hp 96M; B2=$DRIVE; echo "branché / plugged: $B2"
-attach disque-usb 1536M; B3=$DRIVE; echo "branché / plugged: $B3 (gros disque / big drive)"
-sleep 4
-"$ARDOISE" status --socket "$WORK/control.sock" || true
+attach disque-usb 2048M; B3=$DRIVE; echo "branché / plugged: $B3 (gros disque / big drive)"
 for _ in $(seq 1 100); do
   st=$("$ARDOISE" status --json --socket "$WORK/control.sock" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(next((s["state"] for s in d["slots"] if s["device"]=="'"$B3"'"), "-"))' 2>/dev/null || true)
   [ "$st" = erasing ] || [ "$st" = verifying ] && break
   sleep 0.2
 done
+sleep 1
+"$ARDOISE" status --socket "$WORK/control.sock" || true
 echo "On débranche $B3 pendant l'effacement / pulling $B3 out mid-erasure"
 losetup -d "$B3"
 for _ in $(seq 1 300); do
