@@ -35,8 +35,7 @@ struct DaemonCommand: AsyncParsableCommand {
                 // Read once for the profile directories it names, then check its profile names
                 // against every profile the bench will know.
                 let draft = try BenchConfig.load(path: config)
-                let library = try ProfileLibrary.load(directories: [try ProfileLibrary.builtInDirectory()],
-                                                      optionalDirectories: [ProfileLibrary.systemDirectory] + draft.profileDirectories)
+                let library = try draft.profileLibrary()
                 benchConfig = try BenchConfig.load(path: config, knownProfiles: Set(library.profiles.map(\.name)))
             } catch let error as BenchConfigError {
                 printError(error.description)

@@ -54,8 +54,7 @@ struct WipeCommand: AsyncParsableCommand {
         try global.applyLanguage()
         let fr = CurrentLanguage.value == .french
         let settings = try bench.resolve()
-        let library = try reportingEngineErrors { try ProfileLibrary.load(directories: [try ProfileLibrary.builtInDirectory()],
-                                                                           optionalDirectories: [ProfileLibrary.systemDirectory] + settings.profileDirectories) }
+        let library = try reportingEngineErrors { try settings.config.profileLibrary() }
         let wipeProfile = try reportingEngineErrors { try library.requireProfile(named: profile) }
 
         // 1. Check every target before anything is written: one refusal stops them all.
@@ -207,20 +206,13 @@ struct BenchSessionOptions: ParsableArguments {
 struct ResolvedBenchSettings {
     var config: BenchConfig
     var dataDirectory: String { config.dataDirectory }
-    var profileDirectories: [String] { config.profileDirectories }
 
     func makeContext() throws -> ErasureContext {
         let journal = try JournalDatabase(dataDirectory: config.dataDirectory)
         let key = try BenchKey.loadOrCreate(dataDirectory: config.dataDirectory)
         let issuer = CertificateIssuer(key: key, outputDirectory: config.outputDirectory, journal: journal, language: CurrentLanguage.value)
-        return ErasureContext(
-            benchID: config.benchID,
-            organisation: Organisation(name: config.organisationName.isEmpty ? "-" : config.organisationName,
-                                       address: config.organisationAddress.isEmpty ? nil : config.organisationAddress),
-            technician: config.technician.isEmpty ? (ProcessInfo.processInfo.environment["SUDO_USER"] ?? "root") : config.technician,
-            donor: config.donor, lot: config.lot,
-            destination: Destination(rawValue: config.destination.replacingOccurrences(of: "-", with: "_")) ?? .externalReuse,
-            journal: journal, issuer: issuer, bufferSize: config.bufferSize)
+        return ErasureContext(config: config, journal: journal, issuer: issuer,
+                              technicianFallback: ProcessInfo.processInfo.environment["SUDO_USER"] ?? "root")
     }
 }
 

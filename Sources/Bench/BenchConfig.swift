@@ -54,6 +54,12 @@ public struct BenchConfig: Sendable, Equatable {
 
     public static let defaultPath = "/etc/ardoise/ardoise.toml"
 
+    /// The built-in profiles, `/etc/ardoise/profiles` and the configured extra directories.
+    public func profileLibrary() throws(WipeEngineError) -> ProfileLibrary {
+        try ProfileLibrary.load(directories: [try ProfileLibrary.builtInDirectory()],
+                                optionalDirectories: [ProfileLibrary.systemDirectory] + profileDirectories)
+    }
+
     /// The profile for a drive: by transport (usb, mmc) then by media (hdd when rotational, ssd otherwise).
     public func profileName(for device: BlockDeviceInfo) -> String {
         let kind: String

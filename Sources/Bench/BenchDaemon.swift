@@ -44,12 +44,7 @@ public actor BenchDaemon {
         try DataDirectory.prepare(config.dataDirectory)
         journal = try JournalDatabase(dataDirectory: config.dataDirectory, recoverInterruptedJobs: true)
         key = try BenchKey.loadOrCreate(dataDirectory: config.dataDirectory)
-        library = try Self.loadLibrary(config)
-    }
-
-    static func loadLibrary(_ config: BenchConfig) throws(WipeEngineError) -> ProfileLibrary {
-        try ProfileLibrary.load(directories: [try ProfileLibrary.builtInDirectory()],
-                                optionalDirectories: [ProfileLibrary.systemDirectory] + config.profileDirectories)
+        library = try config.profileLibrary()
     }
 
     /// Names of the profiles the bench knows (to validate a configuration).
@@ -302,14 +297,9 @@ public actor BenchDaemon {
     }
 
     private func makeContext() -> ErasureContext {
-        let issuer = CertificateIssuer(key: key, outputDirectory: config.outputDirectory, journal: journal, language: config.language)
-        return ErasureContext(
-            benchID: config.benchID,
-            organisation: Organisation(name: config.organisationName.isEmpty ? "-" : config.organisationName,
-                                       address: config.organisationAddress.isEmpty ? nil : config.organisationAddress),
-            technician: config.technician.isEmpty ? "-" : config.technician, donor: config.donor, lot: config.lot,
-            destination: Destination(rawValue: config.destination.replacingOccurrences(of: "-", with: "_")) ?? .externalReuse,
-            journal: journal, issuer: issuer, bufferSize: config.bufferSize)
+        ErasureContext(config: config, journal: journal,
+                       issuer: CertificateIssuer(key: key, outputDirectory: config.outputDirectory, journal: journal, language: config.language),
+                       technicianFallback: "-")
     }
 
     // MARK: Control
@@ -401,7 +391,7 @@ public actor BenchDaemon {
         do {
             // The new file's profile directories, then its names checked against them.
             let draft = try BenchConfig.load(path: configPath)
-            let newLibrary = try Self.loadLibrary(draft)
+            let newLibrary = try draft.profileLibrary()
             var newConfig = try BenchConfig.load(path: configPath, knownProfiles: Set(newLibrary.profiles.map(\.name)))
             newConfig.dataDirectory = config.dataDirectory
             newConfig.controlSocket = config.controlSocket

@@ -33,6 +33,21 @@ public struct ErasureContext: Sendable {
     }
 }
 
+extension ErasureContext {
+    /// The context a configuration describes. `technicianFallback` names the technician when
+    /// the configuration has none (the daemon: "-"; a one-shot wipe: the sudo user).
+    public init(config: BenchConfig, journal: JournalDatabase, issuer: CertificateIssuer, technicianFallback: String) {
+        self.init(
+            benchID: config.benchID,
+            organisation: Organisation(name: config.organisationName.isEmpty ? "-" : config.organisationName,
+                                       address: config.organisationAddress.isEmpty ? nil : config.organisationAddress),
+            technician: config.technician.isEmpty ? technicianFallback : config.technician,
+            donor: config.donor, lot: config.lot,
+            destination: Destination(rawValue: config.destination.replacingOccurrences(of: "-", with: "_")) ?? .externalReuse,
+            journal: journal, issuer: issuer, bufferSize: config.bufferSize)
+    }
+}
+
 /// What is known about the medium before the job: printed on the certificate.
 public struct MediumDescription: Sendable, Equatable {
     public var path: String

@@ -53,12 +53,9 @@ struct DaemonTests {
     }
 
     @Test func aDifferentDriveOnTheSameNodeIsNeverWrittenByTheOldJob() throws {
-        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "dod-5220-22m")
+        let (harness, loop) = try startErasingALongJob()
         defer { harness.cleanUp() }
-        try harness.start()
-        let loop = try LoopDevice(sizeInBytes: 256 << 20, in: harness.drivesDirectory)
         defer { loop.detach() }
-        try harness.waitFor(loop.path, timeout: 60, "erasing") { ($0["state"] as? String) == "erasing" && (($0["fraction"] as? Double) ?? 0) > 0 }
         // Detach and put another medium (outside the bench's directory) on the same node.
         let outside = harness.directory.appendingPathComponent("outside")
         let other = try loop.swapMedium(sizeInBytes: 64 << 20, fill: 0xA5, otherDirectory: outside, timeout: 30)
@@ -77,12 +74,9 @@ struct DaemonTests {
     }
 
     @Test func killMinus9DuringAWipeLeavesAnInterruptedJobAndAnIntactJournal() throws {
-        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "dod-5220-22m")
+        let (harness, loop) = try startErasingALongJob()
         defer { harness.cleanUp() }
-        try harness.start()
-        let loop = try LoopDevice(sizeInBytes: 256 << 20, in: harness.drivesDirectory)
         defer { loop.detach() }
-        try harness.waitFor(loop.path, timeout: 60, "erasing") { ($0["state"] as? String) == "erasing" && (($0["fraction"] as? Double) ?? 0) > 0 }
         harness.kill9()
         // Restart in manual mode: the drive still attached waits for the technician.
         try harness.writeConfig(policy: "manual", profile: "dod-5220-22m")
@@ -173,6 +167,28 @@ struct DaemonTests {
         #expect(verify.status == 0, "\(verify.standardOutput)\(verify.standardError)")
         for job in try jobs(harness) where job["status"] as? String != "completed" {
             #expect((job["certificateStatus"] as? String) != "erased")
+        }
+    }
+
+    /// A daemon in auto mode busy with a 3-pass verified erase of a 256 MiB loop drive: the
+    /// state in which the swap and crash cases strike. The caller cleans both up.
+    func startErasingALongJob() throws -> (DaemonHarness, LoopDevice) {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "dod-5220-22m")
+        do {
+            try harness.start()
+            let loop = try LoopDevice(sizeInBytes: 256 << 20, in: harness.drivesDirectory)
+            do {
+                try harness.waitFor(loop.path, timeout: 60, "erasing") {
+                    ($0["state"] as? String) == "erasing" && (($0["fraction"] as? Double) ?? 0) > 0
+                }
+            } catch {
+                loop.detach()
+                throw error
+            }
+            return (harness, loop)
+        } catch {
+            harness.cleanUp()
+            throw error
         }
     }
 
