@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "SanitizeTests", dependencies: ["Sanitize", "DeviceKit"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "ArdoiseTestSupport"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Journal", "ArdoiseTestSupport"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "DeviceKit", "WipeEngine", "Journal", "Certificates", "ArdoiseTestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "ArdoiseTestSupport"]),
         .testTarget(name: "ArdoiseCLITests", dependencies: ["ArdoiseCLI", "DeviceKit", "ArdoiseTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -75,6 +75,22 @@ final class ProgressDisplay: Sendable {
                           "fraction": progress.overallFraction, "currentBytesPerSecond": progress.currentBytesPerSecond,
                           "averageBytesPerSecond": progress.averageBytesPerSecond, "etaSeconds": progress.overallETASeconds ?? -1])
             }
+        case .firmwareProgress(let progress):
+            lines.withLock {
+                $0[index].phase = "firmware: " + progress.message.text(in: language)
+                if let fraction = progress.fraction { $0[index].fraction = fraction }
+            }
+            if json {
+                emitJSON(["event": "firmware-progress", "device": paths[index], "fraction": progress.fraction ?? -1,
+                          "message": progress.message.english])
+            }
+        case .firmwareFinished(let record):
+            lines.withLock { $0[index].phase = "firmware: " + record.outcome.rawValue + " — " + record.reason.text(in: language) }
+            if json {
+                emitJSON(["event": "firmware-finished", "device": paths[index], "outcome": record.outcome.rawValue,
+                          "method": record.operations.first?.method ?? "", "reason": record.reason.english,
+                          "verification": record.verification?.result.rawValue ?? "none"])
+            }
         case .passFinished(let pass):
             if json {
                 emitJSON(["event": "pass-finished", "device": paths[index], "pass": pass.index, "kind": pass.kind,

@@ -1,7 +1,9 @@
 import ArdoiseSupport
 import ArgumentParser
+import Bench
 import DeviceKit
 import Foundation
+import Journal
 import Sanitize
 
 extension FirmwareEraseMethod: ExpressibleByArgument {}
@@ -123,7 +125,7 @@ struct SanitizeCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("trace \(self.device): \(record.text)\n".utf8))
             }
             type = deviceType == .auto ? FirmwareEraser.detectDeviceType(path: self.device, transport: transport) : deviceType
-            store = try FileSecretStore(directory: URL(fileURLWithPath: secretsDirectory))
+            store = try Self.secretStore(secretsDirectory: secretsDirectory)
         }
         let eraser = FirmwareEraser(transport: transport, deviceType: type, secretStore: store, progress: { p in
             say(.init(fr: "\(p.method.rawValue) : \(p.message.french)", en: "\(p.method.rawValue): \(p.message.english)"))
@@ -172,6 +174,16 @@ struct SanitizeCommand: ParsableCommand {
         return dryRun ? nil : text
     }
 
+    /// Passwords of standalone runs go to files in `secretsDirectory`; lookups (`--recover`)
+    /// also search the bench journal next to it, where daemon and `wipe` jobs keep theirs.
+    static func secretStore(secretsDirectory: String) throws -> SecretStore {
+        let files = try FileSecretStore(directory: URL(fileURLWithPath: secretsDirectory))
+        let dataDirectory = (secretsDirectory as NSString).deletingLastPathComponent
+        guard FileManager.default.fileExists(atPath: (dataDirectory as NSString).appendingPathComponent(JournalDatabase.fileName)),
+              let journal = try? JournalDatabase(dataDirectory: dataDirectory, recoverInterruptedJobs: false) else { return files }
+        return ChainedSecretStore(primary: files, lookups: [JournalSecretStore(journal: journal, jobID: nil)])
+    }
+
     private func encode<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -188,5 +200,34 @@ func openPassthroughDevice(path: String, deviceType: PassthroughDeviceType, read
         return try LinuxPassthroughDevice(path: path, readOnly: readOnly, exclusive: exclusive)
     } catch let error as PassthroughError {
         throw SanitizeError(.transport, context: path, errno: error.errno, message: error.message)
+    }
+}
+
+/// Saves to `primary`; finds a password in `primary` or else the first lookup that has one;
+/// removes it everywhere.
+final class ChainedSecretStore: SecretStore {
+    let primary: SecretStore
+    let lookups: [SecretStore]
+
+    init(primary: SecretStore, lookups: [SecretStore]) {
+        self.primary = primary
+        self.lookups = lookups
+    }
+
+    func saveTemporaryPassword(_ password: AtaPassword, forDevice deviceKey: String) throws {
+        try primary.saveTemporaryPassword(password, forDevice: deviceKey)
+    }
+
+    func temporaryPassword(forDevice deviceKey: String) throws -> AtaPassword? {
+        if let found = try primary.temporaryPassword(forDevice: deviceKey) { return found }
+        for store in lookups {
+            if let found = try store.temporaryPassword(forDevice: deviceKey) { return found }
+        }
+        return nil
+    }
+
+    func removeTemporaryPassword(forDevice deviceKey: String) throws {
+        try primary.removeTemporaryPassword(forDevice: deviceKey)
+        for store in lookups { try store.removeTemporaryPassword(forDevice: deviceKey) }
     }
 }

@@ -57,6 +57,13 @@ struct WipeCommand: AsyncParsableCommand {
         let library = try reportingEngineErrors { try settings.config.profileLibrary() }
         let wipeProfile = try reportingEngineErrors { try library.requireProfile(named: profile) }
 
+        // A firmware profile needs a real drive's pass-through; an image has none.
+        if image, wipeProfile.firmware != nil {
+            printError(fr ? "Le profil \(wipeProfile.name) efface par le firmware du disque : impossible sur une image (--image). Rien n'a été écrit."
+                          : "Profile \(wipeProfile.name) erases with the drive's firmware: not possible on an image (--image). Nothing was written.")
+            throw ExitCode(31)
+        }
+
         // 1. Check every target before anything is written: one refusal stops them all.
         var plans: [(medium: MediumDescription, identity: DriveIdentity?)] = []
         for path in targets {
@@ -107,7 +114,8 @@ struct WipeCommand: AsyncParsableCommand {
                                                    expected: plan.identity)
                 }
             }
-            sessions.append(try reportingEngineErrors { try ErasureSession(medium: plan.medium, target: target, profile: wipeProfile, context: context) })
+            sessions.append(try reportingEngineErrors { try ErasureSession(medium: plan.medium, target: target, profile: wipeProfile, context: context,
+                                                                                    firmware: image ? nil : DriveFirmwarePurger.journaled(devicePath: plan.medium.path)) })
         }
 
         // 4. Run them all, each on its own thread; Ctrl-C cancels them cleanly.

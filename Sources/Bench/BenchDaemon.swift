@@ -237,7 +237,8 @@ public actor BenchDaemon {
         defer { handle.close() }
         let session: ErasureSession
         do {
-            session = try ErasureSession(medium: MediumDescription(device: info), target: handle, profile: profile, context: context)
+            session = try ErasureSession(medium: MediumDescription(device: info), target: handle, profile: profile, context: context,
+                                         firmware: DriveFirmwarePurger.journaled(devicePath: info.path))
         } catch {
             finish(name, generation: generation, state: .failed, reason: error.text(in: config.language), certificate: nil)
             return

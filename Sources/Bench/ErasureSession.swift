@@ -121,11 +121,19 @@ public final class ErasureSession: Sendable {
     /// certificate for a job that wrote nothing would only ever say "not erased".
     public let issuesCertificate: Bool
 
-    public init(medium: MediumDescription, target: any WipeTarget, profile: WipeProfile, context: ErasureContext) throws(WipeEngineError) {
+    /// - Parameter firmware: builds the firmware step's runner for profiles with `[firmware]`
+    ///   (given this job's id and journal, so its audit trace and temporary ATA password are
+    ///   journaled); without it such a profile fails cleanly (nothing certified).
+    public init(medium: MediumDescription, target: any WipeTarget, profile: WipeProfile, context: ErasureContext,
+                firmware: FirmwarePurgerFactory? = nil) throws(WipeEngineError) {
         self.medium = medium
         self.context = context
         issuesCertificate = !profile.isReadOnly
-        job = try WipeJob(profile: profile, target: target, options: WipeOptions(bufferSize: context.bufferSize))
+        var options = WipeOptions(bufferSize: context.bufferSize)
+        if profile.firmware != nil, let firmware {
+            options.firmwarePurger = firmware(jobID, context.journal)
+        }
+        job = try WipeJob(profile: profile, target: target, options: options)
     }
 
     /// Stops the job; it ends interrupted and its certificate says "not erased".
@@ -160,6 +168,9 @@ public final class ErasureSession: Sendable {
             case .passFinished(let pass):
                 let jobID = self.jobID
                 await BlockingWork.run("ardoise-journal") { Self.recordPass(pass, jobID: jobID, journal: journal) }
+            case .firmwareFinished(let record):
+                let jobID = self.jobID
+                await BlockingWork.run("ardoise-journal") { Self.recordFirmware(record, jobID: jobID, journal: journal) }
             case .jobFinished(let finished):
                 report = finished
             default:
@@ -226,6 +237,17 @@ public final class ErasureSession: Sendable {
         }
     }
 
+    private static func recordFirmware(_ record: FirmwarePurgeRecord, jobID: UUID, journal: JournalDatabase) {
+        _ = try? journal.appendEvent(kind: JournalEventKind.firmwareFinished, jobID: jobID, payload: record)
+        if let verification = record.verification {
+            let offsets = verification.firstBadOffsets
+            _ = try? journal.recordVerification(Journal.VerificationRecord(
+                jobID: jobID, passIndex: -1, mode: "firmware:" + verification.mode,
+                samples: Int64(verification.sampleCount), result: verification.result.rawValue,
+                firstBadOffsetsJSON: offsets.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(offsets)) ?? Data(), as: UTF8.self)))
+        }
+    }
+
     /// The facts of the job for the certificate; its status is derived there from them.
     func certificateInput(_ report: WipeReport) -> CertificateInput {
         let passes = report.passes.filter(\.writes).map { pass in
@@ -237,6 +259,7 @@ public final class ErasureSession: Sendable {
                 verification: pass.verification.map(Self.verification))
         }
         let final = report.passes.last(where: { $0.verification != nil && $0.verification?.result != .notRun })?.verification
+            ?? report.firmware?.verification
         let outcome: CertificateInput.Outcome
         switch report.status {
         case .completed, .completedWithExceptions: outcome = .completed
@@ -251,8 +274,15 @@ public final class ErasureSession: Sendable {
                          firmware: medium.firmware, type: medium.type, capacityBytes: medium.sizeInBytes,
                          transport: medium.transport, logicalSectorSize: medium.logicalSectorSize,
                          physicalSectorSize: medium.physicalSectorSize),
+            hiddenAreas: report.firmware?.hiddenArea.map {
+                HiddenAreas(detected: $0.detected, erased: $0.erased, kinds: $0.kinds, hiddenBytes: $0.hiddenBytes)
+            },
             category: report.nistCategory == .purge ? .purge : .clear,
             profile: report.profileName, passes: passes,
+            firmwareOperations: (report.firmware?.operations ?? []).map {
+                FirmwareOperation(command: $0.command, succeeded: $0.succeeded, durationSeconds: $0.durationSeconds,
+                                  detail: $0.detail ?? "\($0.method), \($0.commandCount) commands")
+            },
             finalVerification: final.map(Self.verification),
             tool: Tool(version: ArdoiseVersion.string), outcome: outcome,
             startedAt: report.startedAt, endedAt: report.endedAt, destination: context.destination)

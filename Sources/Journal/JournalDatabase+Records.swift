@@ -13,6 +13,10 @@ public enum JournalEventKind {
     public static let firmwareSecretStored = "firmware_secret.stored"
     public static let firmwareSecretCleared = "firmware_secret.cleared"
     public static let outboxSent = "outbox.sent"
+    /// One pass-through command line (audit grammar) or its outcome, during a firmware erase.
+    public static let firmwareCommand = "firmware.command"
+    /// A job's firmware step ended (the record: method, outcome, verification, hidden areas).
+    public static let firmwareFinished = "firmware.finished"
 }
 
 extension JournalDatabase {

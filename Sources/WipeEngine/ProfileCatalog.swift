@@ -27,6 +27,17 @@ public enum ProfileCatalog {
         lines.append((fr ? "En cas d'erreur : " : "On error: ")
             + (profile.onError == .abort ? (fr ? "arrêt" : "abort") : (fr ? "continuer (terminé avec exceptions)" : "continue (completed with exceptions)")))
         if let path = profile.sourcePath { lines.append((fr ? "Fichier : " : "File: ") + path) }
+        if let firmware = profile.firmware {
+            let method = firmware.method == "auto"
+                ? (fr ? "la plus forte purge prise en charge par le disque (auto)" : "the strongest purge the drive supports (auto)")
+                : firmware.method
+            lines.append((fr ? "Firmware : " : "Firmware: ") + method + ", " + verificationText(firmware.verification, language: language)
+                + (fr ? " sur échantillons marqués avant l'effacement" : " on samples seeded before the erase"))
+            if firmware.restoreHiddenArea { lines.append(fr ? "  zones cachées (HPA, DCO) ouvertes avant l'effacement" : "  hidden areas (HPA, DCO) opened before the erase") }
+            lines.append(firmware.finalOverwrite
+                ? (fr ? "  puis les passes ci-dessous" : "  then the passes below")
+                : (fr ? "  passes ci-dessous : seulement pour un disque dur sans purge firmware (alors NIST Clear)" : "  passes below: only for a hard disk without firmware purge (then NIST Clear)"))
+        }
         lines.append(fr ? "Passes :" : "Passes:")
         let width = String(profile.passes.count).count
         for (index, pass) in profile.passes.enumerated() {

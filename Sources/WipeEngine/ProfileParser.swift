@@ -169,7 +169,7 @@ struct ProfileParser {
             throw fail("", nil, fr: "lecture TOML impossible : \(error)", en: "cannot read TOML: \(error)")
         }
 
-        try rejectUnknownKeys(root, section: "", allowed: ["name", "title", "standard", "reading", "nist-category", "on-error", "pass", "final-blank"])
+        try rejectUnknownKeys(root, section: "", allowed: ["name", "title", "standard", "reading", "nist-category", "on-error", "pass", "final-blank", "firmware"])
 
         let name = try requiredString(root, "name", section: "")
         guard name == expectedName else {
@@ -232,9 +232,46 @@ struct ProfileParser {
                            en: "a read-only profile cannot mix writing and read-only passes")
             }
         }
+        var firmware: FirmwareStep?
+        if let node = root["firmware"] {
+            guard case .table(let table) = node else {
+                throw fail("", "firmware", fr: "doit être une table [firmware]", en: "must be a [firmware] table")
+            }
+            firmware = try parseFirmware(table)
+            if !readOnly.isEmpty {
+                throw fail("firmware", nil, fr: "un profil en lecture seule ne peut pas effacer par le firmware", en: "a read-only profile cannot erase by firmware")
+            }
+        }
         return WipeProfile(
             name: name, title: title, standard: standard, reading: reading, nistCategory: category,
-            onError: policy, passes: passes, sourcePath: path)
+            onError: policy, passes: passes, sourcePath: path, firmware: firmware)
+    }
+
+    private func parseFirmware(_ table: [String: TOMLNode]) throws(WipeEngineError) -> FirmwareStep {
+        let section = "firmware"
+        try rejectUnknownKeys(table, section: section, allowed: ["method", "verify", "sample", "sample-percent", "restore-hidden-area", "final-overwrite", "overwrite-fallback"])
+        let method = try optionalString(table, "method", section: section) ?? "auto"
+        guard FirmwareStep.methodNames.contains(method) else {
+            throw fail(section, "method", fr: "« \(method) » inconnu ; attendu \(FirmwareStep.methodNames.joined(separator: ", "))",
+                       en: "unknown '\(method)'; expected \(FirmwareStep.methodNames.joined(separator: ", "))")
+        }
+        let verification = try verificationValue(table, section: section)
+        switch verification {
+        case .nistSample, .samplePercent: break
+        case .none, .full:
+            // A firmware erase is checked on samples seeded with known data before the erase;
+            // "none" would certify an unverified erase, "full" cannot tell crypto noise from data.
+            throw fail(section, "verify", fr: "doit être \"sample\" (avec sample = \"nist\" ou sample-percent)", en: "must be \"sample\" (with sample = \"nist\" or sample-percent)")
+        }
+        func flag(_ key: String, _ fallback: Bool) throws(WipeEngineError) -> Bool {
+            guard let node = table[key] else { return fallback }
+            guard case .boolean(let value) = node else { throw typeError(section, key, expected: "boolean", node) }
+            return value
+        }
+        return FirmwareStep(method: method, verification: verification,
+                            restoreHiddenArea: try flag("restore-hidden-area", true),
+                            finalOverwrite: try flag("final-overwrite", false),
+                            overwriteFallback: try flag("overwrite-fallback", true))
     }
 
     private func parsePass(_ table: [String: TOMLNode], section: String, isFinalBlank: Bool) throws(WipeEngineError) -> PassSpecification {

@@ -8,6 +8,10 @@ public enum WipeEvent: Sendable {
     case verificationStarted(pass: Int, mode: String)
     case verificationFinished(pass: Int, VerificationRecord)
     case passFinished(PassRecord)
+    /// The profile's firmware step reports progress (before any pass).
+    case firmwareProgress(FirmwarePurgeProgress)
+    /// The firmware step ended; passes (if any) follow.
+    case firmwareFinished(FirmwarePurgeRecord)
     /// Always the last event; the stream finishes after it.
     case jobFinished(WipeReport)
 }

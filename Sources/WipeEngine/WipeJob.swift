@@ -127,14 +127,56 @@ public final class WipeJob: Sendable {
         }
     }
 
+    /// The firmware step on the job's thread: refused without a purger (an image file or a
+    /// loop device has no firmware), skipped when cancelled before it starts.
+    private func runFirmwareStep(_ step: FirmwareStep) -> FirmwarePurgeRecord {
+        guard !isCancelled else {
+            return .failed(LocalizedText(fr: "arrêté avant l'effacement par le firmware", en: "stopped before the firmware erase"))
+        }
+        guard let purger = options.firmwarePurger else {
+            return .failed(LocalizedText(
+                fr: "le profil \(profile.name) efface par le firmware du disque, et \(target.name) n'offre pas de commande firmware (image, disque virtuel ou pont USB sans pass-through) : rien n'a été effacé",
+                en: "profile \(profile.name) erases with the drive's firmware, and \(target.name) offers no firmware command (image, virtual disk or USB bridge without pass-through): nothing was erased"))
+        }
+        let continuation = self.continuation
+        return purger.purge(target: target, step: step, seed: options.seed) { continuation.yield(.firmwareProgress($0)) }
+    }
+
     @discardableResult
     private func execute() -> WipeReport {
+        let startedAt = Date()
         let continuation = self.continuation
+        var plan = plannedPasses
+        var runProfile = profile
+        var firmware: FirmwarePurgeRecord?
+        if let step = profile.firmware {
+            let record = runFirmwareStep(step)
+            firmware = record
+            continuation.yield(.firmwareFinished(record))
+            switch record.outcome {
+            case .purged:
+                if !step.finalOverwrite { plan = [] }
+            case .overwriteFallback:
+                // Overwriting a drive is NIST Clear, whatever the profile hoped for.
+                runProfile.nistCategory = .clear
+            case .failed:
+                plan = []
+            }
+        }
         let runner = JobRunner(
-            profile: profile, target: target, options: options, plan: plannedPasses,
+            profile: runProfile, target: target, options: options, plan: plan,
             isCancelled: { [self] in isCancelled },
             emit: { continuation.yield($0) })
-        let report = runner.run()
+        var report = runner.run()
+        if let firmware {
+            report.firmware = firmware
+            report.startedAt = min(report.startedAt, startedAt)
+            if firmware.outcome == .failed, case .completed = report.status {
+                report.status = isCancelled
+                    ? .interrupted(WipeStopReason(code: .cancelled, message: LocalizedText(fr: "arrêté avant la fin", en: "stopped before the end")))
+                    : .failed(WipeStopReason(code: .firmwareEraseFailed, message: firmware.reason))
+            }
+        }
         continuation.yield(.jobFinished(report))
         continuation.finish()
         let waiters = state.withLock { state in

@@ -28,6 +28,8 @@ public struct WipeOptions: Sendable {
     public var maxRecordedBadOffsets: Int
     /// Called on the job's thread after each pass (after its verification), before the next begins.
     public var passHook: (@Sendable (PassRecord) -> Void)?
+    /// Runs a profile's `[firmware]` step; a job whose profile has one fails without it.
+    public var firmwarePurger: (any FirmwarePurging)? = nil
 
     public init(
         bufferSize: Int = WipeOptions.defaultBufferSize,

@@ -99,6 +99,45 @@ public struct PassSpecification: Sendable, Equatable, Codable {
     }
 }
 
+/// A firmware purge step (`[firmware]` in a profile): the drive's own sanitize command runs
+/// first, chosen per drive; the profile's passes then run only as the fallback for drives
+/// with no firmware purge (hard disks without SANITIZE OVERWRITE) or, with `finalOverwrite`,
+/// after a successful firmware purge. The engine does not send firmware commands itself:
+/// the bench runs this step (Sanitize module) before handing the passes to the engine.
+public struct FirmwareStep: Sendable, Equatable, Codable {
+    /// The method names a profile may give (Sanitize's `FirmwareEraseMethod` raw values;
+    /// a test keeps the two lists equal).
+    public static let methodNames: [String] = [
+        "auto", "ata-security-erase", "ata-security-erase-enhanced", "ata-sanitize-crypto", "ata-sanitize-block",
+        "ata-sanitize-overwrite", "nvme-format-user-data", "nvme-format-crypto", "nvme-sanitize-block",
+        "nvme-sanitize-crypto", "nvme-sanitize-overwrite", "scsi-sanitize-overwrite", "scsi-sanitize-block",
+        "scsi-sanitize-crypto", "scsi-format-secure",
+    ]
+
+    /// `auto` (the strongest supported purge, NIST SP 800-88) or one method name.
+    public var method: String
+    /// How the erase is checked by reading back: `.nistSample` (samples seeded with known
+    /// data before the erase) or `.samplePercent`.
+    public var verification: VerificationMode
+    /// Remove HPA / AMA / DCO limits before erasing, so hidden sectors are erased too.
+    public var restoreHiddenArea: Bool
+    /// After a successful firmware purge, also run the profile's passes (e.g. one verified
+    /// zero pass, so the drive reads back a known pattern).
+    public var finalOverwrite: Bool
+    /// When the drive has no firmware purge but overwriting reaches all its sectors (a hard
+    /// disk), run the profile's passes instead (the record then says NIST Clear).
+    public var overwriteFallback: Bool
+
+    public init(method: String = "auto", verification: VerificationMode = .nistSample, restoreHiddenArea: Bool = true,
+                finalOverwrite: Bool = false, overwriteFallback: Bool = true) {
+        self.method = method
+        self.verification = verification
+        self.restoreHiddenArea = restoreHiddenArea
+        self.finalOverwrite = finalOverwrite
+        self.overwriteFallback = overwriteFallback
+    }
+}
+
 /// An erasure standard as one profile file states it: the exact passes and their verification.
 public struct WipeProfile: Sendable, Equatable, Codable {
     /// The profile's name (`dod-5220-22m`), equal to its file name without `.toml`.
@@ -114,11 +153,13 @@ public struct WipeProfile: Sendable, Equatable, Codable {
     public var passes: [PassSpecification]
     /// The file the profile was loaded from.
     public var sourcePath: String?
+    /// A firmware purge that runs before (or instead of) the passes, if the profile has one.
+    public var firmware: FirmwareStep?
 
     public init(
         name: String, title: LocalizedText, standard: String, reading: String? = nil,
         nistCategory: NISTCategory, onError: ErrorPolicy = .abort, passes: [PassSpecification],
-        sourcePath: String? = nil
+        sourcePath: String? = nil, firmware: FirmwareStep? = nil
     ) {
         self.name = name
         self.title = title
@@ -128,6 +169,7 @@ public struct WipeProfile: Sendable, Equatable, Codable {
         self.onError = onError
         self.passes = passes
         self.sourcePath = sourcePath
+        self.firmware = firmware
     }
 
     /// True when no pass writes (e.g. `verify-zero`).

@@ -48,6 +48,8 @@ public struct WipeStopReason: Codable, Sendable, Equatable, CustomStringConverti
         public static let verificationMismatch = Code(rawValue: "verification-mismatch")
         /// The cache flush at the end of a pass failed: durability is unknown.
         public static let flushFailed = Code(rawValue: "flush-failed")
+        /// The profile's firmware erase was refused, failed, or did not verify.
+        public static let firmwareEraseFailed = Code(rawValue: "firmware-erase-failed")
     }
 
     public var code: Code
@@ -230,11 +232,22 @@ public struct WipeReport: Codable, Sendable, Equatable {
     /// SHA-256 (hex) of the job's seed.
     public var seedSHA256: String
     public var bufferSize: Int
+    /// The profile's firmware step, when it has one.
+    public var firmware: FirmwarePurgeRecord?
 
     /// True only if the job completed, every planned pass ran, wrote every sector and passed
     /// every verification the profile asks for.
+    /// With a firmware step: the erase completed and its sampled verification passed (or the
+    /// drive has none and the overwrite passes ran instead), and any passes succeeded too.
     public var succeeded: Bool {
-        status == .completed && passes.count == plannedPassCount && passes.allSatisfy(\.isClean)
+        if let firmware {
+            switch firmware.outcome {
+            case .failed: return false
+            case .purged: if firmware.verification?.result != .passed { return false }
+            case .overwriteFallback: if plannedPassCount == 0 { return false }
+            }
+        }
+        return status == .completed && passes.count == plannedPassCount && passes.allSatisfy(\.isClean)
             && passes.allSatisfy { !$0.writes || $0.bytesWritten == targetSizeInBytes }
     }
 

@@ -46,6 +46,38 @@ struct WipeCommandTests {
         }
     }
 
+    /// A loop device has no firmware: the purge profile reaches the real pass-through path
+    /// (SG_IO on the node), is refused there, and nothing is written or certified as erased.
+    @Test func thePurgeProfileOnADriveWithoutPassThroughErasesNothingAndSaysSo() throws {
+        let data = dataDirectory()
+        defer { try? FileManager.default.removeItem(at: data) }
+        let loop = try LoopDevice(sizeInBytes: 8 << 20, fill: 0x3C)
+        defer { loop.detach() }
+        let result = try ArdoiseBinary.run(["wipe", loop.path, "--profile", "nist-800-88-purge", "--yes", "--allow-virtual",
+                                            "--data-dir", data.path, "--lang", "en"])
+        #expect(result.status == 31, "\(result.output)\(result.error)")
+        #expect(try everyByte(of: loop.backingFile, is: 0x3C))
+        let certificates = try FileManager.default.contentsOfDirectory(atPath: data.appendingPathComponent("certificates").path)
+        let json = try #require(certificates.first { $0.hasSuffix(".json") })
+        #expect(try CertificateFile.status(atPath: data.appendingPathComponent("certificates/\(json)").path) == "not_erased")
+        // The refusal is journaled with the job.
+        let jobs = try ArdoiseBinary.run(["journal", "jobs", "--data-dir", data.path, "--json"])
+        #expect(jobs.output.contains("failed"), "\(jobs.output)")
+    }
+
+    @Test func thePurgeProfileRefusesAnImageBeforeWriting() throws {
+        let data = dataDirectory()
+        defer { try? FileManager.default.removeItem(at: data) }
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let image = data.appendingPathComponent("disk.img")
+        FileManager.default.createFile(atPath: image.path, contents: Data(repeating: 0x3C, count: 1 << 20))
+        let result = try ArdoiseBinary.run(["wipe", "--image", image.path, "--profile", "nist-800-88-purge", "--yes",
+                                            "--data-dir", data.path, "--lang", "en"])
+        #expect(result.status == 31)
+        #expect(result.error.contains("firmware"), "\(result.error)")
+        #expect(try everyByte(of: image, is: 0x3C))
+    }
+
     @Test func aProtectedDriveStopsTheWholeCommandBeforeAnyWrite() throws {
         let data = dataDirectory()
         defer { try? FileManager.default.removeItem(at: data) }

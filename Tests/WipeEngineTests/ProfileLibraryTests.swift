@@ -6,7 +6,8 @@ import Testing
 @Suite struct ProfileLibraryTests {
     static let expectedNames = [
         "afssi-5020", "bsi-vsitr", "csec-itsg-06", "dod-5220-22m", "dod-5220-22m-ece", "gutmann",
-        "hmg-is5-baseline", "hmg-is5-enhanced", "nist-800-88-clear", "random", "rcmp-tssit-ops-ii",
+        "hmg-is5-baseline", "hmg-is5-enhanced", "nist-800-88-clear", "nist-800-88-purge", "nist-800-88-purge-overwrite",
+        "random", "rcmp-tssit-ops-ii",
         "schneier", "verify-zero", "zero",
     ]
 
@@ -29,6 +30,12 @@ import Testing
         #expect(try patterns("zero") == [.constant(0)])
         #expect(try patterns("random") == [prng])
         #expect(try patterns("nist-800-88-clear") == [.constant(0)])
+        // Purge: the drive's firmware first; the zero pass is the hard-disk fallback
+        // (or, in the -overwrite variant, the final verified pass).
+        #expect(try library.requireProfile(named: "nist-800-88-purge").firmware?.method == "auto")
+        #expect(try library.requireProfile(named: "nist-800-88-clear").firmware == nil)
+        #expect(try patterns("nist-800-88-purge") == [.constant(0)])
+        #expect(try patterns("nist-800-88-purge-overwrite") == [.constant(0)])
         #expect(try library.requireProfile(named: "nist-800-88-clear").passes[0].verification == .nistSample)
         #expect(try patterns("dod-5220-22m") == [.randomByte, .complement, prng])
         #expect(try library.requireProfile(named: "dod-5220-22m").passes.allSatisfy { $0.verification == .full })

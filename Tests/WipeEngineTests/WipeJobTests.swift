@@ -8,7 +8,9 @@ import Testing
 
     /// Runs `profile` on a fresh sparse file and checks the file after every pass and at the
     /// end by reading it back with Foundation, independently of the engine's verifier.
-    @Test(arguments: ProfileLibraryTests.expectedNames)
+    /// Firmware profiles (`nist-800-88-purge*`) need a drive: FirmwareStepTests and the
+    /// bench's FirmwarePurgeTests cover them.
+    @Test(arguments: ProfileLibraryTests.expectedNames.filter { !$0.hasPrefix("nist-800-88-purge") })
     func profileLeavesExpectedDataAfterEveryPass(name: String) throws {
         let profile = try builtInProfiles().requireProfile(named: name)
         // Gutmann has 35 passes: keep it small. Others: not a multiple of the buffer size.

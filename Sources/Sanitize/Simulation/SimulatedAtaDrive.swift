@@ -93,6 +93,13 @@ public final class SimulatedAtaDrive: PassthroughTransport {
     private var lastSanitizeSucceeded = false
     private var lastSanitizeFailed = false
     public var data: SimulatedDataSamples
+    /// Told of every change an erase makes to the media (tests mirror it into a file).
+    public var onMediaChange: ((SimulatedMediaChange) -> Void)?
+
+    private func change(_ change: SimulatedMediaChange) {
+        data.apply(change)
+        onMediaChange?(change)
+    }
     /// Every CDB received, in order.
     public private(set) var receivedCDBs: [[UInt8]] = []
     /// Count of security erases completed.
@@ -270,10 +277,10 @@ public final class SimulatedAtaDrive: PassthroughTransport {
                 // Power returns: password still set, so the drive powers up locked (SEC4).
                 locked = true
                 erasePrepared = false
-                data.fill(0, below: accessibleSectors / 3)  // a third done
+                change(.fill(0, belowSector: accessibleSectors / 3))  // a third done
                 throw PassthroughError(code: .deviceGone, context: "simulated drive: power lost during SECURITY ERASE UNIT")
             }
-            if enhanced { data.scramble(seed: 0xE4, below: nil) } else { data.fill(0, below: accessibleSectors) }
+            if enhanced { change(.scramble(seed: 0xE4, belowSector: nil)) } else { change(.fill(0, belowSector: accessibleSectors)) }
             securityEnabled = false
             userPassword = nil
             locked = false
@@ -352,7 +359,7 @@ public final class SimulatedAtaDrive: PassthroughTransport {
                     sanitizeAction = nil
                     lastSanitizeFailed = true
                     lastSanitizeSucceeded = false
-                    data.fill(0xDD, below: accessibleSectors / 2)
+                    change(.fill(0xDD, belowSector: accessibleSectors / 2))
                     return .abort(lba: 1)
                 }
                 sanitizeProgress += sanitizeProgressPerPoll
@@ -392,9 +399,9 @@ public final class SimulatedAtaDrive: PassthroughTransport {
 
     private func finishSanitize() {
         switch sanitizeAction {
-        case 0x0011: data.scramble(seed: 0xC7, below: nil)
-        case 0x0012: data.fill(0x00, below: nil)
-        case 0x0014: data.fill(UInt8(truncatingIfNeeded: sanitizeOverwritePattern), below: nil)
+        case 0x0011: change(.scramble(seed: 0xC7, belowSector: nil))
+        case 0x0012: change(.fill(0x00, belowSector: nil))
+        case 0x0014: change(.pattern((0..<4).map { UInt8(truncatingIfNeeded: sanitizeOverwritePattern >> (8 * $0)) }))
         default: break
         }
         sanitizeAction = nil

@@ -50,3 +50,24 @@ public struct SimulatedDataSamples: Sendable, Hashable {
         sectors.indices.allSatisfy { i in (limit != nil && sectors[i] >= limit!) || contents[i] == value }
     }
 }
+
+/// What a simulated erase did to the media, for tests that back a simulated drive with a
+/// real file (`SimulatedMediaFile`) so the bench's read-back sees the erase.
+public enum SimulatedMediaChange: Sendable, Hashable {
+    /// Every sector below `belowSector` (all when nil) reads `byte`.
+    case fill(UInt8, belowSector: UInt64?)
+    /// Every sector reads `bytes` repeated from its start (an overwrite pattern).
+    case pattern([UInt8])
+    /// Every sector below `belowSector` reads new noise (a crypto erase).
+    case scramble(seed: UInt64, belowSector: UInt64?)
+}
+
+extension SimulatedDataSamples {
+    mutating func apply(_ change: SimulatedMediaChange) {
+        switch change {
+        case .fill(let byte, let limit): fill(byte, below: limit)
+        case .pattern(let bytes): fill(bytes.first ?? 0, below: nil)
+        case .scramble(let seed, let limit): scramble(seed: seed, below: limit)
+        }
+    }
+}

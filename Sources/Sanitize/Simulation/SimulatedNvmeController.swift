@@ -34,6 +34,13 @@ public final class SimulatedNvmeController: PassthroughTransport {
     public var faults: Set<Fault> = []
     public var sanitizeProgressPerPoll: UInt32 = 21_846
     public var data: SimulatedDataSamples
+    /// Told of every change an erase makes to the media (tests mirror it into a file).
+    public var onMediaChange: ((SimulatedMediaChange) -> Void)?
+
+    private func change(_ change: SimulatedMediaChange) {
+        data.apply(change)
+        onMediaChange?(change)
+    }
     private var identifyTemplate: [UInt8]?
     private var sanitizeCDW10: UInt32 = 0
     private var sanitizePattern: UInt32 = 0
@@ -106,8 +113,8 @@ public final class SimulatedNvmeController: PassthroughTransport {
             if nsid != 0xFFFF_FFFF && (nsid == 0 || nsid > configuration.namespaceCount) { return status(0x0B) }
             if faults.contains(.formatFails) { return status(0x06) }                // Internal Error
             switch ses {
-            case 1: data.fill(0, below: nil)
-            case 2: data.scramble(seed: 0xF2, below: nil)
+            case 1: change(.fill(0, belowSector: nil))
+            case 2: change(.scramble(seed: 0xF2, belowSector: nil))
             default: break
             }
             formats.append((nsid, ses))
@@ -152,14 +159,14 @@ public final class SimulatedNvmeController: PassthroughTransport {
             if faults.contains(.sanitizeFailsAtPoll(sanitizePolls)) {
                 sanitizeRunning = nil
                 lastStatus = .failed
-                data.fill(0xDD, below: configuration.namespaceBlocks / 2)
+                change(.fill(0xDD, belowSector: configuration.namespaceBlocks / 2))
             } else {
                 sanitizeProgress += sanitizeProgressPerPoll
                 if sanitizeProgress >= 65_536 {
                     switch action {
-                    case 2: data.fill(0, below: nil)
-                    case 3: data.fill(UInt8(truncatingIfNeeded: sanitizePattern), below: nil)
-                    case 4: data.scramble(seed: 0x84, below: nil)
+                    case 2: change(.fill(0, belowSector: nil))
+                    case 3: change(.pattern((0..<4).map { UInt8(truncatingIfNeeded: sanitizePattern >> (8 * $0)) }))
+                    case 4: change(.scramble(seed: 0x84, belowSector: nil))
                     default: break
                     }
                     sanitizeRunning = nil

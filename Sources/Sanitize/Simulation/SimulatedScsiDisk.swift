@@ -12,10 +12,17 @@ public final class SimulatedScsiDisk: PassthroughTransport {
     public var failsAtPoll: Int?
     public var timeoutOpcode: UInt8?
     public var data: SimulatedDataSamples
+    /// Told of every change an erase makes to the media (tests mirror it into a file).
+    public var onMediaChange: ((SimulatedMediaChange) -> Void)?
+
+    private func change(_ change: SimulatedMediaChange) {
+        data.apply(change)
+        onMediaChange?(change)
+    }
     public let blocks: UInt64 = 585_937_500
     private var operation: UInt8?    // 0x48 or 0x04
     private var serviceAction: UInt8 = 0
-    private var overwriteByte: UInt8 = 0
+    private var overwritePattern: [UInt8] = [0]
     private var progress: UInt32 = 0
     private var polls = 0
     private var failed = false
@@ -78,7 +85,7 @@ public final class SimulatedScsiDisk: PassthroughTransport {
                       Int(command.dataOut.be16(2)) == listLength - 4, command.dataOut[0] & 0x1F != 0 else {
                     return check(key: 0x5, asc: 0x26, ascq: 0x00)
                 }
-                overwriteByte = command.dataOut[4]
+                overwritePattern = Array(command.dataOut[4...])
                 receivedParameterLists.append(command.dataOut)
             } else if listLength != 0 {
                 return check(key: 0x5, asc: 0x24, ascq: 0x00)
@@ -132,11 +139,11 @@ public final class SimulatedScsiDisk: PassthroughTransport {
     }
 
     private func finish(_ op: UInt8) {
-        if op == 0x04 { data.fill(0, below: nil) } else {
+        if op == 0x04 { change(.fill(0, belowSector: nil)) } else {
             switch serviceAction {
-            case 0x01: data.fill(overwriteByte, below: nil)
-            case 0x02: data.fill(0, below: nil)
-            case 0x03: data.scramble(seed: 0x48, below: nil)
+            case 0x01: change(.pattern(overwritePattern))
+            case 0x02: change(.fill(0, belowSector: nil))
+            case 0x03: change(.scramble(seed: 0x48, belowSector: nil))
             default: break
             }
         }
