@@ -120,9 +120,12 @@ struct SanitizeCommand: ParsableCommand {
             if options.namespaceID == nil, let linux = device as? LinuxPassthroughDevice {
                 options.namespaceID = linux.nvmeNamespaceID()
             }
-            // The same lines plus each outcome go to the log sink; the lead connects it to the journal.
+            // The same lines plus each outcome go to stderr and to the bench journal (when
+            // there is one next to the secrets directory), as `firmware.command` events.
+            let journalTrace = Self.journal(secretsDirectory: secretsDirectory).map { DriveFirmwarePurger.journalTrace($0, jobID: nil) }
             transport = TracingTransport(wrapping: device) { record in
                 FileHandle.standardError.write(Data("trace \(self.device): \(record.text)\n".utf8))
+                journalTrace?(record)
             }
             type = deviceType == .auto ? FirmwareEraser.detectDeviceType(path: self.device, transport: transport) : deviceType
             store = try Self.secretStore(secretsDirectory: secretsDirectory)
@@ -178,10 +181,15 @@ struct SanitizeCommand: ParsableCommand {
     /// also search the bench journal next to it, where daemon and `wipe` jobs keep theirs.
     static func secretStore(secretsDirectory: String) throws -> SecretStore {
         let files = try FileSecretStore(directory: URL(fileURLWithPath: secretsDirectory))
-        let dataDirectory = (secretsDirectory as NSString).deletingLastPathComponent
-        guard FileManager.default.fileExists(atPath: (dataDirectory as NSString).appendingPathComponent(JournalDatabase.fileName)),
-              let journal = try? JournalDatabase(dataDirectory: dataDirectory, recoverInterruptedJobs: false) else { return files }
+        guard let journal = journal(secretsDirectory: secretsDirectory) else { return files }
         return ChainedSecretStore(primary: files, lookups: [JournalSecretStore(journal: journal, jobID: nil)])
+    }
+
+    /// The bench journal in the data directory that holds `secretsDirectory`, if it exists.
+    static func journal(secretsDirectory: String) -> JournalDatabase? {
+        let dataDirectory = (secretsDirectory as NSString).deletingLastPathComponent
+        guard FileManager.default.fileExists(atPath: (dataDirectory as NSString).appendingPathComponent(JournalDatabase.fileName)) else { return nil }
+        return try? JournalDatabase(dataDirectory: dataDirectory, recoverInterruptedJobs: false)
     }
 
     private func encode<T: Encodable>(_ value: T) -> String {
