@@ -108,6 +108,16 @@ public final class DriveFirmwarePurger: FirmwarePurging, @unchecked Sendable {
         progress(FirmwarePurgeProgress(fraction: 0, message: LocalizedText(fr: "\(method.label.french) — \(reason.french)",
                                                                           en: "\(method.label.english) — \(reason.english)")))
 
+        // A frozen or locked drive is refused before anything is written.
+        do {
+            try eraser.preflight(method)
+        } catch {
+            let message = Self.describe(error, fr: "le disque refuse l'effacement", en: "the drive refuses the erase")
+            return failed(message, operations: [FirmwarePurgeRecord.Operation(
+                command: method.label.english, method: method.rawValue, succeeded: false, durationSeconds: 0,
+                commandCount: 0, detail: message.english)])
+        }
+
         // 3. Seed the samples with known data, so the read-back after the erase proves a change
         //    even where the drive held zeroes or deallocated blocks.
         let plan = SampledBlocks.plan(for: step.verification, target: target, sampleLength: sampleLength, seed: seed)

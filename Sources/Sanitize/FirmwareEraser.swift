@@ -120,6 +120,32 @@ public final class FirmwareEraser {
         }
     }
 
+    /// The read-only checks the flow of `method` makes before it changes anything (ATA freeze
+    /// lock, locked drive, expired password counter, sanitize frozen), so a caller can refuse
+    /// before writing anything of its own (the bench's check samples). The flow repeats them.
+    public func preflight(_ method: FirmwareEraseMethod) throws {
+        try checkFamily(method)
+        guard method.family == .ata else { return }
+        let id = try ataIdentify()
+        let ctx = context(method, id.model, id.serialNumber)
+        switch method {
+        case .ataSecurityErase, .ataSecurityEraseEnhanced:
+            let recorded = try secretStore.temporaryPassword(forDevice: deviceKey(id))
+            try checkSecurityState(id, ctx, allowEnabledWithRecord: recorded != nil)
+        default:
+            if id.security.locked {
+                var lockedOnly = id
+                lockedOnly.security.countExpired = false
+                lockedOnly.security.frozen = false
+                try checkSecurityState(lockedOnly, ctx, allowEnabledWithRecord: true)
+            }
+            guard deviceType != .sat12 else { return }
+            if try ataSanitizeStatus().frozen {
+                throw SanitizeError(.frozen, context: ctx, message: SanitizeError.frozenAdvice)
+            }
+        }
+    }
+
     private func checkFamily(_ method: FirmwareEraseMethod) throws {
         let ok: Bool
         switch method.family {
