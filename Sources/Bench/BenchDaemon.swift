@@ -33,6 +33,17 @@ public actor BenchDaemon {
         var session: ErasureSession?
         var graceTask: Task<Void, Never>?
         var removed = false
+        /// Where an interrupted job of this drive can go on (re-plug), when it can.
+        var resume: ResumePoint?
+        /// Whether the next job on this slot resumes (`resume`) or starts the profile over.
+        var useResume = false
+    }
+
+    /// What the journal says about a drive that arrives: did its last job on this bench stop
+    /// before the end, and can that job be resumed.
+    struct Replug: Sendable {
+        var unfinished = false
+        var resume: ResumePoint?
     }
 
     /// Opens the journal (jobs left running by a crash become interrupted), the bench key and
@@ -74,7 +85,27 @@ public actor BenchDaemon {
             }
             mediumLeft(name)
         }
-        if let info, present { arrived(info) }
+        guard let info, present else { return }
+        let replug = await replugCheck(info)
+        // Another event for this node may have been handled meanwhile.
+        if let slot = slots[name], !slot.removed, Self.sameMedium(slot.info, info) { return }
+        arrived(info, replug: replug)
+    }
+
+    /// Looks the drive up in the journal by identity (serial, model, size: not diskseq, which
+    /// changes with every plug). A drive without a stable identity is always new.
+    private func replugCheck(_ info: BlockDeviceInfo) async -> Replug {
+        guard case .wipeable = info.verdict else { return Replug() }
+        let medium = MediumDescription(device: info)
+        guard medium.hasStableIdentity else { return Replug() }
+        let (journal, library, action) = (journal, library, config.onReplug)
+        return await BlockingWork.run("ardoise-journal") {
+            let jobs = (try? journal.jobs(driveSerial: medium.serial, model: medium.model,
+                                          sizeInBytes: Int64(medium.sizeInBytes), wwn: medium.wwn)) ?? []
+            let unfinished = jobs.last?.status == .interrupted
+            let resume = unfinished && action != .restart ? (try? ResumePoint.find(for: medium, journal: journal, library: library)) ?? nil : nil
+            return Replug(unfinished: unfinished, resume: resume)
+        }
     }
 
     static func sameMedium(_ old: BlockDeviceInfo, _ new: BlockDeviceInfo) -> Bool {
@@ -86,7 +117,7 @@ public actor BenchDaemon {
                      loopBackingDirectory: config.loopBackingDirectory)
     }
 
-    private func arrived(_ info: BlockDeviceInfo) {
+    private func arrived(_ info: BlockDeviceInfo, replug: Replug = Replug()) {
         generation += 1
         var status = SlotStatus(device: info.path, model: MediumDescription(device: info).model, serial: info.serial, sizeInBytes: info.sizeInBytes,
                                 transport: info.transport.rawValue, diskSequence: info.diskSequence, state: .waiting)
@@ -100,27 +131,33 @@ public actor BenchDaemon {
                                           en: "transport \(info.transport.rawValue) not allowed by the configuration").text(in: language)
         } else {
             status.profile = config.profileName(for: info)
+            if let resume = replug.resume {
+                status.resumable = resume.offer
+                status.reason = Self.resumeText(resume.offer, action: config.onReplug).text(in: language)
+            }
         }
-        slots[info.name] = Slot(info: info, status: status, generation: generation)
+        slots[info.name] = Slot(info: info, status: status, generation: generation, resume: replug.resume,
+                                useResume: replug.resume != nil && config.onReplug == .resume)
         log("\(info.path): \(status.state.rawValue)\(status.reason.map { " (\($0))" } ?? "") diskseq=\(info.diskSequence.map(String.init) ?? "-") serial=\(info.serial ?? "-")")
         guard status.state == .waiting else { return }
-        if config.policy == .auto && !(config.onReplug == .ask && hasUnfinishedJob(info)) {
+        if config.policy == .auto && !(config.onReplug == .ask && replug.unfinished) {
             scheduleGrace(info.name, generation: generation)
         }
     }
 
-    private func transportAllowed(_ info: BlockDeviceInfo) -> Bool {
-        config.allowedTransports.contains(info.transport.rawValue) || (info.transport == .loop && config.allowVirtual)
+    /// The choice a re-plugged drive offers, in the slot's reason.
+    static func resumeText(_ offer: ResumeOffer, action: BenchConfig.ReplugAction) -> LocalizedText {
+        let next = "\(offer.completedPasses + 1)/\(offer.passCount)"
+        let job = String(offer.jobID.prefix(8))
+        if action == .resume {
+            return LocalizedText(fr: "reprise à la passe \(next) (tâche \(job))", en: "resuming at pass \(next) (job \(job))")
+        }
+        return LocalizedText(fr: "reprise à la passe \(next) ? start --resume ou --restart",
+                             en: "resume at pass \(next)? start --resume or --restart")
     }
 
-    /// A drive seen before whose last job on the bench did not finish (re-plug after a pull or a crash).
-    private func hasUnfinishedJob(_ info: BlockDeviceInfo) -> Bool {
-        guard let serial = info.serial else { return false }
-        let jobs = (try? journal.jobs(status: .interrupted)) ?? []
-        return jobs.contains { job in
-            guard let driveID = job.driveID, let drive = try? journal.drive(id: driveID) else { return false }
-            return drive.serial == serial && drive.sizeInBytes == Int64(info.sizeInBytes)
-        }
+    private func transportAllowed(_ info: BlockDeviceInfo) -> Bool {
+        config.allowedTransports.contains(info.transport.rawValue) || (info.transport == .loop && config.allowVirtual)
     }
 
     private func refreshVerdict(_ name: String, _ info: BlockDeviceInfo) {
@@ -208,8 +245,19 @@ public actor BenchDaemon {
         guard let slot = slots[name], slot.generation == generation, let profileName = slot.status.profile else { return }
         let context: ErasureContext
         let profile: WipeProfile
+        // The journal is read again now: what was resumable at the plug may not be any more.
+        var resume: ResumePoint?
+        if slot.useResume {
+            let (medium, journal, library) = (MediumDescription(device: slot.info), journal, library)
+            resume = await BlockingWork.run("ardoise-journal") {
+                (try? ResumePoint.find(for: medium, journal: journal, library: library)) ?? nil
+            }
+            if resume == nil { log("\(slot.info.path): nothing to resume any more, the profile starts over") }
+        }
+        slots[name]?.useResume = false
+        slots[name]?.status.resumable = nil
         do {
-            profile = try library.requireProfile(named: profileName)
+            profile = try library.requireProfile(named: resume?.profileName ?? profileName)
             context = makeContext()
         } catch {
             finish(name, generation: generation, state: .failed, reason: "\(error)", certificate: nil)
@@ -237,7 +285,8 @@ public actor BenchDaemon {
         defer { handle.close() }
         let session: ErasureSession
         do {
-            session = try ErasureSession(medium: MediumDescription(device: info), target: handle, profile: profile, context: context)
+            session = try ErasureSession(medium: MediumDescription(device: info), target: handle, profile: profile, context: context,
+                                         resume: resume)
         } catch {
             finish(name, generation: generation, state: .failed, reason: error.text(in: config.language), certificate: nil)
             return
@@ -248,7 +297,11 @@ public actor BenchDaemon {
         }
         slots[name]?.session = session
         slots[name]?.status.jobID = session.jobID.uuidString.lowercased()
-        log("\(info.path): erasing with \(profile.name), job \(session.jobID.uuidString.lowercased())")
+        slots[name]?.status.profile = profile.name
+        slots[name]?.status.resumedFromJob = resume?.fromJobID.uuidString.lowercased()
+        slots[name]?.status.reason = resume.map { Self.resumeText($0.offer, action: .resume).text(in: config.language) }
+        log("\(info.path): erasing with \(profile.name), job \(session.jobID.uuidString.lowercased())"
+            + (resume.map { ", resuming job \($0.fromJobID.uuidString.lowercased()) at pass \($0.firstPass)/\($0.passCount)" } ?? ""))
         let board = progress
         let key = "\(name)#\(generation)"
         do {
@@ -314,11 +367,24 @@ public actor BenchDaemon {
             switch slot.status.state {
             case .waiting, .interrupted, .failed, .done, .doneWithExceptions:
                 guard slot.status.profile != nil, !slot.removed else { fallthrough }
+                if request.resume == true {
+                    // Explicit choice: only if the journal has something to resume for this very drive.
+                    guard let point = (try? ResumePoint.find(for: MediumDescription(device: slot.info), journal: journal, library: library)) ?? nil else {
+                        return ControlResponse(ok: false, error: LocalizedText(
+                            fr: "\(slot.info.path) : aucune tâche interrompue à reprendre pour ce disque",
+                            en: "\(slot.info.path): no interrupted job to resume for this drive").text(in: config.language))
+                    }
+                    slot.resume = point
+                    slot.useResume = true
+                } else if request.resume == false {
+                    slot.useResume = false
+                }
                 slot.graceTask?.cancel()
                 slot.status.graceSecondsLeft = nil
                 slot.status.state = .queued
                 slot.status.reason = nil
                 slot.status.certificate = nil
+                slot.status.resumable = nil
                 slots[name] = slot
                 queue.append(name)
                 pump()

@@ -28,6 +28,10 @@ public struct WipeOptions: Sendable {
     public var maxRecordedBadOffsets: Int
     /// Called on the job's thread after each pass (after its verification), before the next begins.
     public var passHook: (@Sendable (PassRecord) -> Void)?
+    /// 1-based index of the first pass to run. Passes before it are skipped: they ran in an
+    /// earlier job this one resumes (same profile and seed, so the same plan), and are absent
+    /// from this job's report. 1 runs the whole profile.
+    public var firstPass: Int
 
     public init(
         bufferSize: Int = WipeOptions.defaultBufferSize,
@@ -40,7 +44,8 @@ public struct WipeOptions: Sendable {
         sampleLength: Int = 64 << 10,
         maxRecordedSampleOffsets: Int = 10_000,
         maxRecordedBadOffsets: Int = 16,
-        passHook: (@Sendable (PassRecord) -> Void)? = nil
+        passHook: (@Sendable (PassRecord) -> Void)? = nil,
+        firstPass: Int = 1
     ) {
         self.bufferSize = bufferSize
         if let seed {
@@ -58,5 +63,6 @@ public struct WipeOptions: Sendable {
         self.maxRecordedSampleOffsets = maxRecordedSampleOffsets
         self.maxRecordedBadOffsets = maxRecordedBadOffsets
         self.passHook = passHook
+        self.firstPass = firstPass
     }
 }
