@@ -62,11 +62,11 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    /// Starts the daemon (kernel uevent source) and waits for its socket.
-    public func start() throws {
+    /// Starts the daemon (kernel uevent source unless told otherwise) and waits for its socket.
+    public func start(hotplugSource: String = "kernel") throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["daemon", "--config", configPath, "--hotplug-source", "kernel"]
+        process.arguments = ["daemon", "--config", configPath, "--hotplug-source", hotplugSource]
         var environment = ProcessInfo.processInfo.environment
         environment["ARDOISE_TEST_PAUSE_DIR"] = pauseDirectory.path
         process.environment = environment

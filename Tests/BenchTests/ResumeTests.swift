@@ -197,6 +197,37 @@ struct ResumeTests {
         #expect(try fileHoldsPass(3, of: "dod-5220-22m", jobID: second, file: drive.file, harness: harness))
     }
 
+    @Test func afterKillMinus9TheDriveStillAttachedResumesAtTheFirstPassTheJournalDidNotRecord() throws {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "dod-5220-22m", onReplug: "resume")
+        defer { harness.cleanUp() }
+        // Paused after pass 2: pass 1 is journaled, pass 2's record is not written yet.
+        try harness.arm("after-pass-2")
+        try harness.start()
+        let drive = try ReplugDrive(sizeInBytes: Self.size, in: harness.drivesDirectory)
+        defer { drive.cleanUp() }
+        try harness.waitForPause("after-pass-2")
+        let crashed = try #require(try harness.slot(drive.path)?["jobID"] as? String)
+        harness.kill9()
+        try harness.start()
+        let done = try harness.waitFor(drive.path, timeout: 120, "the resumed job to end") { slot in
+            Self.finalStates.contains(slot["state"] as? String ?? "") && (slot["jobID"] as? String).map { $0 != crashed } == true
+        }
+        #expect(done["state"] as? String == "done-with-exceptions", "\(done)\n\(harness.log())")
+        #expect(done["resumedFromJob"] as? String == crashed)
+        let certificate = try #require(done["certificate"] as? String)
+        #expect(try certificateVerifies(certificate, harness))
+        harness.stop()
+        #expect(try journalVerifies(harness))
+        let crashedRow = try jobs(harness).first { $0["id"] as? String == crashed }
+        #expect(crashedRow?["status"] as? String == "interrupted")
+        #expect(crashedRow?["certificate"] is NSNull)  // killed: never certified
+        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory, recoverInterruptedJobs: false)
+        let secondText = try #require(done["jobID"] as? String)
+        let second = try #require(UUID(uuidString: secondText))
+        #expect(try journal.passes(jobID: second).map(\.passIndex) == [1, 2])
+        #expect(try fileHoldsPass(3, of: "dod-5220-22m", jobID: second, file: drive.file, harness: harness))
+    }
+
     @Test func startWithResumeIsRefusedWhenThereIsNothingToResume() throws {
         let harness = try DaemonHarness(executable: ArdoiseExecutable.path, policy: "manual", profile: "zero", onReplug: "ask")
         defer { harness.cleanUp() }

@@ -115,4 +115,18 @@ struct UdevSourceTests {
         udevd.stop()
         if udevd.startedHere { #expect(!UdevDaemonForTest.isRunning) }
     }
+
+    @Test func theDaemonOnTheUdevSourceErasesAHotPluggedDrive() throws {
+        let udevd = try UdevDaemonForTest()
+        defer { udevd.stop() }
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "zero")
+        defer { harness.cleanUp() }
+        try harness.start(hotplugSource: "udev")
+        #expect(harness.log().contains("hot-plug source udev"))
+        let loop = try LoopDevice(sizeInBytes: 8 << 20, in: harness.drivesDirectory)
+        defer { loop.detach() }
+        let slot = try harness.waitForState(loop.path, ["done", "failed", "interrupted"], timeout: 60)
+        #expect(slot["state"] as? String == "done", "\(slot)\n\(harness.log())")
+        harness.stop()
+    }
 }
