@@ -74,8 +74,14 @@ public actor BenchDaemon {
     public func reconcile(_ name: String) async {
         guard !stopping else { return }
         let policy = safetyPolicy
-        let info = await BlockingWork.run("ardoise-scan") { [scanner] in
-            scanner.scan(policy: policy, probing: [name]).first { $0.name == name }
+        // What the journal knows of a new medium is read in the same blocking work as the scan,
+        // so the slot is updated from one consistent look at the node.
+        let known = slots[name]?.info
+        let (journal, library, action) = (journal, library, config.onReplug)
+        let (info, replug) = await BlockingWork.run("ardoise-scan") { [scanner] () -> (BlockDeviceInfo?, Replug) in
+            let info = scanner.scan(policy: policy, probing: [name]).first { $0.name == name }
+            guard let info, info.sizeInBytes > 0, !(known.map { Self.sameMedium($0, info) } ?? false) else { return (info, Replug()) }
+            return (info, Self.replugCheck(info, journal: journal, library: library, action: action))
         }
         let present = info.map { $0.sizeInBytes > 0 } ?? false
         if let slot = slots[name] {
@@ -85,27 +91,21 @@ public actor BenchDaemon {
             }
             mediumLeft(name)
         }
-        guard let info, present else { return }
-        let replug = await replugCheck(info)
-        // Another event for this node may have been handled meanwhile.
-        if let slot = slots[name], !slot.removed, Self.sameMedium(slot.info, info) { return }
-        arrived(info, replug: replug)
+        if let info, present { arrived(info, replug: replug) }
     }
 
     /// Looks the drive up in the journal by identity (serial, model, size: not diskseq, which
-    /// changes with every plug). A drive without a stable identity is always new.
-    private func replugCheck(_ info: BlockDeviceInfo) async -> Replug {
+    /// changes with every plug). A drive without a stable identity is always new. Blocking.
+    static func replugCheck(_ info: BlockDeviceInfo, journal: JournalDatabase, library: ProfileLibrary,
+                            action: BenchConfig.ReplugAction) -> Replug {
         guard case .wipeable = info.verdict else { return Replug() }
         let medium = MediumDescription(device: info)
         guard medium.hasStableIdentity else { return Replug() }
-        let (journal, library, action) = (journal, library, config.onReplug)
-        return await BlockingWork.run("ardoise-journal") {
-            let jobs = (try? journal.jobs(driveSerial: medium.serial, model: medium.model,
-                                          sizeInBytes: Int64(medium.sizeInBytes), wwn: medium.wwn)) ?? []
-            let unfinished = jobs.last?.status == .interrupted
-            let resume = unfinished && action != .restart ? (try? ResumePoint.find(for: medium, journal: journal, library: library)) ?? nil : nil
-            return Replug(unfinished: unfinished, resume: resume)
-        }
+        let jobs = (try? journal.jobs(driveSerial: medium.serial, model: medium.model,
+                                      sizeInBytes: Int64(medium.sizeInBytes), wwn: medium.wwn)) ?? []
+        let unfinished = jobs.last?.status == .interrupted
+        guard unfinished, action != .restart else { return Replug(unfinished: unfinished) }
+        return Replug(unfinished: true, resume: (try? ResumePoint.find(for: medium, journal: journal, library: library)) ?? nil)
     }
 
     static func sameMedium(_ old: BlockDeviceInfo, _ new: BlockDeviceInfo) -> Bool {
@@ -254,8 +254,10 @@ public actor BenchDaemon {
             }
             if resume == nil { log("\(slot.info.path): nothing to resume any more, the profile starts over") }
         }
-        slots[name]?.useResume = false
-        slots[name]?.status.resumable = nil
+        if slots[name]?.generation == generation {
+            slots[name]?.useResume = false
+            slots[name]?.status.resumable = nil
+        }
         do {
             profile = try library.requireProfile(named: resume?.profileName ?? profileName)
             context = makeContext()
@@ -357,23 +359,31 @@ public actor BenchDaemon {
 
     // MARK: Control
 
-    public func handle(_ request: ControlRequest) -> ControlResponse {
+    public func handle(_ request: ControlRequest) async -> ControlResponse {
         switch request.command {
         case .status:
             return ControlResponse(ok: true, snapshot: snapshot())
         case .start:
             guard let name = slotName(request.device) else { return unknownDevice(request.device) }
+            guard let seen = slots[name] else { return unknownDevice(request.device) }
+            // Explicit resume: only if the journal has something to resume for this very drive.
+            var point: ResumePoint?
+            if request.resume == true {
+                let (medium, journal, library) = (MediumDescription(device: seen.info), journal, library)
+                point = await BlockingWork.run("ardoise-journal") {
+                    (try? ResumePoint.find(for: medium, journal: journal, library: library)) ?? nil
+                }
+                guard point != nil, slots[name]?.generation == seen.generation else {
+                    return ControlResponse(ok: false, error: LocalizedText(
+                        fr: "\(seen.info.path) : aucune tâche interrompue à reprendre pour ce disque",
+                        en: "\(seen.info.path): no interrupted job to resume for this drive").text(in: config.language))
+                }
+            }
             guard var slot = slots[name] else { return unknownDevice(request.device) }
             switch slot.status.state {
             case .waiting, .interrupted, .failed, .done, .doneWithExceptions:
                 guard slot.status.profile != nil, !slot.removed else { fallthrough }
-                if request.resume == true {
-                    // Explicit choice: only if the journal has something to resume for this very drive.
-                    guard let point = (try? ResumePoint.find(for: MediumDescription(device: slot.info), journal: journal, library: library)) ?? nil else {
-                        return ControlResponse(ok: false, error: LocalizedText(
-                            fr: "\(slot.info.path) : aucune tâche interrompue à reprendre pour ce disque",
-                            en: "\(slot.info.path): no interrupted job to resume for this drive").text(in: config.language))
-                    }
+                if let point {
                     slot.resume = point
                     slot.useResume = true
                 } else if request.resume == false {
