@@ -273,8 +273,9 @@ public final class ErasureSession: Sendable {
         }
         // A resumed job's certificate covers the earlier job's passes too, and says which job ran what.
         let passes = (resume?.certificatePasses ?? []) + current
+        // The closing verification is this job's own: an earlier job's read-back predates the pull.
         let final = report.passes.last(where: { $0.verification != nil && $0.verification?.result != .notRun })?.verification
-            .map(Self.verification) ?? (report.passes.isEmpty ? resume?.certificatePasses.last(where: { $0.verification != nil })?.verification : nil)
+            .map(Self.verification)
         let outcome: CertificateInput.Outcome
         switch report.status {
         case .completed, .completedWithExceptions: outcome = .completed
