@@ -228,6 +228,37 @@ struct ResumeTests {
         #expect(try fileHoldsPass(3, of: "dod-5220-22m", jobID: second, file: drive.file, harness: harness))
     }
 
+    @Test func inAskModeStartRestartRunsTheWholeProfileAgain() throws {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "dod-5220-22m", onReplug: "ask")
+        defer { harness.cleanUp() }
+        try harness.arm("after-pass-1")
+        try harness.start()
+        let drive = try ReplugDrive(sizeInBytes: Self.size, in: harness.drivesDirectory)
+        defer { drive.cleanUp() }
+        let pulled = try pull(drive, pausedAt: "after-pass-1", harness)
+        let firstJob = try #require(pulled["jobID"] as? String)
+        try drive.plug()
+        try harness.waitFor(drive.path, timeout: 30, "the resume offer") { $0["state"] as? String == "waiting" && $0["resumable"] != nil }
+        let started = try Shell.runCapturing(ArdoiseExecutable.path, ["start", drive.path, "--restart", "--socket", harness.socketPath])
+        #expect(started.status == 0, "\(started.standardError)")
+        let done = try harness.waitFor(drive.path, timeout: 120, "the new job to end") { slot in
+            Self.finalStates.contains(slot["state"] as? String ?? "") && (slot["jobID"] as? String).map { $0 != firstJob } == true
+        }
+        #expect(done["state"] as? String == "done", "\(done)\n\(harness.log())")
+        #expect(done["resumedFromJob"] == nil)
+        let certificate = try #require(done["certificate"] as? String)
+        #expect(try CertificateFile.status(atPath: certificate) == "erased")
+        harness.stop()
+        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory, recoverInterruptedJobs: false)
+        let secondText = try #require(done["jobID"] as? String)
+        let second = try #require(UUID(uuidString: secondText))
+        #expect(try journal.resumption(jobID: second) == nil)
+        #expect(try journal.passes(jobID: second).map(\.passIndex) == [0, 1, 2])
+        // A fresh job draws a fresh seed.
+        let firstID = try #require(UUID(uuidString: firstJob))
+        #expect(try journal.jobSeed(jobID: second) != journal.jobSeed(jobID: firstID))
+    }
+
     @Test func startWithResumeIsRefusedWhenThereIsNothingToResume() throws {
         let harness = try DaemonHarness(executable: ArdoiseExecutable.path, policy: "manual", profile: "zero", onReplug: "ask")
         defer { harness.cleanUp() }
