@@ -112,8 +112,13 @@ struct UdevSourceTests {
         #expect(recorder.snapshot().allSatisfy { $0.deviceNumber?.major == 7 })
         monitor.stop()
         reader.cancel()
+        let startedHere = udevd.startedHere
         udevd.stop()
-        if udevd.startedHere { #expect(!UdevDaemonForTest.isRunning) }
+        if startedHere {
+            // Back to the kernel source once udevd is gone (its control socket removed with it).
+            #expect(!UdevDaemonForTest.isRunning)
+            #expect(HotplugMonitor.Source.automatic == .kernel)
+        }
     }
 
     @Test func theDaemonOnTheUdevSourceErasesAHotPluggedDrive() throws {
