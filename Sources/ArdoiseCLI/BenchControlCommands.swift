@@ -44,6 +44,16 @@ struct StatusCommand: ParsableCommand {
         } else {
             let renderer = DashboardRenderer(width: 160, height: 0, language: CurrentLanguage.value, colours: false)
             print(renderer.lines(for: snapshot, selected: nil, message: nil).filter { !$0.isEmpty }.dropLast(2).joined(separator: "\n"))
+            // Re-plugged drives whose interrupted job can go on: the technician's choice, spelled out.
+            for slot in snapshot.slots {
+                guard let offer = slot.resumable else { continue }
+                let next = "\(offer.completedPasses + 1)/\(offer.passCount)"
+                print(CurrentLanguage.value == .french
+                      ? "\(slot.device) : reprise possible à la passe \(next) de la tâche \(offer.jobID) (\(offer.profile)) — "
+                        + "ardoise start \(slot.device) --resume, ou --restart pour tout refaire"
+                      : "\(slot.device): can resume at pass \(next) of job \(offer.jobID) (\(offer.profile)) — "
+                        + "ardoise start \(slot.device) --resume, or --restart to start over")
+            }
         }
     }
 }
@@ -56,11 +66,24 @@ struct StartCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var control: ControlSocketOption
     @Argument(help: "Le disque / The drive (/dev/sdb).") var device: String
+    @Flag(name: .long, help: "Reprendre la tâche interrompue de ce disque à sa dernière passe terminée / Resume this drive's interrupted job after its last completed pass.")
+    var resume = false
+    @Flag(name: .long, help: "Refaire tout le profil, même si une reprise est possible / Run the whole profile again, even if it could resume.")
+    var restart = false
+
+    func validate() throws {
+        if resume && restart { throw ValidationError("--resume / --restart: one or the other") }
+    }
 
     func run() throws {
         try global.applyLanguage()
-        _ = try control.send(ControlRequest(command: .start, device: device))
-        print(CurrentLanguage.value == .french ? "Effacement lancé : \(device)" : "Erasure started: \(device)")
+        let choice: Bool? = resume ? true : restart ? false : nil
+        _ = try control.send(ControlRequest(command: .start, device: device, resume: choice))
+        if resume {
+            print(CurrentLanguage.value == .french ? "Reprise lancée : \(device)" : "Resume started: \(device)")
+        } else {
+            print(CurrentLanguage.value == .french ? "Effacement lancé : \(device)" : "Erasure started: \(device)")
+        }
     }
 }
 

@@ -13,18 +13,22 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
     /// Loop "drives" must be backed here for the daemon to take them.
     public var drivesDirectory: URL { directory.appendingPathComponent("drives") }
     public var logPath: String { directory.appendingPathComponent("daemon.log").path }
+    /// Where the daemon's test pause points are armed and released (`ARDOISE_TEST_PAUSE_DIR`).
+    public var pauseDirectory: URL { directory.appendingPathComponent("pauses") }
     private var process: Process?
 
     public init(executable: String, policy: String = "auto", graceSeconds: Int = 1, profile: String = "zero",
-                maxConcurrentJobs: Int = 4, language: String = "fr") throws {
+                maxConcurrentJobs: Int = 4, language: String = "fr", onReplug: String = "restart") throws {
         self.executable = executable
         directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("ardoise-daemon-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("drives"), withIntermediateDirectories: true)
-        try writeConfig(policy: policy, graceSeconds: graceSeconds, profile: profile, maxConcurrentJobs: maxConcurrentJobs, language: language)
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("pauses"), withIntermediateDirectories: true)
+        try writeConfig(policy: policy, graceSeconds: graceSeconds, profile: profile, maxConcurrentJobs: maxConcurrentJobs,
+                        language: language, onReplug: onReplug)
     }
 
     public func writeConfig(policy: String, graceSeconds: Int = 1, profile: String = "zero", maxConcurrentJobs: Int = 4,
-                            language: String = "fr") throws {
+                            language: String = "fr", onReplug: String = "restart") throws {
         let text = """
         [bench]
         id = "test-bench"
@@ -43,6 +47,7 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
         [policy]
         mode = "\(policy)"
         grace-seconds = \(graceSeconds)
+        on-replug = "\(onReplug)"
         allow-virtual = true
         loop-backing-directory = "\(drivesDirectory.path)"
         max-concurrent-jobs = \(maxConcurrentJobs)
@@ -57,11 +62,14 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    /// Starts the daemon (kernel uevent source) and waits for its socket.
-    public func start() throws {
+    /// Starts the daemon (kernel uevent source unless told otherwise) and waits for its socket.
+    public func start(hotplugSource: String = "kernel") throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["daemon", "--config", configPath, "--hotplug-source", "kernel"]
+        process.arguments = ["daemon", "--config", configPath, "--hotplug-source", hotplugSource]
+        var environment = ProcessInfo.processInfo.environment
+        environment["ARDOISE_TEST_PAUSE_DIR"] = pauseDirectory.path
+        process.environment = environment
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         logHandle.seekToEndOfFile()
@@ -96,6 +104,33 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
     }
 
     public var isRunning: Bool { process?.isRunning ?? false }
+
+    // MARK: Pause points (see Sources/Bench/TestPause.swift)
+
+    /// Arms a pause point: the daemon stops there once, until `release`. `content` refines
+    /// the point (`verify`: the pass number).
+    public func arm(_ point: String, _ content: String = "") throws {
+        try? FileManager.default.removeItem(at: pauseDirectory.appendingPathComponent("\(point).release"))
+        try? FileManager.default.removeItem(at: pauseDirectory.appendingPathComponent("\(point).reached"))
+        try content.write(to: pauseDirectory.appendingPathComponent("\(point).arm"), atomically: true, encoding: .utf8)
+    }
+
+    /// Waits until the daemon is paused at `point`.
+    public func waitForPause(_ point: String, timeout: Double = 120) throws {
+        let reached = pauseDirectory.appendingPathComponent("\(point).reached").path
+        let deadline = Date().addingTimeInterval(timeout)
+        while !FileManager.default.fileExists(atPath: reached) {
+            guard Date() < deadline, isRunning else {
+                throw Shell.Failure(command: "wait for pause \(point)", status: -1, output: log())
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// Lets the daemon go on from `point`.
+    public func release(_ point: String) {
+        FileManager.default.createFile(atPath: pauseDirectory.appendingPathComponent("\(point).release").path, contents: nil)
+    }
 
     /// SIGKILL: the crash case.
     public func kill9() {
@@ -144,6 +179,61 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
     public func cleanUp() {
         stop()
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { cleanUp() }
+}
+
+/// A drive a test can pull and plug in again: a backing file of its own, attached to a loop
+/// node, detached, and attached again to the same node (a re-plug: new diskseq, same file).
+public final class ReplugDrive: @unchecked Sendable {  // owned by one test
+    public let file: URL
+    /// The node the file is attached to (kept after a detach, to re-plug on the same node).
+    public private(set) var path: String
+    /// The file attached now by this drive, nil when pulled.
+    private var attachedFile: URL?
+
+    /// Creates `name` in `directory` filled with `fill` and attaches it to a free node.
+    public init(sizeInBytes: Int, in directory: URL, name: String = "replug-\(UUID().uuidString.prefix(8)).img",
+                fill: UInt8 = 0x5A) throws {
+        file = directory.appendingPathComponent(name)
+        FileManager.default.createFile(atPath: file.path, contents: Data(repeating: fill, count: sizeInBytes))
+        path = try Shell.run("/sbin/losetup", ["-f", "--show", file.path]).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard path.hasPrefix("/dev/loop") else { throw Shell.Failure(command: "losetup", status: -1, output: path) }
+        attachedFile = file
+    }
+
+    /// Pulls the drive. The kernel defers the detach of a busy node until its last user
+    /// closes it (the daemon notices the pull through `loop/autoclear`).
+    public func pull() throws {
+        try Shell.run("/sbin/losetup", ["-d", path])
+        attachedFile = nil
+    }
+
+    /// Plugs `file` (this drive's, or another one) into the same node once the node is free.
+    public func plug(_ other: URL? = nil, timeout: Double = 60) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            do {
+                try Shell.run("/sbin/losetup", [path, (other ?? file).path])
+                attachedFile = other ?? file
+                return
+            } catch {
+                if Date() > deadline { throw error }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+    }
+
+    /// Detaches the node (by exact name, and only while it still holds a file this drive
+    /// attached) and deletes the file. Safe to call twice.
+    public func cleanUp() {
+        let name = (path as NSString).lastPathComponent
+        let backing = (try? String(contentsOfFile: "/sys/block/\(name)/loop/backing_file", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: " (deleted)", with: "")
+        if let attachedFile, backing == attachedFile.path { _ = try? Shell.run("/sbin/losetup", ["-d", path]) }
+        attachedFile = nil
+        try? FileManager.default.removeItem(at: file)
     }
 
     deinit { cleanUp() }

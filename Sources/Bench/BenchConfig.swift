@@ -15,10 +15,13 @@ public struct BenchConfig: Sendable, Equatable {
 
     /// What to do when a drive whose job did not finish comes back (same identity).
     public enum ReplugAction: String, Sendable, Equatable {
-        /// Start the whole profile again (the default: the earlier passes' proof is gone with the job).
+        /// Start the whole profile again (the default: one unbroken job, certified `erased`).
         case restart
-        /// Wait for the technician, as in manual mode.
+        /// Wait for the technician, as in manual mode; `ardoise start --resume` or `--restart` chooses.
         case ask
+        /// Go on from the last completed pass of the interrupted job (same profile, same seed),
+        /// when the journal has one for this drive; else as `restart`.
+        case resume
     }
 
     public var benchID = "bench-1"
@@ -207,7 +210,9 @@ extension BenchConfig {
         }
         if let value = try integer("policy", "grace-seconds", range: 0...3600) { config.graceSeconds = Double(value) }
         if let value = try string("policy", "on-replug") {
-            guard let action = ReplugAction(rawValue: value) else { throw fail("policy", "on-replug", fr: "restart ou ask", en: "restart or ask") }
+            guard let action = ReplugAction(rawValue: value) else {
+                throw fail("policy", "on-replug", fr: "restart, resume ou ask", en: "restart, resume or ask")
+            }
             config.onReplug = action
         }
         if let values = try strings("policy", "allowed-transports") {

@@ -33,6 +33,17 @@ public actor BenchDaemon {
         var session: ErasureSession?
         var graceTask: Task<Void, Never>?
         var removed = false
+        /// Where an interrupted job of this drive can go on (re-plug), when it can.
+        var resume: ResumePoint?
+        /// Whether the next job on this slot resumes (`resume`) or starts the profile over.
+        var useResume = false
+    }
+
+    /// What the journal says about a drive that arrives: did its last job on this bench stop
+    /// before the end, and can that job be resumed.
+    struct Replug: Sendable {
+        var unfinished = false
+        var resume: ResumePoint?
     }
 
     /// Opens the journal (jobs left running by a crash become interrupted), the bench key and
@@ -63,8 +74,14 @@ public actor BenchDaemon {
     public func reconcile(_ name: String) async {
         guard !stopping else { return }
         let policy = safetyPolicy
-        let info = await BlockingWork.run("ardoise-scan") { [scanner] in
-            scanner.scan(policy: policy, probing: [name]).first { $0.name == name }
+        // What the journal knows of a new medium is read in the same blocking work as the scan,
+        // so the slot is updated from one consistent look at the node.
+        let known = slots[name]?.info
+        let (journal, library, action) = (journal, library, config.onReplug)
+        let (info, replug) = await BlockingWork.run("ardoise-scan") { [scanner] () -> (BlockDeviceInfo?, Replug) in
+            let info = scanner.scan(policy: policy, probing: [name]).first { $0.name == name }
+            guard let info, info.sizeInBytes > 0, !(known.map { Self.sameMedium($0, info) } ?? false) else { return (info, Replug()) }
+            return (info, Self.replugCheck(info, journal: journal, library: library, action: action))
         }
         let present = info.map { $0.sizeInBytes > 0 } ?? false
         if let slot = slots[name] {
@@ -74,7 +91,21 @@ public actor BenchDaemon {
             }
             mediumLeft(name)
         }
-        if let info, present { arrived(info) }
+        if let info, present { arrived(info, replug: replug) }
+    }
+
+    /// Looks the drive up in the journal by identity (serial, model, size: not diskseq, which
+    /// changes with every plug). A drive without a stable identity is always new. Blocking.
+    static func replugCheck(_ info: BlockDeviceInfo, journal: JournalDatabase, library: ProfileLibrary,
+                            action: BenchConfig.ReplugAction) -> Replug {
+        guard case .wipeable = info.verdict else { return Replug() }
+        let medium = MediumDescription(device: info)
+        guard medium.hasStableIdentity else { return Replug() }
+        let jobs = (try? journal.jobs(driveSerial: medium.serial, model: medium.model,
+                                      sizeInBytes: Int64(medium.sizeInBytes), wwn: medium.wwn)) ?? []
+        let unfinished = jobs.last?.status == .interrupted
+        guard unfinished, action != .restart else { return Replug(unfinished: unfinished) }
+        return Replug(unfinished: true, resume: (try? ResumePoint.find(for: medium, journal: journal, library: library)) ?? nil)
     }
 
     static func sameMedium(_ old: BlockDeviceInfo, _ new: BlockDeviceInfo) -> Bool {
@@ -86,7 +117,7 @@ public actor BenchDaemon {
                      loopBackingDirectory: config.loopBackingDirectory)
     }
 
-    private func arrived(_ info: BlockDeviceInfo) {
+    private func arrived(_ info: BlockDeviceInfo, replug: Replug = Replug()) {
         generation += 1
         var status = SlotStatus(device: info.path, model: MediumDescription(device: info).model, serial: info.serial, sizeInBytes: info.sizeInBytes,
                                 transport: info.transport.rawValue, diskSequence: info.diskSequence, state: .waiting)
@@ -100,27 +131,33 @@ public actor BenchDaemon {
                                           en: "transport \(info.transport.rawValue) not allowed by the configuration").text(in: language)
         } else {
             status.profile = config.profileName(for: info)
+            if let resume = replug.resume {
+                status.resumable = resume.offer
+                status.reason = Self.resumeText(resume.offer, action: config.onReplug).text(in: language)
+            }
         }
-        slots[info.name] = Slot(info: info, status: status, generation: generation)
+        slots[info.name] = Slot(info: info, status: status, generation: generation, resume: replug.resume,
+                                useResume: replug.resume != nil && config.onReplug == .resume)
         log("\(info.path): \(status.state.rawValue)\(status.reason.map { " (\($0))" } ?? "") diskseq=\(info.diskSequence.map(String.init) ?? "-") serial=\(info.serial ?? "-")")
         guard status.state == .waiting else { return }
-        if config.policy == .auto && !(config.onReplug == .ask && hasUnfinishedJob(info)) {
+        if config.policy == .auto && !(config.onReplug == .ask && replug.unfinished) {
             scheduleGrace(info.name, generation: generation)
         }
     }
 
-    private func transportAllowed(_ info: BlockDeviceInfo) -> Bool {
-        config.allowedTransports.contains(info.transport.rawValue) || (info.transport == .loop && config.allowVirtual)
+    /// The choice a re-plugged drive offers, in the slot's reason.
+    static func resumeText(_ offer: ResumeOffer, action: BenchConfig.ReplugAction) -> LocalizedText {
+        let next = "\(offer.completedPasses + 1)/\(offer.passCount)"
+        let job = String(offer.jobID.prefix(8))
+        if action == .resume {
+            return LocalizedText(fr: "reprise à la passe \(next) (tâche \(job))", en: "resuming at pass \(next) (job \(job))")
+        }
+        return LocalizedText(fr: "reprise à la passe \(next) ? start --resume ou --restart",
+                             en: "resume at pass \(next)? start --resume or --restart")
     }
 
-    /// A drive seen before whose last job on the bench did not finish (re-plug after a pull or a crash).
-    private func hasUnfinishedJob(_ info: BlockDeviceInfo) -> Bool {
-        guard let serial = info.serial else { return false }
-        let jobs = (try? journal.jobs(status: .interrupted)) ?? []
-        return jobs.contains { job in
-            guard let driveID = job.driveID, let drive = try? journal.drive(id: driveID) else { return false }
-            return drive.serial == serial && drive.sizeInBytes == Int64(info.sizeInBytes)
-        }
+    private func transportAllowed(_ info: BlockDeviceInfo) -> Bool {
+        config.allowedTransports.contains(info.transport.rawValue) || (info.transport == .loop && config.allowVirtual)
     }
 
     private func refreshVerdict(_ name: String, _ info: BlockDeviceInfo) {
@@ -208,8 +245,21 @@ public actor BenchDaemon {
         guard let slot = slots[name], slot.generation == generation, let profileName = slot.status.profile else { return }
         let context: ErasureContext
         let profile: WipeProfile
+        // The journal is read again now: what was resumable at the plug may not be any more.
+        var resume: ResumePoint?
+        if slot.useResume {
+            let (medium, journal, library) = (MediumDescription(device: slot.info), journal, library)
+            resume = await BlockingWork.run("ardoise-journal") {
+                (try? ResumePoint.find(for: medium, journal: journal, library: library)) ?? nil
+            }
+            if resume == nil { log("\(slot.info.path): nothing to resume any more, the profile starts over") }
+        }
+        if slots[name]?.generation == generation {
+            slots[name]?.useResume = false
+            slots[name]?.status.resumable = nil
+        }
         do {
-            profile = try library.requireProfile(named: profileName)
+            profile = try library.requireProfile(named: resume?.profileName ?? profileName)
             context = makeContext()
         } catch {
             finish(name, generation: generation, state: .failed, reason: "\(error)", certificate: nil)
@@ -238,7 +288,8 @@ public actor BenchDaemon {
         let session: ErasureSession
         do {
             session = try ErasureSession(medium: MediumDescription(device: info), target: handle, profile: profile, context: context,
-                                         firmware: DriveFirmwarePurger.journaled(devicePath: info.path))
+                                         firmware: DriveFirmwarePurger.journaled(devicePath: info.path),
+                                         resume: resume)
         } catch {
             finish(name, generation: generation, state: .failed, reason: error.text(in: config.language), certificate: nil)
             return
@@ -249,7 +300,11 @@ public actor BenchDaemon {
         }
         slots[name]?.session = session
         slots[name]?.status.jobID = session.jobID.uuidString.lowercased()
-        log("\(info.path): erasing with \(profile.name), job \(session.jobID.uuidString.lowercased())")
+        slots[name]?.status.profile = profile.name
+        slots[name]?.status.resumedFromJob = resume?.fromJobID.uuidString.lowercased()
+        slots[name]?.status.reason = resume.map { Self.resumeText($0.offer, action: .resume).text(in: config.language) }
+        log("\(info.path): erasing with \(profile.name), job \(session.jobID.uuidString.lowercased())"
+            + (resume.map { ", resuming job \($0.fromJobID.uuidString.lowercased()) at pass \($0.firstPass)/\($0.passCount)" } ?? ""))
         let board = progress
         let key = "\(name)#\(generation)"
         do {
@@ -305,21 +360,42 @@ public actor BenchDaemon {
 
     // MARK: Control
 
-    public func handle(_ request: ControlRequest) -> ControlResponse {
+    public func handle(_ request: ControlRequest) async -> ControlResponse {
         switch request.command {
         case .status:
             return ControlResponse(ok: true, snapshot: snapshot())
         case .start:
             guard let name = slotName(request.device) else { return unknownDevice(request.device) }
+            guard let seen = slots[name] else { return unknownDevice(request.device) }
+            // Explicit resume: only if the journal has something to resume for this very drive.
+            var point: ResumePoint?
+            if request.resume == true {
+                let (medium, journal, library) = (MediumDescription(device: seen.info), journal, library)
+                point = await BlockingWork.run("ardoise-journal") {
+                    (try? ResumePoint.find(for: medium, journal: journal, library: library)) ?? nil
+                }
+                guard point != nil, slots[name]?.generation == seen.generation else {
+                    return ControlResponse(ok: false, error: LocalizedText(
+                        fr: "\(seen.info.path) : aucune tâche interrompue à reprendre pour ce disque",
+                        en: "\(seen.info.path): no interrupted job to resume for this drive").text(in: config.language))
+                }
+            }
             guard var slot = slots[name] else { return unknownDevice(request.device) }
             switch slot.status.state {
             case .waiting, .interrupted, .failed, .done, .doneWithExceptions:
                 guard slot.status.profile != nil, !slot.removed else { fallthrough }
+                if let point {
+                    slot.resume = point
+                    slot.useResume = true
+                } else if request.resume == false {
+                    slot.useResume = false
+                }
                 slot.graceTask?.cancel()
                 slot.status.graceSecondsLeft = nil
                 slot.status.state = .queued
                 slot.status.reason = nil
                 slot.status.certificate = nil
+                slot.status.resumable = nil
                 slots[name] = slot
                 queue.append(name)
                 pump()

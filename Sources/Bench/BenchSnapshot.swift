@@ -65,6 +65,10 @@ public struct SlotStatus: Sendable, Codable, Hashable {
     public var graceSecondsLeft: Double?
     public var jobID: String?
     public var certificate: String?
+    /// A re-plugged drive whose interrupted job can be resumed (`ardoise start --resume`).
+    public var resumable: ResumeOffer?
+    /// The interrupted job the running (or last) job continues.
+    public var resumedFromJob: String?
 
     public init(device: String, model: String?, serial: String?, sizeInBytes: UInt64, transport: String,
                 diskSequence: UInt64?, state: SlotState) {

@@ -3,6 +3,7 @@ import Foundation
 /// A request on the control socket: one JSON object per line.
 ///
 /// `{"command":"status"}`, `{"command":"start","device":"/dev/sdb"}`,
+/// `{"command":"start","device":"/dev/sdb","resume":true}` (`false`: start the profile over),
 /// `{"command":"cancel","device":"/dev/sdb"}`,
 /// `{"command":"set","technician":"Awa","donor":"Mairie de Rennes","lot":"2026-11-A"}`.
 public struct ControlRequest: Sendable, Codable, Hashable {
@@ -15,8 +16,13 @@ public struct ControlRequest: Sendable, Codable, Hashable {
     public var technician: String?
     public var donor: String?
     public var lot: String?
+    /// For `start` on a re-plugged drive: resume its interrupted job (true) or start the
+    /// profile over (false); nil follows `policy.on-replug`.
+    public var resume: Bool?
 
-    public init(command: Command, device: String? = nil, technician: String? = nil, donor: String? = nil, lot: String? = nil) {
+    public init(command: Command, device: String? = nil, technician: String? = nil, donor: String? = nil, lot: String? = nil,
+                resume: Bool? = nil) {
+        self.resume = resume
         self.command = command
         self.device = device
         self.technician = technician

@@ -63,9 +63,14 @@ public struct MediumDescription: Sendable, Equatable {
     public var physicalSectorSize: Int
     public var diskSequence: UInt64?
     public var deviceNumber: String?
+    /// True when `serial` names this medium beyond the current boot (a real serial number, or
+    /// a loop device's backing file): only such a drive may resume an interrupted job.
+    public var hasStableIdentity = false
 
-    /// From the scan of a block device. A drive that reports no serial (loop devices, some
-    /// USB bridges) is named by its kernel disk sequence number, which is unique per boot.
+    /// From the scan of a block device. A drive that reports no serial (some USB bridges) is
+    /// named by its kernel disk sequence number, which is unique per boot only. A loop device
+    /// is named by its backing file (filesystem and inode), which survives a detach and
+    /// re-attach of the same file, as a serial number survives a re-plug.
     public init(device: BlockDeviceInfo) {
         path = device.path
         vendor = device.vendor.flatMap { $0 == "ATA" ? nil : $0 }
@@ -74,7 +79,18 @@ public struct MediumDescription: Sendable, Equatable {
         } else {
             model = device.model ?? "?"
         }
-        serial = device.serial ?? "diskseq-\(device.diskSequence.map(String.init) ?? "?")"
+        if let serial = device.serial {
+            self.serial = serial
+            hasStableIdentity = true
+        } else if device.transport == .loop, let file = device.backingFile,
+                  let attributes = try? FileManager.default.attributesOfItem(atPath: file),
+                  let filesystem = (attributes[.systemNumber] as? NSNumber)?.uint64Value,
+                  let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value {
+            serial = "loop-\(filesystem)-\(inode)"
+            hasStableIdentity = true
+        } else {
+            serial = "diskseq-\(device.diskSequence.map(String.init) ?? "?")"
+        }
         wwn = device.wwn
         firmware = device.firmwareRevision
         type = device.transport == .loop ? .unknown : device.rotational ? .magnetic : .flash
@@ -120,20 +136,28 @@ public final class ErasureSession: Sendable {
     /// False for read-only profiles (`verify-zero`): a check is journaled, but an erasure
     /// certificate for a job that wrote nothing would only ever say "not erased".
     public let issuesCertificate: Bool
+    /// Set when this job continues an interrupted one: its seed, and the passes already done.
+    public let resume: ResumePoint?
 
-    /// - Parameter firmware: builds the firmware step's runner for profiles with `[firmware]`
-    ///   (given this job's id and journal, so its audit trace and temporary ATA password are
-    ///   journaled); without it such a profile fails cleanly (nothing certified).
+    /// - Parameters:
+    ///   - firmware: builds the firmware step's runner for profiles with `[firmware]` (given
+    ///     this job's id and journal, so its audit trace and temporary ATA password are
+    ///     journaled); without it such a profile fails cleanly (nothing certified).
+    ///   - resume: continues an interrupted job of the same drive (`ResumePoint.find`): the
+    ///     profile runs from `resume.firstPass` with the earlier job's seed, so every pass writes
+    ///     what it would have written in the earlier job.
     public init(medium: MediumDescription, target: any WipeTarget, profile: WipeProfile, context: ErasureContext,
-                firmware: FirmwarePurgerFactory? = nil) throws(WipeEngineError) {
+                firmware: FirmwarePurgerFactory? = nil, resume: ResumePoint? = nil) throws(WipeEngineError) {
         self.medium = medium
         self.context = context
+        self.resume = resume
         issuesCertificate = !profile.isReadOnly
-        var options = WipeOptions(bufferSize: context.bufferSize)
+        var options = WipeOptions(bufferSize: context.bufferSize, seed: resume?.seed, firstPass: resume?.firstPass ?? 1)
+        options.passHook = TestPause.passHook
         if profile.firmware != nil, let firmware {
             options.firmwarePurger = firmware(jobID, context.journal)
         }
-        job = try WipeJob(profile: profile, target: target, options: options)
+        job = try WipeJob(profile: profile, target: TestPause.wrap(target), options: options)
     }
 
     /// Stops the job; it ends interrupted and its certificate says "not erased".
@@ -149,14 +173,18 @@ public final class ErasureSession: Sendable {
     /// `onEvent` sees every engine event, for progress displays.
     public func run(onEvent: @escaping @Sendable (WipeEvent) -> Void = { _ in }) async throws -> ErasureOutcome {
         let journal = context.journal
-        let drive = try await BlockingWork.run("ardoise-journal") { [medium, context, jobID, job] in
+        let drive = try await BlockingWork.run("ardoise-journal") { [medium, context, jobID, job, resume] in
             Result { () throws -> Void in
                 let record = try journal.recordDrive(DriveRecord(
                     model: medium.model, serial: medium.serial, wwn: medium.wwn, sizeInBytes: Int64(medium.sizeInBytes),
                     diskseq: medium.diskSequence.map(Int64.init), devnum: medium.deviceNumber, transport: medium.transport,
                     firmware: medium.firmware))
+                // The seed is journaled so that a later job can resume this one.
                 try journal.startJob(JobRecord(id: jobID, driveID: record.id, profile: job.profile.name,
-                                               technician: context.technician, donor: context.donor, lot: context.lot))
+                                               technician: context.technician, donor: context.donor, lot: context.lot),
+                                     seed: job.options.seed,
+                                     resuming: resume.map { JobResumptionRecord(jobID: jobID, resumedFromJobID: $0.fromJobID,
+                                                                                firstPassIndex: $0.firstPass - 1) })
             }
         }.get()
         _ = drive
@@ -182,7 +210,7 @@ public final class ErasureSession: Sendable {
     }
 
     private func finish(_ report: WipeReport) async -> ErasureOutcome {
-        let status = Self.jobStatus(report)
+        let status = Self.jobStatus(report, skippedPasses: (resume?.firstPass ?? 1) - 1)
         let reason = Self.reason(report, removed: removed.load(ordering: .relaxed))
         let input = certificateInput(report)
         let (context, jobID, certify) = (self.context, self.jobID, issuesCertificate)
@@ -190,6 +218,7 @@ public final class ErasureSession: Sendable {
             // The job row is closed before the certificate: a crash in between leaves a
             // finished job without certificate, never a certificate for a running job.
             try? context.journal.finishJob(id: jobID, status: status, reason: reason)
+            TestPause.point("certificate")
             guard certify else { return ErasureOutcome(jobID: jobID, report: report, jobStatus: status, certificate: nil) }
             do {
                 let certificate = try context.issuer.issue(input)
@@ -201,8 +230,11 @@ public final class ErasureSession: Sendable {
         }
     }
 
-    static func jobStatus(_ report: WipeReport) -> JobStatus {
-        switch report.status {
+    /// `skippedPasses`: passes a resumed job did not run because its earlier job completed them.
+    static func jobStatus(_ report: WipeReport, skippedPasses: Int = 0) -> JobStatus {
+        var report = report
+        report.plannedPassCount -= skippedPasses
+        return switch report.status {
         case .completed: report.succeeded ? .completed : .completedWithExceptions
         case .completedWithExceptions: .completedWithExceptions
         case .failed: .failed
@@ -227,7 +259,9 @@ public final class ErasureSession: Sendable {
             prngAlgorithm: pass.prngAlgorithm, seedSHA256: pass.seedSHA256, bytesWritten: Int64(pass.bytesWritten),
             durationSeconds: pass.durationSeconds, throughputBytesPerSecond: pass.bytesPerSecond,
             errorsJSON: pass.ioErrorCount > 0 ? "[{\"count\":\(pass.ioErrorCount)}]" : nil,
-            badRangesJSON: ranges.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(ranges)) ?? Data(), as: UTF8.self)))
+            badRangesJSON: ranges.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(ranges)) ?? Data(), as: UTF8.self),
+            // Recorded as the pass's event arrives, right after the pass ended.
+            startedAt: Date().addingTimeInterval(-pass.durationSeconds), endedAt: Date()))
         if let verification = pass.verification, verification.result != .notRun {
             let offsets = verification.firstBadOffsets
             _ = try? journal.recordVerification(Journal.VerificationRecord(
@@ -250,7 +284,7 @@ public final class ErasureSession: Sendable {
 
     /// The facts of the job for the certificate; its status is derived there from them.
     func certificateInput(_ report: WipeReport) -> CertificateInput {
-        let passes = report.passes.filter(\.writes).map { pass in
+        let current = report.passes.filter(\.writes).map { pass in
             CertificateInput.Pass(
                 index: pass.index - 1, kind: pass.kind == "prng" ? .random : .pattern, patternHex: pass.patternHex,
                 prngAlgorithm: pass.prngAlgorithm, bytesWritten: pass.bytesWritten,
@@ -258,8 +292,11 @@ public final class ErasureSession: Sendable {
                 ioErrors: pass.ioErrorCount, durationSeconds: pass.durationSeconds,
                 verification: pass.verification.map(Self.verification))
         }
+        // A resumed job's certificate covers the earlier job's passes too, and says which job ran what.
+        let passes = (resume?.certificatePasses ?? []) + current
+        // The closing verification is this job's own: an earlier job's read-back predates the pull.
         let final = report.passes.last(where: { $0.verification != nil && $0.verification?.result != .notRun })?.verification
-            ?? report.firmware?.verification
+            .map(Self.verification) ?? report.firmware?.verification.map(Self.verification)
         let outcome: CertificateInput.Outcome
         switch report.status {
         case .completed, .completedWithExceptions: outcome = .completed
@@ -283,9 +320,10 @@ public final class ErasureSession: Sendable {
                 FirmwareOperation(command: $0.command, succeeded: $0.succeeded, durationSeconds: $0.durationSeconds,
                                   detail: $0.detail ?? "\($0.method), \($0.commandCount) commands")
             },
-            finalVerification: final.map(Self.verification),
+            finalVerification: final,
             tool: Tool(version: ArdoiseVersion.string), outcome: outcome,
-            startedAt: report.startedAt, endedAt: report.endedAt, destination: context.destination)
+            startedAt: resume?.startedAt ?? report.startedAt, endedAt: report.endedAt, destination: context.destination,
+            additionalExceptions: resume.map { [$0.certificateException(thisJob: jobID, thisJobStartedAt: report.startedAt)] } ?? [])
     }
 
     static func verification(_ record: WipeEngine.VerificationRecord) -> PassVerification {

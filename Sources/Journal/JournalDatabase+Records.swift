@@ -6,6 +6,8 @@ public enum JournalEventKind {
     public static let jobStarted = "job.started"
     public static let jobFinished = "job.finished"
     public static let jobInterrupted = "job.interrupted"
+    /// A job continues an interrupted one (re-plug of the same drive): which, and from which pass.
+    public static let jobResumed = "job.resumed"
     public static let passFinished = "pass.finished"
     public static let verificationFinished = "verification.finished"
     public static let certificateIssued = "certificate.issued"
@@ -143,6 +145,61 @@ extension JournalDatabase {
         try write { db in
             try job.insert(db)
             try Self.appendEvent(db, kind: JournalEventKind.jobStarted, jobID: job.id, payload: JobEventPayload(job), at: job.startedAt)
+        }
+    }
+
+    /// Inserts a job with its seed, and, when it continues an interrupted job, the link to it:
+    /// `job.started` then `job.resumed`, in one transaction. The seed goes to `job_seeds` only.
+    public func startJob(_ job: JobRecord, seed: [UInt8], resuming resumption: JobResumptionRecord? = nil) throws {
+        var job = job
+        job.status = .running
+        job.endedAt = nil
+        try write { db in
+            try job.insert(db)
+            try Self.appendEvent(db, kind: JournalEventKind.jobStarted, jobID: job.id, payload: JobEventPayload(job), at: job.startedAt)
+            try JobSeedRecord(jobID: job.id, seedHex: seed.map { String(format: "%02x", $0) }.joined()).insert(db)
+            if var resumption {
+                resumption.jobID = job.id
+                try resumption.insert(db)
+                try Self.appendEvent(db, kind: JournalEventKind.jobResumed, jobID: job.id, payload: [
+                    "resumedFromJobID": resumption.resumedFromJobID.uuidString.lowercased(),
+                    "firstPassIndex": String(resumption.firstPassIndex),
+                ], at: job.startedAt)
+            }
+        }
+    }
+
+    /// The seed a job ran with, nil for jobs started without one (before v2-resume).
+    public func jobSeed(jobID: UUID) throws -> [UInt8]? {
+        try read { db in
+            guard let record = try JobSeedRecord.fetchOne(db, key: jobID.uuidString.lowercased()) else { return nil }
+            let hex = Array(record.seedHex.utf8)
+            guard hex.count % 2 == 0, !hex.isEmpty else { return nil }
+            var bytes: [UInt8] = []
+            for index in stride(from: 0, to: hex.count, by: 2) {
+                guard let byte = UInt8(String(decoding: hex[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+                bytes.append(byte)
+            }
+            return bytes
+        }
+    }
+
+    /// The job this one continues, if it is a resumption.
+    public func resumption(jobID: UUID) throws -> JobResumptionRecord? {
+        try read { db in try JobResumptionRecord.fetchOne(db, key: jobID.uuidString.lowercased()) }
+    }
+
+    /// The jobs run on the drive with this identity (serial, model, size and WWN, as
+    /// `recordDrive` matches them), oldest first.
+    public func jobs(driveSerial serial: String, model: String, sizeInBytes: Int64, wwn: String?) throws -> [JobRecord] {
+        try read { db in
+            let drives = try DriveRecord
+                .filter(Column("serial") == serial && Column("model") == model && Column("sizeInBytes") == sizeInBytes)
+                .fetchAll(db)
+                .filter { $0.wwn == wwn }
+                .compactMap(\.id)
+            guard !drives.isEmpty else { return [] }
+            return try JobRecord.filter(drives.contains(Column("driveID"))).order(Column("startedAt")).fetchAll(db)
         }
     }
 

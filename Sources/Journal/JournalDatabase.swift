@@ -155,6 +155,24 @@ public struct JournalDatabase: Sendable {
                 t.column("lastHash", .text).notNull()
             }
         }
+        // Resuming a job after a re-plug: the seed that fixes every pass's data (a later
+        // pass may be the complement of an earlier one), which job a job continues, and
+        // when each pass ran (a certificate covering several jobs states the times).
+        migrator.registerMigration("v2-resume") { db in
+            try db.create(table: "job_seeds") { t in
+                t.primaryKey("jobID", .text).references("jobs")
+                t.column("seedHex", .text).notNull()
+            }
+            try db.create(table: "job_resumptions") { t in
+                t.primaryKey("jobID", .text).references("jobs")
+                t.column("resumedFromJobID", .text).notNull().indexed().references("jobs")
+                t.column("firstPassIndex", .integer).notNull()
+            }
+            try db.alter(table: "passes") { t in
+                t.add(column: "startedAt", .datetime)
+                t.add(column: "endedAt", .datetime)
+            }
+        }
         return migrator
     }
 

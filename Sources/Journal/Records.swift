@@ -67,8 +67,10 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     }
 }
 
-/// One pass as executed. The PRNG seed itself is never stored: only its SHA-256, enough to
-/// check a claimed seed later without letting anyone regenerate the stream from the journal.
+/// One pass as executed; only passes that completed (written, flushed and, when the profile
+/// says so, verified) are recorded, so a job's pass rows are the passes a resumption may skip.
+/// The pass row carries the SHA-256 of the pass key; the job seed itself is kept apart in
+/// `job_seeds` (never in events or certificates), for resuming the job with the same streams.
 public struct PassRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "passes"
     public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
@@ -89,14 +91,19 @@ public struct PassRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
     public var errorsJSON: String?
     /// Unwritten byte ranges as JSON text (`[[offset, length], …]`), nil when none.
     public var badRangesJSON: String?
+    /// When the pass began and ended (nil in rows written before the v2-resume migration).
+    public var startedAt: Date?
+    public var endedAt: Date?
 
     public init(id: Int64? = nil, jobID: UUID, passIndex: Int, kind: String, patternHex: String? = nil,
                 prngAlgorithm: String? = nil, seedSHA256: String? = nil, bytesWritten: Int64, durationSeconds: Double,
-                throughputBytesPerSecond: Double, errorsJSON: String? = nil, badRangesJSON: String? = nil) {
+                throughputBytesPerSecond: Double, errorsJSON: String? = nil, badRangesJSON: String? = nil,
+                startedAt: Date? = nil, endedAt: Date? = nil) {
         self.id = id; self.jobID = jobID; self.passIndex = passIndex; self.kind = kind; self.patternHex = patternHex
         self.prngAlgorithm = prngAlgorithm; self.seedSHA256 = seedSHA256; self.bytesWritten = bytesWritten
         self.durationSeconds = durationSeconds; self.throughputBytesPerSecond = throughputBytesPerSecond
         self.errorsJSON = errorsJSON; self.badRangesJSON = badRangesJSON
+        self.startedAt = startedAt; self.endedAt = endedAt
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -203,4 +210,30 @@ public struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var hash: String
 
     public var time: Date { Date(timeIntervalSince1970: Double(timeMilliseconds) / 1000) }
+}
+
+/// The seed of a job (lowercase hex), from which every pass's data derives. Kept so that a
+/// resumed job regenerates the same passes; never copied into events or certificates.
+public struct JobSeedRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "job_seeds"
+    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
+    public var jobID: UUID
+    public var seedHex: String
+
+    public init(jobID: UUID, seedHex: String) { self.jobID = jobID; self.seedHex = seedHex }
+}
+
+/// A job that continues an interrupted one on the same drive: the earlier job's completed
+/// passes (`0 ..< firstPassIndex`, from its own chain of jobs) count for this one.
+public struct JobResumptionRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "job_resumptions"
+    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
+    public var jobID: UUID
+    public var resumedFromJobID: UUID
+    /// 0-based position in the profile of the first pass this job runs.
+    public var firstPassIndex: Int
+
+    public init(jobID: UUID, resumedFromJobID: UUID, firstPassIndex: Int) {
+        self.jobID = jobID; self.resumedFromJobID = resumedFromJobID; self.firstPassIndex = firstPassIndex
+    }
 }

@@ -47,7 +47,7 @@ final class JobRunner: @unchecked Sendable {
         scratch = AlignedBuffer(count: (scratchSize + alignment - 1) / alignment * alignment, alignment: alignment)
         compareScratch = AlignedBuffer(count: 256 << 10, alignment: alignment)
         var totalWork: UInt64 = 0
-        for pass in plan {
+        for pass in plan where pass.index >= options.firstPass {
             if pass.specification.writes { totalWork += target.sizeInBytes }
             if pass.specification.verification == .full { totalWork += target.sizeInBytes }
         }
@@ -62,7 +62,8 @@ final class JobRunner: @unchecked Sendable {
         var records: [PassRecord] = []
         var status: WipeStatus = .completed
         do {
-            for pass in plan {
+            // A resumed job skips the passes its earlier job completed.
+            for pass in plan where pass.index >= options.firstPass {
                 var record = pass.record
                 defer { records.append(record) }
                 try runPass(pass, record: &record)

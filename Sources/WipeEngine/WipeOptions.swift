@@ -30,6 +30,10 @@ public struct WipeOptions: Sendable {
     public var passHook: (@Sendable (PassRecord) -> Void)?
     /// Runs a profile's `[firmware]` step; a job whose profile has one fails without it.
     public var firmwarePurger: (any FirmwarePurging)? = nil
+    /// 1-based index of the first pass to run. Passes before it are skipped: they ran in an
+    /// earlier job this one resumes (same profile and seed, so the same plan), and are absent
+    /// from this job's report. 1 runs the whole profile.
+    public var firstPass: Int
 
     public init(
         bufferSize: Int = WipeOptions.defaultBufferSize,
@@ -42,7 +46,8 @@ public struct WipeOptions: Sendable {
         sampleLength: Int = 64 << 10,
         maxRecordedSampleOffsets: Int = 10_000,
         maxRecordedBadOffsets: Int = 16,
-        passHook: (@Sendable (PassRecord) -> Void)? = nil
+        passHook: (@Sendable (PassRecord) -> Void)? = nil,
+        firstPass: Int = 1
     ) {
         self.bufferSize = bufferSize
         if let seed {
@@ -60,5 +65,6 @@ public struct WipeOptions: Sendable {
         self.maxRecordedSampleOffsets = maxRecordedSampleOffsets
         self.maxRecordedBadOffsets = maxRecordedBadOffsets
         self.passHook = passHook
+        self.firstPass = firstPass
     }
 }

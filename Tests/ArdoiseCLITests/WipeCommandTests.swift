@@ -70,7 +70,7 @@ struct WipeCommandTests {
         defer { try? FileManager.default.removeItem(at: data) }
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         let image = data.appendingPathComponent("disk.img")
-        FileManager.default.createFile(atPath: image.path, contents: Data(repeating: 0x3C, count: 1 << 20))
+        _ = FileManager.default.createFile(atPath: image.path, contents: Data(repeating: 0x3C, count: 1 << 20))
         let result = try ArdoiseBinary.run(["wipe", "--image", image.path, "--profile", "nist-800-88-purge", "--yes",
                                             "--data-dir", data.path, "--lang", "en"])
         #expect(result.status == 31)

@@ -83,6 +83,20 @@ import Testing
         #expect(error?.line == 21)
     }
 
+    @Test(arguments: [("restart", BenchConfig.ReplugAction.restart), ("resume", .resume), ("ask", .ask)])
+    func onReplugTakesRestartResumeOrAsk(value: String, action: BenchConfig.ReplugAction) throws {
+        let text = Self.full.replacingOccurrences(of: "grace-seconds = 20", with: "grace-seconds = 20\non-replug = \"\(value)\"")
+        #expect(try parse(text).onReplug == action)
+    }
+
+    @Test func anUnknownOnReplugActionIsRefusedWithItsLine() {
+        let text = Self.full.replacingOccurrences(of: "grace-seconds = 20", with: "grace-seconds = 20\non-replug = \"continue\"")
+        let error = #expect(throws: BenchConfigError.self) { try parse(text) }
+        #expect(error?.field == "policy.on-replug")
+        #expect(error?.line == 20)
+        #expect(error?.message.english == "restart, resume or ask")
+    }
+
     @Test func anUnknownSectionIsRefused() {
         let error = #expect(throws: BenchConfigError.self) { try parse(Self.full + "\n[network]\nurl = \"x\"\n") }
         #expect(error?.field == "network")

@@ -132,10 +132,15 @@ struct DaemonTests {
         Thread.sleep(forTimeInterval: 4)
         #expect(FileManager.default.contents(atPath: backing.path) == Data(repeating: 0x77, count: 8 << 20))
         #expect(try jobs(harness).isEmpty)
-        // Still serving: a drive plugged in for good is erased.
+        // Still serving: a drive plugged in for good is erased. It may land on a node the flood
+        // used, whose slot says "removed" until the daemon sees the new medium: wait for it.
         let loop = try LoopDevice(sizeInBytes: 8 << 20, in: harness.drivesDirectory)
         defer { loop.detach() }
-        let slot = try harness.waitForState(loop.path, Self.finalStates, timeout: 60)
+        let diskseq = Int(try String(contentsOfFile: "/sys/block/\(loop.name)/diskseq", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines))
+        let slot = try harness.waitFor(loop.path, timeout: 60, "the new medium's job to end") {
+            $0["diskSequence"] as? Int == diskseq && Self.finalStates.contains($0["state"] as? String ?? "")
+        }
         #expect(slot["state"] as? String == "done")
         let verify = try Shell.runCapturing(ArdoiseExecutable.path, ["journal", "verify", "--data-dir", harness.dataDirectory])
         #expect(verify.status == 0)
