@@ -56,7 +56,15 @@ struct DashboardCommand: ParsableCommand {
                 selected = min(max(0, slots.count - 1), selected + 1)
                 selectedDevice = slots.isEmpty ? nil : slots[selected].device
             case "d", "D", "s", "S":
-                if let device { message = send(.start, device, fr ? "Lancé : \(device)" : "Started: \(device)") }
+                // On a drive that could resume, D/S explicitly start the profile over.
+                let over: Bool? = slots.isEmpty || slots[selected].resumable == nil ? nil : false
+                if let device { message = send(.start, device, fr ? "Lancé : \(device)" : "Started: \(device)", resume: over) }
+            case "r", "R":
+                if let device, slots[selected].resumable != nil {
+                    message = send(.start, device, fr ? "Reprise : \(device)" : "Resumed: \(device)", resume: true)
+                } else {
+                    message = fr ? "Rien à reprendre sur ce disque." : "Nothing to resume on this drive."
+                }
             case "a", "A", "c", "C":
                 if let device {
                     pendingCancel = device
@@ -68,9 +76,9 @@ struct DashboardCommand: ParsableCommand {
         }
     }
 
-    private func send(_ command: ControlRequest.Command, _ device: String, _ success: String) -> String {
+    private func send(_ command: ControlRequest.Command, _ device: String, _ success: String, resume: Bool? = nil) -> String {
         do {
-            let response = try ControlClient.send(ControlRequest(command: command, device: device), to: control.socket)
+            let response = try ControlClient.send(ControlRequest(command: command, device: device, resume: resume), to: control.socket)
             return response.ok ? success : (response.error ?? "?")
         } catch {
             return "\(error)"

@@ -83,6 +83,12 @@ public struct DashboardRenderer: Sendable {
         var help = fr
             ? "↑↓ choisir   D démarrer   A annuler   Q quitter"
             : "↑↓ select   S start   C cancel   Q quit"
+        // A re-plugged drive with an interrupted job: R continues it, D starts over.
+        if let selected, selected < snapshot.slots.count, let offer = snapshot.slots[selected].resumable {
+            help = fr
+                ? "↑↓ choisir   R reprendre (passe \(offer.completedPasses + 1)/\(offer.passCount))   D recommencer   A annuler   Q quitter"
+                : "↑↓ select   R resume (pass \(offer.completedPasses + 1)/\(offer.passCount))   S start over   C cancel   Q quit"
+        }
         if let message { help = message }
         lines.append(help)
         return lines.map { clip($0) }

@@ -188,6 +188,18 @@ import Testing
         #expect(all.filter { $0.hasPrefix(" loop") }.count == 40)
     }
 
+    @Test func aResumableDriveOffersRToResumeAndDToStartOver() {
+        var snapshot = Self.snapshot()
+        snapshot.slots[1].resumable = ResumeOffer(jobID: "j", profile: "dod-5220-22m", completedPasses: 1, passCount: 3)
+        let french = DashboardRenderer(width: 160, height: 30, language: .french, colours: false).lines(for: snapshot, selected: 1, message: nil)
+        #expect(french.last == "↑↓ choisir   R reprendre (passe 2/3)   D recommencer   A annuler   Q quitter")
+        let english = DashboardRenderer(width: 160, height: 30, language: .english, colours: false).lines(for: snapshot, selected: 1, message: nil)
+        #expect(english.last == "↑↓ select   R resume (pass 2/3)   S start over   C cancel   Q quit")
+        // Another drive selected: the usual keys.
+        let other = DashboardRenderer(width: 160, height: 30, language: .french, colours: false).lines(for: snapshot, selected: 0, message: nil)
+        #expect(other.last == "↑↓ choisir   D démarrer   A annuler   Q quitter")
+    }
+
     @Test func withoutADaemonTheScreenSaysSoInBothLanguages() {
         let french = DashboardRenderer(width: 100, height: 20, language: .french, colours: false).lines(for: nil, selected: nil, message: nil)
         #expect(french.contains { $0.contains("Connexion au démon") })
