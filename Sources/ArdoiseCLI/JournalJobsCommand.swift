@@ -24,7 +24,10 @@ struct JournalJobsCommand: ParsableCommand {
                 let rows: [[String: Any]] = try jobs.map { job in
                     let drive = try job.driveID.flatMap { try journal.drive(id: $0) }
                     let certificate = certificates.first { $0.jobID == job.id }
+                    let resumption = try journal.resumption(jobID: job.id)
                     return ["id": job.id.uuidString.lowercased(), "status": job.status.rawValue, "reason": job.reason ?? NSNull(),
+                            "resumedFrom": resumption?.resumedFromJobID.uuidString.lowercased() ?? NSNull(),
+                            "firstPass": resumption.map { $0.firstPassIndex + 1 } ?? 1,
                             "profile": job.profile, "serial": drive?.serial ?? NSNull(), "model": drive?.model ?? NSNull(),
                             "lot": job.lot ?? NSNull(), "startedAt": ISO8601DateFormatter().string(from: job.startedAt),
                             "certificate": certificate?.jsonPath ?? NSNull(), "certificateStatus": certificate?.status ?? NSNull()]
@@ -36,9 +39,15 @@ struct JournalJobsCommand: ParsableCommand {
             for job in jobs {
                 let drive = try job.driveID.flatMap { try journal.drive(id: $0) }
                 let certificate = certificates.first { $0.jobID == job.id }
+                // A resumed job names the job it continues and its first pass.
+                let resumed = try journal.resumption(jobID: job.id).map { r in
+                    CurrentLanguage.value == .french
+                        ? "(reprend \(r.resumedFromJobID.uuidString.lowercased()) à la passe \(r.firstPassIndex + 1))"
+                        : "(resumes \(r.resumedFromJobID.uuidString.lowercased()) at pass \(r.firstPassIndex + 1))"
+                }
                 print([job.id.uuidString.lowercased(), ISO8601DateFormatter().string(from: job.startedAt), job.status.rawValue,
-                       job.profile, drive.map { "\($0.model) \($0.serial)" } ?? "-", certificate?.status ?? "-", job.reason ?? ""]
-                    .joined(separator: "  "))
+                       job.profile, drive.map { "\($0.model) \($0.serial)" } ?? "-", certificate?.status ?? "-", job.reason ?? "", resumed ?? ""]
+                    .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
             }
         }
     }

@@ -195,6 +195,10 @@ struct ResumeTests {
         let second = try #require(UUID(uuidString: secondText))
         #expect(try journal.passes(jobID: second).map(\.passIndex) == [1, 2])
         #expect(try fileHoldsPass(3, of: "dod-5220-22m", jobID: second, file: drive.file, harness: harness))
+        // `journal jobs` links the resumed job to the one it continues.
+        let row = try self.jobs(harness).first { $0["id"] as? String == secondText }
+        #expect((row?["resumedFrom"] as? String) == firstJob)
+        #expect((row?["firstPass"] as? Int) == 2)
     }
 
     @Test func afterKillMinus9TheDriveStillAttachedResumesAtTheFirstPassTheJournalDidNotRecord() throws {
