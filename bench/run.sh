@@ -98,8 +98,12 @@ ardoise_run() {
   local data=$WORK/data-$RANDOM$RANDOM out=$WORK/ardoise.json tv=$WORK/time.txt
   local t0 t1
   t0=$(now)
-  if ! /usr/bin/time -v -o "$tv" "$ARDOISE" wipe "$@" --profile "$profile" --yes --allow-virtual --json --data-dir "$data" > "$out" 2> "$WORK/ardoise.err"; then
-    echo "ardoise wipe failed ($case, $profile):" >&2; tail -5 "$WORK/ardoise.err" >&2; tail -3 "$out" >&2
+  # Exit 30: the benchmark-only profiles have no verification, so their certificates say
+  # "erased with exceptions"; the job itself must still have succeeded (checked below).
+  local rc=0
+  /usr/bin/time -v -o "$tv" "$ARDOISE" wipe "$@" --profile "$profile" --yes --allow-virtual --json --data-dir "$data" > "$out" 2> "$WORK/ardoise.err" || rc=$?
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 30 ]; then
+    echo "ardoise wipe failed ($case, $profile, exit $rc):" >&2; tail -5 "$WORK/ardoise.err" >&2; tail -3 "$out" >&2
     rm -rf "$data"; exit 1
   fi
   t1=$(now)
