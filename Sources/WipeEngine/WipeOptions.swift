@@ -12,6 +12,8 @@ public struct WipeOptions: Sendable {
     /// per I/O thread (1–8).
     public var ringDepth: Int
     /// I/O threads, hence I/Os in flight, when the target supports concurrent I/O (1–8).
+    /// A full verification uses at most 2 of them (each also compares what it read), and
+    /// writes of a fixed pattern go in pieces of at most 1 MiB (see `JobRunner.stride`).
     /// Memory per job is about `(ioDepth + ringDepth + 1) × bufferSize` for stream passes.
     public var ioDepth: Int
     /// Minimum seconds between two `.progress` events.
