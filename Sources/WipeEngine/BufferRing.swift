@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -112,5 +113,38 @@ extension AlignedBuffer {
         _ = madvise(buffer.pointer, count, MADV_HUGEPAGE)
         #endif
         return buffer
+    }
+}
+
+/// Pre-filled pattern buffers shared by every job of the process that writes the same
+/// pattern with the same piece size: with several drives wiped at once, their writers all
+/// send one cache-resident buffer instead of one copy per drive. A buffer lives while a job
+/// holds it (the table keeps weak references only), and is never written after its fill.
+enum SharedPatternBuffers {
+    private struct Key: Hashable {
+        let pattern: [UInt8]
+        let count: Int
+        let alignment: Int
+    }
+
+    private final class WeakBuffer: @unchecked Sendable {
+        // Only touched under `table`'s lock.
+        weak var buffer: AlignedBuffer?
+        init(_ buffer: AlignedBuffer) { self.buffer = buffer }
+    }
+
+    private static let table = Mutex<[Key: WeakBuffer]>([:])
+
+    /// The shared buffer of `count` bytes of `pattern`, made and filled by `fill` on first use.
+    static func buffer(pattern: [UInt8], count: Int, alignment: Int, fill: (AlignedBuffer) -> Void) -> AlignedBuffer {
+        let key = Key(pattern: pattern, count: count, alignment: alignment)
+        return table.withLock { table in
+            if let existing = table[key]?.buffer { return existing }
+            let buffer = AlignedBuffer(count: count, alignment: alignment)
+            fill(buffer)
+            table = table.filter { $0.value.buffer != nil }
+            table[key] = WeakBuffer(buffer)
+            return buffer
+        }
     }
 }

@@ -209,9 +209,11 @@ final class JobRunner: @unchecked Sendable {
         let total = size
         let passIndex = pass.index
         if staticFill {
-            // One pre-filled buffer, only read by the writers.
-            let buffer = AlignedBuffer(count: stride, alignment: alignment)
-            pass.source.fill(buffer.mutableBytes, at: 0)
+            // One pre-filled buffer, only read by the writers, and shared with the other
+            // jobs of the process writing the same pattern.
+            let buffer = SharedPatternBuffers.buffer(pattern: pass.fixedPattern ?? [], count: stride, alignment: alignment) {
+                pass.source.fill($0.mutableBytes, at: 0)
+            }
             runIOThreads(threads, name: "ardoise-write") { _ in
                 let scratch = self.retryScratch()
                 while !ledger.isStopped, let chunk = ledger.takeChunk() {

@@ -59,6 +59,55 @@ import Testing
         #expect(target.reads.reduce(0) { $0 + UInt64($1.length) } == Self.size)
     }
 
+    @Test func patternBuffersAreSharedWhileHeld() {
+        // A pattern no other test uses, so concurrent tests cannot hold the same buffer.
+        let pattern: [UInt8] = [0x13, 0x57, 0x9B, 0xDF, 0x11]
+        var fills = 0
+        func take(_ bytes: [UInt8], _ count: Int) -> AlignedBuffer {
+            SharedPatternBuffers.buffer(pattern: bytes, count: count, alignment: 4096) { buffer in
+                fills += 1
+                PassDataSource.fillFixed(bytes, into: buffer.mutableBytes, at: 0)
+            }
+        }
+        do {
+            let first = take(pattern, 20480)
+            let second = take(pattern, 20480)
+            #expect(first === second)
+            #expect(fills == 1)
+            #expect(second.bytes(count: 20480).enumerated().allSatisfy { $1 == pattern[$0 % 5] })
+            // Another size or pattern is another buffer.
+            #expect(take(pattern, 40960) !== second)
+            #expect(take(pattern.map { ~$0 }, 20480) !== first)
+            #expect(fills == 3)
+        }
+        // Once nothing holds it, the next taker gets a fresh one (the table keeps no buffer alive).
+        _ = take(pattern, 20480)
+        #expect(fills == 4)
+    }
+
+    @Test func jobsWritingOnePatternAtOnceEachLeaveItWhole() async throws {
+        let pattern: [UInt8] = [0x92, 0x49, 0x24]
+        let profile = WipeProfile(
+            name: "shared", title: LocalizedText(fr: "x", en: "x"), standard: "test", nistCategory: .clear,
+            passes: [PassSpecification(pattern: .pattern(pattern), verification: .full),
+                     PassSpecification(pattern: .constant(0x00), verification: .full)])
+        var images: [TemporaryImage] = []
+        var jobs: [WipeJob] = []
+        for index in 0..<3 {
+            let image = try TemporaryImage(size: Self.size + UInt64(index) * 4096)
+            images.append(image)
+            jobs.append(try WipeJob(profile: profile, target: try FileWipeTarget(path: image.path, logicalSectorSize: 4096),
+                                    options: WipeOptions(bufferSize: 1 << 20, seed: testSeed)))
+        }
+        jobs.forEach { $0.start() }
+        for job in jobs {
+            let report = await job.report
+            #expect(report.status == .completed)
+            #expect(report.passes.allSatisfy { $0.verification?.result == .passed })
+        }
+        for image in images { #expect(try image.contents().allSatisfy { $0 == 0 }) }
+    }
+
     @Test func largeBuffersAreHugePageAligned() {
         let large = AlignedBuffer.forLargeIO(count: 4 << 20, alignment: 4096)
         #expect(Int(bitPattern: large.pointer) % (2 << 20) == 0)
