@@ -197,6 +197,10 @@ for backing in $BACKINGS; do
   for i in 1 2 3 4; do make_loop "$dir" nwipe4-$i "$NWIPE4_MIB"; NW4+=("$LOOP"); done
   echo "== $backing: one drive $ONE (${SIZE_MIB} MiB), four drives ${FOUR[*]} (${SIZE4_MIB} MiB each), nwipe $NW (${NWIPE_MIB} MiB), ${NW4[*]} (${NWIPE4_MIB} MiB each)" >&2
 
+  # Fresh (fallocated) backing files are slower on their first write (tmpfs pages and disk
+  # extents are made ready then), which would handicap whichever tool writes first in round
+  # 1: write every device once before timing anything.
+  for d in "$ONE" "${FOUR[@]}" "$NW" "${NW4[@]}"; do zero_dev "$d"; done
   for round in $(seq 1 "$ROUNDS"); do
     echo "-- $backing round $round/$ROUNDS" >&2
     nwipe_run "$backing" overhead "$round" 1 "--method=zero --verify=off" "$NWT"
