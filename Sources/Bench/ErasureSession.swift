@@ -173,7 +173,7 @@ public final class ErasureSession: Sendable {
     /// `onEvent` sees every engine event, for progress displays.
     public func run(onEvent: @escaping @Sendable (WipeEvent) -> Void = { _ in }) async throws -> ErasureOutcome {
         let journal = context.journal
-        let drive = try await BlockingWork.run("ardoise-journal") { [medium, context, jobID, job, resume] in
+        try await BlockingWork.run("ardoise-journal") { [medium, context, jobID, job, resume] in
             Result { () throws -> Void in
                 let record = try journal.recordDrive(DriveRecord(
                     model: medium.model, serial: medium.serial, wwn: medium.wwn, sizeInBytes: Int64(medium.sizeInBytes),
@@ -187,7 +187,6 @@ public final class ErasureSession: Sendable {
                                                                                 firstPassIndex: $0.firstPass - 1) })
             }
         }.get()
-        _ = drive
         job.start()
         var report: WipeReport?
         for await event in job.events {
