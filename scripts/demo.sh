@@ -139,6 +139,12 @@ VALID=()
 for f in "$DATA"/certificates/*.json; do "$ARDOISE" cert verify "$f" --data-dir "$DATA" >/dev/null 2>&1 && VALID+=("$f"); done
 "$ARDOISE" cert lot "${VALID[@]}" --output "$DATA/certificates/lot-demo.pdf" --data-dir "$DATA"
 
+say "5. Un SSD : la purge par son firmware, en simulation / an SSD: firmware purge, dry run (ardoise sanitize --method auto --dry-run)"
+# Nothing is sent: a simulated SATA SSD answers, and every command the real run would send is
+# printed in the audit grammar (the real run journals the same lines). Profiles
+# nist-800-88-purge(-overwrite) run this from `ardoise wipe` and the daemon, then verify.
+"$ARDOISE" sanitize /dev/sdX --method auto --dry-run --device-type sat
+
 say "Certificats / certificates (JSON signés + PDF) : $DATA/certificates"
 ls -1 "$DATA/certificates"
 if [ -n "${ARDOISE_DEMO_KEEP:-}" ]; then
