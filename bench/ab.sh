@@ -81,26 +81,12 @@ PY
   printf '%s\t%s\t%s\t%s\t%s\n' "$backing" "$case" "$label" "$round" "$rate" >> "$RAW"
 }
 
-# fio_best BACKING CASE ROUND RW EXTRA DEV...
-fio_best() {
-  local backing=$1 case=$2 round=$3 rw=$4 extra=$5; shift 5
-  local jobs=() best=0 depth bw
-  for d in "$@"; do jobs+=(--name="$(basename "$d")" --filename="$d"); done
-  [ "$rw" = write ] && extra="$extra --end_fsync=1"
-  for depth in "${DEPTHS[@]}"; do
-    # shellcheck disable=SC2086
-    fio --output-format=json --group_reporting --ioengine=libaio --direct=1 --bs=1M --rw="$rw" \
-        --iodepth="$depth" $extra "${jobs[@]}" > "$WORK/fio.json" 2> "$WORK/fio.err" \
-      || { echo "fio failed:" >&2; cat "$WORK/fio.err" >&2; exit 1; }
-    bw=$(python3 -c "
-import json
-j = json.load(open('$WORK/fio.json'))['jobs'][0]
-print('%.1f' % ((j['write']['bw_bytes'] + j['read']['bw_bytes']) / 1e6))")
-    printf '%s\t%s\t%s\t%s\t%s\n' "$backing" "$case" "fio-qd$depth" "$round" "$bw" >> "$RAW"
-    best=$(python3 -c "print(max($best, $bw))")
-  done
-  printf '%s\t%s\t%s\t%s\t%s\n' "$backing" "$case" fio "$round" "$best" >> "$RAW"
-}
+# record BACKING CASE TOOL ROUND MB/S [...]: one raw line (this script keeps five fields).
+record() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >> "$RAW"; }
+
+# fio_run: bench/lib.sh.
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 echo "start $(date -u '+%H:%M:%S') load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for backing in $BACKINGS; do
@@ -132,7 +118,7 @@ for backing in $BACKINGS; do
       for (( k = 0; k < count; k++ )); do
         variant=${runs[$(( (k + round - 1) % count ))]}
         if [ "$variant" = fio ]; then
-          [ -n "$rw" ] && fio_best "$backing" "$case" "$round" "$rw" "$extra" "${devs[@]}"
+          [ -n "$rw" ] && fio_run "$backing" "$case" "$round" "$rw" "$extra" "${devs[@]}"
         else
           ardoise "${variant%%=*}" "${variant#*=}" "$backing" "$case" "$round" "$profile" "$factor" "${devs[@]}"
         fi

@@ -139,24 +139,24 @@ extension JournalDatabase {
 
     /// Inserts a job (status forced to running) and appends `job.started`.
     public func startJob(_ job: JobRecord) throws {
+        try write { db in _ = try Self.insertStarted(job, db) }
+    }
+
+    /// The job row as running, and its `job.started` event.
+    private static func insertStarted(_ job: JobRecord, _ db: Database) throws -> JobRecord {
         var job = job
         job.status = .running
         job.endedAt = nil
-        try write { db in
-            try job.insert(db)
-            try Self.appendEvent(db, kind: JournalEventKind.jobStarted, jobID: job.id, payload: JobEventPayload(job), at: job.startedAt)
-        }
+        try job.insert(db)
+        try appendEvent(db, kind: JournalEventKind.jobStarted, jobID: job.id, payload: JobEventPayload(job), at: job.startedAt)
+        return job
     }
 
     /// Inserts a job with its seed, and, when it continues an interrupted job, the link to it:
     /// `job.started` then `job.resumed`, in one transaction. The seed goes to `job_seeds` only.
     public func startJob(_ job: JobRecord, seed: [UInt8], resuming resumption: JobResumptionRecord? = nil) throws {
-        var job = job
-        job.status = .running
-        job.endedAt = nil
         try write { db in
-            try job.insert(db)
-            try Self.appendEvent(db, kind: JournalEventKind.jobStarted, jobID: job.id, payload: JobEventPayload(job), at: job.startedAt)
+            let job = try Self.insertStarted(job, db)
             try JobSeedRecord(jobID: job.id, seedHex: seed.map { String(format: "%02x", $0) }.joined()).insert(db)
             if var resumption {
                 resumption.jobID = job.id

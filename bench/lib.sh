@@ -1,0 +1,28 @@
+# Shared by bench/run.sh and bench/ab.sh (sourced). Expects WORK, DEPTHS and a function
+# `record BACKING CASE TOOL ROUND MB/S [RSS WALL]` from the caller.
+
+# fio_run BACKING CASE ROUND RW EXTRA DEV...: best of DEPTHS (libaio, direct, 1 MiB,
+# sequential), one fio job per device, aggregate bandwidth; each depth and the best recorded.
+fio_run() {
+  local backing=$1 case=$2 round=$3 rw=$4 extra=$5; shift 5
+  local best=0 depth jobs=()
+  for d in "$@"; do jobs+=(--name="$(basename "$d")" --filename="$d"); done
+  # Ardoise ends every write pass with fdatasync (an erasure only counts once it is on the
+  # medium); fio must too, or on a disk-backed loop it stops timing with gigabytes still in
+  # the backing file's page cache.
+  [ "$rw" = write ] && extra="$extra --end_fsync=1"
+  for depth in "${DEPTHS[@]}"; do
+    # shellcheck disable=SC2086 # $extra is a list of fio options
+    fio --output-format=json --group_reporting --ioengine=libaio --direct=1 --bs=1M --rw="$rw" \
+        --iodepth="$depth" $extra "${jobs[@]}" > "$WORK/fio.json" 2> "$WORK/fio.err" \
+      || { echo "fio failed:" >&2; cat "$WORK/fio.err" >&2; exit 1; }
+    local bw
+    bw=$(python3 -c "
+import json
+j = json.load(open('$WORK/fio.json'))['jobs'][0]
+print('%.1f' % ((j['write']['bw_bytes'] + j['read']['bw_bytes']) / 1e6))")
+    record "$backing" "$case" "fio-qd$depth" "$round" "$bw" "" ""
+    best=$(python3 -c "print(max($best, $bw))")
+  done
+  record "$backing" "$case" fio "$round" "$best" "" ""
+}
