@@ -43,6 +43,29 @@ struct ResumeTests {
         }
     }
 
+    /// A daemon running dod-5220-22m with `onReplug`, a drive plugged in, and that drive pulled
+    /// once its job has finished pass 1: the first act of most resume tests. The caller cleans
+    /// up both (drive first).
+    func erasedPass1ThenPulled(onReplug: String) throws -> (harness: DaemonHarness, drive: ReplugDrive, firstJob: String, pulled: [String: Any]) {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "dod-5220-22m", onReplug: onReplug)
+        do {
+            try harness.arm("after-pass-1")
+            try harness.start()
+            let drive = try ReplugDrive(sizeInBytes: Self.size, in: harness.drivesDirectory)
+            do {
+                let pulled = try pull(drive, pausedAt: "after-pass-1", harness)
+                let firstJob = try #require(pulled["jobID"] as? String)
+                return (harness, drive, firstJob, pulled)
+            } catch {
+                drive.cleanUp()
+                throw error
+            }
+        } catch {
+            harness.cleanUp()
+            throw error
+        }
+    }
+
     /// The data the profile's pass `index` (1-based) writes with the seed the journal kept
     /// for `jobID`, compared with the whole file.
     func fileHoldsPass(_ index: Int, of profileName: String, jobID: UUID, file: URL, harness: DaemonHarness) throws -> Bool {
@@ -61,14 +84,9 @@ struct ResumeTests {
     }
 
     @Test func aReplugOfTheSameDriveResumesAfterTheLastCompletedPassAndTheCertificateCoversAllPasses() throws {
-        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "dod-5220-22m", onReplug: "resume")
+        let (harness, drive, firstJob, pulled) = try erasedPass1ThenPulled(onReplug: "resume")
         defer { harness.cleanUp() }
-        try harness.arm("after-pass-1")
-        try harness.start()
-        let drive = try ReplugDrive(sizeInBytes: Self.size, in: harness.drivesDirectory)
         defer { drive.cleanUp() }
-        let pulled = try pull(drive, pausedAt: "after-pass-1", harness)
-        let firstJob = try #require(pulled["jobID"] as? String)
         #expect(["interrupted", "removed"].contains(pulled["state"] as? String), "\(pulled)")
 
         // The same file on the same node: a new diskseq, the same identity.
@@ -113,14 +131,9 @@ struct ResumeTests {
     }
 
     @Test func aDifferentDriveOnTheSameNodeNeverResumesTheEarlierJob() throws {
-        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "dod-5220-22m", onReplug: "resume")
+        let (harness, drive, firstJob, pulled) = try erasedPass1ThenPulled(onReplug: "resume")
         defer { harness.cleanUp() }
-        try harness.arm("after-pass-1")
-        try harness.start()
-        let drive = try ReplugDrive(sizeInBytes: Self.size, in: harness.drivesDirectory)
         defer { drive.cleanUp() }
-        let pulled = try pull(drive, pausedAt: "after-pass-1", harness)
-        let firstJob = try #require(pulled["jobID"] as? String)
 
         // Another file of the same size and name pattern, on the same node.
         let other = harness.drivesDirectory.appendingPathComponent("other-drive.img")
@@ -233,14 +246,9 @@ struct ResumeTests {
     }
 
     @Test func inAskModeStartRestartRunsTheWholeProfileAgain() throws {
-        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "dod-5220-22m", onReplug: "ask")
+        let (harness, drive, firstJob, pulled) = try erasedPass1ThenPulled(onReplug: "ask")
         defer { harness.cleanUp() }
-        try harness.arm("after-pass-1")
-        try harness.start()
-        let drive = try ReplugDrive(sizeInBytes: Self.size, in: harness.drivesDirectory)
         defer { drive.cleanUp() }
-        let pulled = try pull(drive, pausedAt: "after-pass-1", harness)
-        let firstJob = try #require(pulled["jobID"] as? String)
         try drive.plug()
         try harness.waitFor(drive.path, timeout: 30, "the resume offer") { $0["state"] as? String == "waiting" && $0["resumable"] != nil }
         let started = try Shell.runCapturing(ArdoiseExecutable.path, ["start", drive.path, "--restart", "--socket", harness.socketPath])
