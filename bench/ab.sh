@@ -65,26 +65,15 @@ ardoise() {
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 30 ]; then
     echo "ardoise ($label) failed (exit $rc):" >&2; tail -5 "$WORK/err" >&2; exit 1
   fi
-  local sizes=()
-  for d in "$@"; do sizes+=("$(blockdev --getsize64 "$d")"); done
   local rate
-  rate=$(python3 - "$out" "$factor" "${sizes[*]}" <<'PY'
-import json, sys
-lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
-done = [l for l in lines if l.get("event") == "job-finished"]
-factor = float(sys.argv[2]); sizes = [int(s) for s in sys.argv[3].split()]
-assert len(done) == len(sizes) and all(d["succeeded"] for d in done), done
-seconds = max(factor * s / d["averageBytesPerSecond"] for s, d in zip(sizes, done))
-print("%.1f" % (factor * sum(sizes) / seconds / 1e6))
-PY
-)
+  rate=$(engine_rate "$out" "$factor" "$@")
   printf '%s\t%s\t%s\t%s\t%s\n' "$backing" "$case" "$label" "$round" "$rate" >> "$RAW"
 }
 
 # record BACKING CASE TOOL ROUND MB/S [...]: one raw line (this script keeps five fields).
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >> "$RAW"; }
 
-# fio_run: bench/lib.sh.
+# fio_run and engine_rate: bench/lib.sh.
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 

@@ -26,3 +26,22 @@ print('%.1f' % ((j['write']['bw_bytes'] + j['read']['bw_bytes']) / 1e6))")
   done
   record "$backing" "$case" fio "$round" "$best" "" ""
 }
+
+# engine_rate OUT FACTOR DEV...: Ardoise's rate in MB/s from `ardoise wipe --json` output OUT:
+# each job's engine time from its own bytes and average rate (job-finished lines), total work
+# over the slowest job. FACTOR is how many times each byte is touched. Fails unless every job
+# succeeded.
+engine_rate() {
+  local out=$1 factor=$2; shift 2
+  local sizes=()
+  for d in "$@"; do sizes+=("$(blockdev --getsize64 "$d")"); done
+  python3 - "$out" "$factor" "${sizes[*]}" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
+done = [l for l in lines if l.get("event") == "job-finished"]
+factor = float(sys.argv[2]); sizes = [int(s) for s in sys.argv[3].split()]
+assert len(done) == len(sizes) and all(d["succeeded"] for d in done), done
+seconds = max(factor * s / d["averageBytesPerSecond"] for s, d in zip(sizes, done))
+print("%.1f" % (factor * sum(sizes) / seconds / 1e6))
+PY
+}

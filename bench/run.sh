@@ -111,16 +111,7 @@ ardoise_run() {
   local rss sizes=()
   rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tv")
   for d in "$@"; do sizes+=("$(blockdev --getsize64 "$d")"); done
-  python3 - "$out" "$factor" "${sizes[*]}" <<'PY' > "$WORK/rate"
-import json, sys
-lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
-done = [l for l in lines if l.get("event") == "job-finished"]
-factor = float(sys.argv[2]); sizes = [int(s) for s in sys.argv[3].split()]
-assert len(done) == len(sizes) and all(d["succeeded"] for d in done), done
-# Each job's engine time, from its own bytes and average rate; total work over the slowest.
-seconds = max(factor * s / d["averageBytesPerSecond"] for s, d in zip(sizes, done))
-print("%.1f" % (factor * sum(sizes) / seconds / 1e6))
-PY
+  engine_rate "$out" "$factor" "$@" > "$WORK/rate"
   local wall total=0
   for s in "${sizes[@]}"; do total=$(( total + s )); done
   wall=$(python3 -c "print('%.3f' % ($t1 - $t0))")
@@ -128,7 +119,7 @@ PY
   record "$backing" "$case" ardoise-wall "$round" "$(python3 -c "print('%.1f' % ($factor * $total / $wall / 1e6))")" "$rss" "$wall"
 }
 
-# fio_run: bench/lib.sh.
+# fio_run and engine_rate: bench/lib.sh.
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
