@@ -218,13 +218,6 @@ public final class DriveFirmwarePurger: FirmwarePurging, @unchecked Sendable {
     }
 }
 
-extension Duration {
-    fileprivate var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
-}
-
 /// Builds a job's firmware step runner from the job's id and journal.
 public typealias FirmwarePurgerFactory = @Sendable (_ jobID: UUID, _ journal: JournalDatabase) -> any FirmwarePurging
 

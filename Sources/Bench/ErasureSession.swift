@@ -262,22 +262,24 @@ public final class ErasureSession: Sendable {
             // Recorded as the pass's event arrives, right after the pass ended.
             startedAt: Date().addingTimeInterval(-pass.durationSeconds), endedAt: Date()))
         if let verification = pass.verification, verification.result != .notRun {
-            let offsets = verification.firstBadOffsets
-            _ = try? journal.recordVerification(Journal.VerificationRecord(
-                jobID: jobID, passIndex: pass.index - 1, mode: verification.mode,
-                samples: Int64(verification.sampleCount), result: verification.result.rawValue,
-                firstBadOffsetsJSON: offsets.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(offsets)) ?? Data(), as: UTF8.self)))
+            recordVerification(verification, jobID: jobID, passIndex: pass.index - 1, mode: verification.mode, journal: journal)
         }
+    }
+
+    /// One verification row (`passIndex` 0-based; -1 for the firmware step's samples).
+    private static func recordVerification(_ verification: WipeEngine.VerificationRecord, jobID: UUID, passIndex: Int, mode: String,
+                                           journal: JournalDatabase) {
+        let offsets = verification.firstBadOffsets
+        _ = try? journal.recordVerification(Journal.VerificationRecord(
+            jobID: jobID, passIndex: passIndex, mode: mode,
+            samples: Int64(verification.sampleCount), result: verification.result.rawValue,
+            firstBadOffsetsJSON: offsets.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(offsets)) ?? Data(), as: UTF8.self)))
     }
 
     private static func recordFirmware(_ record: FirmwarePurgeRecord, jobID: UUID, journal: JournalDatabase) {
         _ = try? journal.appendEvent(kind: JournalEventKind.firmwareFinished, jobID: jobID, payload: record)
         if let verification = record.verification {
-            let offsets = verification.firstBadOffsets
-            _ = try? journal.recordVerification(Journal.VerificationRecord(
-                jobID: jobID, passIndex: -1, mode: "firmware:" + verification.mode,
-                samples: Int64(verification.sampleCount), result: verification.result.rawValue,
-                firstBadOffsetsJSON: offsets.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(offsets)) ?? Data(), as: UTF8.self)))
+            recordVerification(verification, jobID: jobID, passIndex: -1, mode: "firmware:" + verification.mode, journal: journal)
         }
     }
 

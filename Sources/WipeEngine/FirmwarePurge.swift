@@ -97,9 +97,7 @@ public enum SampledBlocks {
     /// uniform, so a block erase (uniform result), an overwrite (its pattern) and a crypto
     /// erase (anything else) are each told apart from "nothing happened".
     public static func seedContent(seed: [UInt8], index: Int, length: Int) -> [UInt8] {
-        var mixed: UInt64 = 0x5EED_F1A3_0000_0000 ^ UInt64(index)
-        for (i, byte) in seed.prefix(8).enumerated() { mixed ^= UInt64(byte) << (8 * UInt64(i)) }
-        var generator = Xoshiro256StarStar(seed: mixed)
+        var generator = Xoshiro256StarStar(seed: PassPlanner.choiceSeed(seed: seed, label: "ardoise.firmware-sample-content", index: index))
         var bytes = [UInt8](repeating: 0, count: length)
         var i = 0
         while i < length {
@@ -141,16 +139,9 @@ public enum SampledBlocks {
     /// The plan a firmware step's verification mode asks for; on a target too small for it,
     /// every block (which is stronger).
     public static func plan(for mode: VerificationMode, target: any WipeTarget, sampleLength: Int, seed: [UInt8]) -> SamplePlan {
-        var seed64: UInt64 = 0
-        for (i, byte) in seed.prefix(8).enumerated() { seed64 |= UInt64(byte) << (8 * UInt64(i)) }
         let sector = target.logicalSectorSize
-        let planned: SamplePlan?
-        switch mode {
-        case .samplePercent(let percent):
-            planned = SamplePlan.percent(percent, sizeInBytes: target.sizeInBytes, logicalSectorSize: sector, sampleLength: sampleLength, seed: seed64)
-        default:
-            planned = SamplePlan.nist(sizeInBytes: target.sizeInBytes, logicalSectorSize: sector, sampleLength: sampleLength, seed: seed64)
-        }
+        let planned = SamplePlan.forMode(mode, sizeInBytes: target.sizeInBytes, logicalSectorSize: sector, sampleLength: sampleLength,
+                                         seed: PassPlanner.choiceSeed(seed: seed, label: "ardoise.firmware-samples"))
         if let planned { return planned }
         // Too small to sample: every sector-aligned block of the target, which is stronger.
         let length = UInt64(max(sector, min(sampleLength, Int(min(target.sizeInBytes, 1 << 20)))) / sector * sector)

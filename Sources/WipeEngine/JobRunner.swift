@@ -377,14 +377,7 @@ final class JobRunner: @unchecked Sendable {
         let mode = pass.specification.verification
         emit(.verificationStarted(pass: pass.index, mode: mode.description))
         let sampleSeed = PassPlanner.choiceSeed(seed: options.seed, label: "ardoise.samples", index: pass.index)
-        var plan: SamplePlan?
-        switch mode {
-        case .none, .full: plan = nil
-        case .nistSample:
-            plan = SamplePlan.nist(sizeInBytes: size, logicalSectorSize: sector, sampleLength: options.sampleLength, seed: sampleSeed)
-        case .samplePercent(let percent):
-            plan = SamplePlan.percent(percent, sizeInBytes: size, logicalSectorSize: sector, sampleLength: options.sampleLength, seed: sampleSeed)
-        }
+        let plan = SamplePlan.forMode(mode, sizeInBytes: size, logicalSectorSize: sector, sampleLength: options.sampleLength, seed: sampleSeed)
         var result: VerificationRecord
         if let plan {
             result = try verifySamples(pass, plan: plan, knownBad: record.badRanges, errors: &record.ioErrorCount)
@@ -710,13 +703,6 @@ struct Findings {
 
 func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 func lcm(_ a: Int, _ b: Int) -> Int { a / gcd(a, b) * b }
-
-extension Duration {
-    var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
-}
 
 /// Rate-limited progress events for one job.
 struct ProgressMeter {

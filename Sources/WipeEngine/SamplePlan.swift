@@ -10,6 +10,19 @@ public struct SamplePlan: Sendable, Equatable {
     /// Words for the record: scheme, sub-sections, sample size.
     public let description: String
 
+    /// The plan a verification mode asks for: nil for `none` and `full`, and when the target
+    /// is too small to sample (the caller then reads everything, which is stronger).
+    public static func forMode(_ mode: VerificationMode, sizeInBytes: UInt64, logicalSectorSize: Int, sampleLength: Int, seed: UInt64) -> SamplePlan? {
+        switch mode {
+        case .none, .full:
+            return nil
+        case .nistSample:
+            return nist(sizeInBytes: sizeInBytes, logicalSectorSize: logicalSectorSize, sampleLength: sampleLength, seed: seed)
+        case .samplePercent(let value):
+            return percent(value, sizeInBytes: sizeInBytes, logicalSectorSize: logicalSectorSize, sampleLength: sampleLength, seed: seed)
+        }
+    }
+
     /// NIST SP 800-88 Rev.1 §4.7.3 sampling: at least `subsections` (1,000) equal sub-sections,
     /// two pseudo-random non-overlapping samples in each, plus the first and last addressable
     /// blocks. Returns nil when the target is too small for that many samples of one sector
