@@ -116,7 +116,7 @@ struct SanitizeCommand: ParsableCommand {
             if case .protected(let reasons) = info.verdict {
                 throw DeviceError(.protected(reasons: reasons), path: self.device)
             }
-            let device = try openPassthroughDevice(path: self.device, deviceType: deviceType, exclusive: true)
+            let device = try openPassthroughDevice(path: self.device, exclusive: true)
             if options.namespaceID == nil, let linux = device as? LinuxPassthroughDevice {
                 options.namespaceID = linux.nvmeNamespaceID()
             }
@@ -199,17 +199,6 @@ struct SanitizeCommand: ParsableCommand {
     }
 }
 
-/// The one place the CLI opens a real device for passthrough. Every caller that then writes
-/// must first have asked DeviceKit's safety classifier (as `perform` does for real runs);
-/// `readOnly` opens are for identification only.
-func openPassthroughDevice(path: String, deviceType: PassthroughDeviceType, readOnly: Bool = false,
-                           exclusive: Bool = false) throws -> PassthroughTransport {
-    do {
-        return try LinuxPassthroughDevice(path: path, readOnly: readOnly, exclusive: exclusive)
-    } catch let error as PassthroughError {
-        throw SanitizeError(.transport, context: path, errno: error.errno, message: error.message)
-    }
-}
 
 /// Saves to `primary`; finds a password in `primary` or else the first lookup that has one;
 /// removes it everywhere.

@@ -45,12 +45,7 @@ public final class DriveFirmwarePurger: FirmwarePurging, @unchecked Sendable {
     public static func forDevice(path: String, deviceType: PassthroughDeviceType = .auto, secretStore: SecretStore,
                                  trace: @escaping (TraceRecord) -> Void = { _ in }) -> DriveFirmwarePurger {
         DriveFirmwarePurger(makeTransport: {
-            let device: LinuxPassthroughDevice
-            do {
-                device = try LinuxPassthroughDevice(path: path, readOnly: false, exclusive: false)
-            } catch let error as PassthroughError {
-                throw SanitizeError(.transport, context: path, errno: error.errno, message: error.message)
-            }
+            let device = try openPassthroughDevice(path: path)
             let type = deviceType == .auto ? FirmwareEraser.detectDeviceType(path: path, transport: device) : deviceType
             return (device, type)
         }, secretStore: secretStore, trace: trace)

@@ -96,3 +96,15 @@ extension FirmwareEraser {
         return .scsi
     }
 }
+
+/// The one place Ardoise opens a real device for pass-through (`ardoise sanitize`,
+/// `ardoise identify`, the bench's firmware step), with its failure as a `SanitizeError`.
+/// Every caller that then changes the drive must first have asked DeviceKit's safety
+/// classifier; `readOnly` opens are for identification only.
+public func openPassthroughDevice(path: String, readOnly: Bool = false, exclusive: Bool = false) throws -> LinuxPassthroughDevice {
+    do {
+        return try LinuxPassthroughDevice(path: path, readOnly: readOnly, exclusive: exclusive)
+    } catch let error as PassthroughError {
+        throw SanitizeError(.transport, context: path, errno: error.errno, message: error.message)
+    }
+}
