@@ -81,7 +81,7 @@ let package = Package(
         ),
         .executableTarget(name: "ardoise", dependencies: ["ArdoiseCLI"]),
         /// Loop devices and process helpers shared by the test targets (never linked into ardoise).
-        .target(name: "ArdoiseTestSupport"),
+        .target(name: "ArdoiseTestSupport", dependencies: ["CLinuxShims"]),
 
         // MARK: Tests
         .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "ArdoiseSupport", "ArdoiseTestSupport"], exclude: ["Fixtures"]),

@@ -193,13 +193,18 @@ public final class ReplugDrive: @unchecked Sendable {  // owned by one test
     /// The file attached now by this drive, nil when pulled.
     private var attachedFile: URL?
 
-    /// Creates `name` in `directory` filled with `fill` and attaches it to a free node.
+    /// Creates `name` in `directory` filled with `fill` and attaches it to a free node of
+    /// `nodes`, which stays this drive's while it is pulled (`LoopDevice.attach(_:toFreeNodeIn:)`).
     public init(sizeInBytes: Int, in directory: URL, name: String = "replug-\(UUID().uuidString.prefix(8)).img",
-                fill: UInt8 = 0x5A) throws {
+                fill: UInt8 = 0x5A, nodes: Range<Int> = 200..<216) throws {
         file = directory.appendingPathComponent(name)
         FileManager.default.createFile(atPath: file.path, contents: Data(repeating: fill, count: sizeInBytes))
-        path = try Shell.run("/sbin/losetup", ["-f", "--show", file.path]).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard path.hasPrefix("/dev/loop") else { throw Shell.Failure(command: "losetup", status: -1, output: path) }
+        do {
+            path = try LoopDevice.attach(file, toFreeNodeIn: nodes)
+        } catch {
+            try? FileManager.default.removeItem(at: file)
+            throw error
+        }
         attachedFile = file
     }
 
@@ -232,6 +237,7 @@ public final class ReplugDrive: @unchecked Sendable {  // owned by one test
         let backing = (try? String(contentsOfFile: "/sys/block/\(name)/loop/backing_file", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: " (deleted)", with: "")
         if let attachedFile, backing == attachedFile.path { _ = try? Shell.run("/sbin/losetup", ["-d", path]) }
+        if attachedFile != nil || backing == nil { LoopDevice.removeNode(path) }
         attachedFile = nil
         try? FileManager.default.removeItem(at: file)
     }

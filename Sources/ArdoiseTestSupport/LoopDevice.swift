@@ -1,3 +1,4 @@
+import CLinuxShims
 import Foundation
 
 /// A loop device a test creates over its own sparse file, and always detaches (by exact
@@ -7,6 +8,8 @@ public final class LoopDevice: @unchecked Sendable {  // owned by one test
     public let backingFile: URL
     private let directory: URL
     private var attached = true
+    /// Whether `path` is a node this device took from a range (removed again on detach).
+    private let ownNode: Bool
     private var extraFiles: [URL] = []
 
     /// Whether this process may create loop devices (root, and `losetup` installed).
@@ -16,8 +19,10 @@ public final class LoopDevice: @unchecked Sendable {  // owned by one test
 
     /// Creates a sparse file of `sizeInBytes` and attaches it. `partitionScan` passes `-P`.
     /// `fill` writes that byte over the whole file first (a drive that holds "data").
+    /// `nodes` attaches it to a free node of that range instead of the one `losetup -f`
+    /// hands out (see `attach(_:toFreeNodeIn:)`).
     public init(sizeInBytes: UInt64, sectorSize: Int? = nil, partitionScan: Bool = false, directory parent: URL? = nil,
-                fill: UInt8? = nil) throws {
+                fill: UInt8? = nil, nodes: Range<Int>? = nil) throws {
         directory = (parent ?? FileManager.default.temporaryDirectory).appendingPathComponent("ardoise-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         backingFile = directory.appendingPathComponent("drive.img")
@@ -35,12 +40,63 @@ public final class LoopDevice: @unchecked Sendable {  // owned by one test
             }
         }
         try handle.close()
-        var arguments = ["-f", "--show"]
-        if partitionScan { arguments.append("-P") }
-        if let sectorSize { arguments += ["--sector-size", String(sectorSize)] }
-        arguments.append(backingFile.path)
-        path = try Shell.run("/sbin/losetup", arguments).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard path.hasPrefix("/dev/loop") else { throw Shell.Failure(command: "losetup", status: -1, output: path) }
+        var options: [String] = []
+        if partitionScan { options.append("-P") }
+        if let sectorSize { options += ["--sector-size", String(sectorSize)] }
+        ownNode = nodes != nil
+        do {
+            if let nodes {
+                path = try Self.attach(backingFile, toFreeNodeIn: nodes, options: options)
+            } else {
+                path = try Shell.run("/sbin/losetup", ["-f", "--show"] + options + [backingFile.path])
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                guard path.hasPrefix("/dev/loop") else { throw Shell.Failure(command: "losetup", status: -1, output: path) }
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+    }
+
+    /// Attaches `file` to the first free loop node numbered in `nodes` (losetup creates a
+    /// missing node) and returns its path.
+    ///
+    /// A test that detaches a node and attaches it again (a pull and re-plug, a swapped
+    /// medium) leaves the node free in between, and the kernel hands out the lowest free node
+    /// to the next `losetup -f`: a suite running in parallel would take a low node at once and
+    /// replace the drive in the daemon's view. A node far above the ones `losetup -f` hands
+    /// out stays the test's own. Give each kind of test its own range.
+    public static func attach(_ file: URL, toFreeNodeIn nodes: Range<Int>, options: [String] = []) throws -> String {
+        var lastError: Error?
+        for node in nodes where !FileManager.default.fileExists(atPath: "/sys/block/loop\(node)/loop/backing_file") {
+            do {
+                try Shell.run("/sbin/losetup", options + ["/dev/loop\(node)", file.path])
+                return "/dev/loop\(node)"
+            } catch {
+                lastError = error  // taken meanwhile: try the next node
+            }
+        }
+        throw lastError ?? Shell.Failure(command: "losetup", status: -1, output: "no free loop node in \(nodes)")
+    }
+
+    /// Removes the node `path` (one `attach(_:toFreeNodeIn:)` created) once it is free, so
+    /// the machine is left with the nodes it had. Best effort: the kernel refuses a node
+    /// still attached or open, so this retries for up to `timeout` seconds (a deferred detach
+    /// completes when its last user closes it).
+    public static func removeNode(_ path: String, timeout: Double = 3) {
+        guard path.hasPrefix("/dev/loop"), let index = Int32(path.dropFirst("/dev/loop".count)) else { return }
+        let deadline = Date().addingTimeInterval(timeout)
+        while FileManager.default.fileExists(atPath: "/sys/block/loop\(index)") {
+            if !FileManager.default.fileExists(atPath: "/sys/block/loop\(index)/loop/backing_file") {
+                let control = open("/dev/loop-control", O_RDWR | O_CLOEXEC)
+                guard control >= 0 else { return }
+                let removed = clinux_loop_ctl_remove(control, index) == 0
+                close(control)
+                if removed { return }
+            }
+            if Date() > deadline { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
     }
 
     /// `loop3` for `/dev/loop3`.
@@ -74,6 +130,7 @@ public final class LoopDevice: @unchecked Sendable {  // owned by one test
         guard attached else { return }
         attached = false
         _ = try? Shell.run("/sbin/losetup", ["-d", path])
+        if ownNode { Self.removeNode(path) }
         try? FileManager.default.removeItem(at: directory)
         for file in extraFiles { try? FileManager.default.removeItem(at: file) }
     }
