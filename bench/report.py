@@ -64,7 +64,7 @@ def main():
     lines.append("")
     lines.append(f"- Machine: {args.machine}")
     lines.append(f"- Versions: {args.versions}")
-    lines.append(f"- Sizes: {args.sizes}; {args.rounds} interleaved rounds (Ardoise, fio, nwipe, Ardoise, …), ended {args.ended}")
+    lines.append(f"- Sizes: {args.sizes}; {args.rounds} interleaved rounds, the order rotating from round to round (Ardoise, fio, nwipe; fio, nwipe, Ardoise; …), ended {args.ended}")
     lines.append(f"- Command (as root): `{args.command}`")
     lines.append("")
     lines.append("MB/s = 10^6 bytes/s, medians over rounds. Ardoise: bytes over the engine's own time "

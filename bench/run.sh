@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Ardoise benchmark: Ardoise beside fio and nwipe on the same loop devices, backed by files on
 # a tmpfs this script mounts and by files on disk (/var/tmp), for one drive and four at once.
-# Runs the tools interleaved (Ardoise, fio, nwipe, Ardoise, fio, nwipe, ...) for ROUNDS rounds
-# because the machine is noisy, and reports medians and the median of per-round ratios.
+# Runs the tools interleaved for ROUNDS rounds because the machine is noisy (Ardoise, fio, nwipe;
+# then fio, nwipe, Ardoise; ...: the order rotates from round to round), and reports medians and
+# the median of per-round ratios.
 #
 #   usage: bench/run.sh PATH-TO-ardoise        (as root; `make bench` builds and calls it)
 #   env:   ROUNDS=3  SIZE_MIB=2048 (one drive)  SIZE4_MIB=1024 (each of four drives)
@@ -146,6 +147,19 @@ nwipe_run() {
     "$(python3 -c "print('%.3f' % ($t1 - $t0 - $NWIPE_OVERHEAD))")"
 }
 
+# rotate ROUND COMMAND...: runs the commands (one per tool) once each, in an order that
+# rotates from round to round (round 1: A B C, round 2: B C A, ...), so that whatever runs
+# first or just after another tool (a loop worker still busy, writeback of nwipe's buffered
+# writes) does not always hit the same tool.
+rotate() {
+  local round=$1; shift
+  local count=$# k
+  local commands=("$@")
+  for (( k = 0; k < count; k++ )); do
+    eval "${commands[$(( (k + round - 1) % count ))]}"
+  done
+}
+
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for backing in $BACKINGS; do
@@ -174,29 +188,35 @@ for backing in $BACKINGS; do
     echo "-- $backing round $round/$ROUNDS" >&2
     nwipe_run "$backing" overhead "$round" 1 "--method=zero --verify=off" "$NWT"
     # Zero pass.
-    ardoise_run "$backing" zero "$round" bench-zero 1 "$ONE"
-    fio_run "$backing" zero "$round" write "--zero_buffers" "$ONE"
-    nwipe_run "$backing" zero "$round" 1 "--method=zero --verify=off" "$NW"
+    rotate "$round" \
+      'ardoise_run "$backing" zero "$round" bench-zero 1 "$ONE"' \
+      'fio_run "$backing" zero "$round" write "--zero_buffers" "$ONE"' \
+      'nwipe_run "$backing" zero "$round" 1 "--method=zero --verify=off" "$NW"'
     # PRNG pass: fio writes fresh random buffers on every submit.
-    ardoise_run "$backing" prng "$round" bench-prng 1 "$ONE"
-    fio_run "$backing" prng "$round" write "--refill_buffers" "$ONE"
-    nwipe_run "$backing" prng "$round" 1 "--method=prng --prng=isaac64 --verify=off" "$NW"
+    rotate "$round" \
+      'ardoise_run "$backing" prng "$round" bench-prng 1 "$ONE"' \
+      'fio_run "$backing" prng "$round" write "--refill_buffers" "$ONE"' \
+      'nwipe_run "$backing" prng "$round" 1 "--method=prng --prng=isaac64 --verify=off" "$NW"'
     # Verification read of a zeroed drive (Ardoise: the read-only verify-zero profile).
     ardoise_run "$backing" prep "$round" bench-zero 1 "$ONE"   # only preparation, not reported
     zero_dev "$NW"
-    ardoise_run "$backing" read "$round" verify-zero 1 "$ONE"
-    fio_run "$backing" read "$round" read "" "$ONE"
-    nwipe_run "$backing" read "$round" 1 "--method=verify_zero --verify=off" "$NW"
+    rotate "$round" \
+      'ardoise_run "$backing" read "$round" verify-zero 1 "$ONE"' \
+      'fio_run "$backing" read "$round" read "" "$ONE"' \
+      'nwipe_run "$backing" read "$round" 1 "--method=verify_zero --verify=off" "$NW"'
     # A zero pass plus full read-back: rate counts every byte twice (written, then read).
-    ardoise_run "$backing" zero+verify "$round" zero 2 "$ONE"
-    nwipe_run "$backing" zero+verify "$round" 2 "--method=zero --verify=last" "$NW"
+    rotate "$round" \
+      'ardoise_run "$backing" zero+verify "$round" zero 2 "$ONE"' \
+      'nwipe_run "$backing" zero+verify "$round" 2 "--method=zero --verify=last" "$NW"'
     # Four drives at once: aggregate.
-    ardoise_run "$backing" zero-4 "$round" bench-zero 1 "${FOUR[@]}"
-    fio_run "$backing" zero-4 "$round" write "--zero_buffers" "${FOUR[@]}"
-    nwipe_run "$backing" zero-4 "$round" 1 "--method=zero --verify=off" "${NW4[@]}"
-    ardoise_run "$backing" prng-4 "$round" bench-prng 1 "${FOUR[@]}"
-    fio_run "$backing" prng-4 "$round" write "--refill_buffers" "${FOUR[@]}"
-    nwipe_run "$backing" prng-4 "$round" 1 "--method=prng --prng=isaac64 --verify=off" "${NW4[@]}"
+    rotate "$round" \
+      'ardoise_run "$backing" zero-4 "$round" bench-zero 1 "${FOUR[@]}"' \
+      'fio_run "$backing" zero-4 "$round" write "--zero_buffers" "${FOUR[@]}"' \
+      'nwipe_run "$backing" zero-4 "$round" 1 "--method=zero --verify=off" "${NW4[@]}"'
+    rotate "$round" \
+      'ardoise_run "$backing" prng-4 "$round" bench-prng 1 "${FOUR[@]}"' \
+      'fio_run "$backing" prng-4 "$round" write "--refill_buffers" "${FOUR[@]}"' \
+      'nwipe_run "$backing" prng-4 "$round" 1 "--method=prng --prng=isaac64 --verify=off" "${NW4[@]}"'
   done
 
   # This backing's loop devices and files are no longer needed.
