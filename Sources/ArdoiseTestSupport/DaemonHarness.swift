@@ -196,7 +196,7 @@ public final class ReplugDrive: @unchecked Sendable {  // owned by one test
     /// Creates `name` in `directory` filled with `fill` and attaches it to a free node of
     /// `nodes`, which stays this drive's while it is pulled (`LoopDevice.attach(_:toFreeNodeIn:)`).
     public init(sizeInBytes: Int, in directory: URL, name: String = "replug-\(UUID().uuidString.prefix(8)).img",
-                fill: UInt8 = 0x5A, nodes: Range<Int> = 200..<216) throws {
+                fill: UInt8 = 0x5A, nodes: Range<Int> = LoopDevice.OwnNodes.replug) throws {
         file = directory.appendingPathComponent(name)
         FileManager.default.createFile(atPath: file.path, contents: Data(repeating: fill, count: sizeInBytes))
         do {
@@ -247,8 +247,8 @@ public final class ReplugDrive: @unchecked Sendable {  // owned by one test
 
 /// Creates loop devices backed in a given directory (a harness's drives directory).
 extension LoopDevice {
-    public convenience init(sizeInBytes: UInt64, in directory: URL, fill: UInt8? = 0x5A) throws {
-        try self.init(sizeInBytes: sizeInBytes, sectorSize: nil, partitionScan: false, directory: directory, fill: fill)
+    public convenience init(sizeInBytes: UInt64, in directory: URL, fill: UInt8? = 0x5A, nodes: Range<Int>? = nil) throws {
+        try self.init(sizeInBytes: sizeInBytes, sectorSize: nil, partitionScan: false, directory: directory, fill: fill, nodes: nodes)
     }
 }
 

@@ -79,6 +79,17 @@ public final class LoopDevice: @unchecked Sendable {  // owned by one test
         throw lastError ?? Shell.Failure(command: "losetup", status: -1, output: "no free loop node in \(nodes)")
     }
 
+    /// The node ranges of the tests that free a node and need it back (or need its slot to
+    /// stay theirs): one range per suite, so that they never take each other's nodes either.
+    public enum OwnNodes {
+        /// `ReplugDrive` (ResumeTests).
+        public static let replug = 200..<216
+        /// DaemonTests' long job, whose node is swapped to another medium.
+        public static let daemonSwap = 216..<232
+        /// DashboardTests' drives that are pulled while the screen watches their row.
+        public static let dashboard = 232..<248
+    }
+
     /// Removes the node `path` (one `attach(_:toFreeNodeIn:)` created) once it is free, so
     /// the machine is left with the nodes it had. Best effort: the kernel refuses a node
     /// still attached or open, so this retries for up to `timeout` seconds (a deferred detach

@@ -182,8 +182,7 @@ struct DaemonTests {
         do {
             try harness.start()
             // A node of its own: the swap test frees it between the two media.
-            let loop = try LoopDevice(sizeInBytes: 256 << 20, sectorSize: nil, partitionScan: false,
-                                      directory: harness.drivesDirectory, fill: 0x5A, nodes: 216..<232)
+            let loop = try LoopDevice(sizeInBytes: 256 << 20, in: harness.drivesDirectory, nodes: LoopDevice.OwnNodes.daemonSwap)
             do {
                 try harness.waitFor(loop.path, timeout: 60, "erasing") {
                     ($0["state"] as? String) == "erasing" && (($0["fraction"] as? Double) ?? 0) > 0

@@ -53,7 +53,8 @@ struct DashboardTests {
         #expect(slot["certificate"] as? String != nil)
 
         // A second drive waits; pulled, it shows as removed.
-        let second = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory)
+        // A node of its own: once pulled, no other suite's device can take it and its row.
+        let second = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory, nodes: LoopDevice.OwnNodes.dashboard)
         defer { second.detach() }
         try screen.waitForRow(second.name, "en attente", timeout: 20)
         second.detach()
@@ -109,7 +110,7 @@ struct DashboardTests {
         try harness.start()
         let drive = try LoopDevice(sizeInBytes: 32 << 20, in: harness.drivesDirectory)
         defer { drive.detach() }
-        let other = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory)
+        let other = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory, nodes: LoopDevice.OwnNodes.dashboard)
         defer { other.detach() }
         try harness.waitForState(drive.path, ["waiting"], timeout: 30)
         try harness.waitForState(other.path, ["waiting"], timeout: 30)
