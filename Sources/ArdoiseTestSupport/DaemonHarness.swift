@@ -217,17 +217,8 @@ public final class ReplugDrive: @unchecked Sendable {  // owned by one test
 
     /// Plugs `file` (this drive's, or another one) into the same node once the node is free.
     public func plug(_ other: URL? = nil, timeout: Double = 60) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            do {
-                try Shell.run("/sbin/losetup", [path, (other ?? file).path])
-                attachedFile = other ?? file
-                return
-            } catch {
-                if Date() > deadline { throw error }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-        }
+        try LoopDevice.attach(other ?? file, toNode: path, timeout: timeout)
+        attachedFile = other ?? file
     }
 
     /// Detaches the node (by exact name, and only while it still holds a file this drive

@@ -123,12 +123,18 @@ public final class LoopDevice: @unchecked Sendable {  // owned by one test
         FileManager.default.createFile(atPath: other.path, contents: Data(repeating: fill, count: Int(sizeInBytes)))
         extraFiles.append(other)
         if detach { try Shell.run("/sbin/losetup", ["-d", path]) }
-        // A detach of a busy device is deferred until its last user closes it: retry.
+        try Self.attach(other, toNode: path, timeout: timeout)
+        return other
+    }
+
+    /// Attaches `file` to the node `path` once the node is free: the detach of a busy device
+    /// is deferred until its last user closes it, so this retries for up to `timeout` seconds.
+    public static func attach(_ file: URL, toNode path: String, timeout: Double) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             do {
-                try Shell.run("/sbin/losetup", [path, other.path])
-                return other
+                try Shell.run("/sbin/losetup", [path, file.path])
+                return
             } catch {
                 if Date() > deadline { throw error }
                 Thread.sleep(forTimeInterval: 0.05)
