@@ -259,8 +259,7 @@ public final class ErasureSession: Sendable {
             durationSeconds: pass.durationSeconds, throughputBytesPerSecond: pass.bytesPerSecond,
             errorsJSON: pass.ioErrorCount > 0 ? "[{\"count\":\(pass.ioErrorCount)}]" : nil,
             badRangesJSON: ranges.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(ranges)) ?? Data(), as: UTF8.self),
-            // Recorded as the pass's event arrives, right after the pass ended.
-            startedAt: Date().addingTimeInterval(-pass.durationSeconds), endedAt: Date()))
+            startedAt: pass.startedAt, endedAt: pass.endedAt))
         if let verification = pass.verification, verification.result != .notRun {
             recordVerification(verification, jobID: jobID, passIndex: pass.index - 1, mode: verification.mode, journal: journal)
         }

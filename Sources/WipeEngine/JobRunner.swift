@@ -99,9 +99,11 @@ final class JobRunner: @unchecked Sendable {
         resetConsecutiveErrors()
         let clock = ContinuousClock()
         let start = clock.now
+        record.startedAt = Date()
         var writeSeconds: Double?
         // Durations and rates are recorded however the pass ends (a stopped pass still reports what it did).
         defer {
+            record.endedAt = Date()
             record.durationSeconds = (clock.now - start).seconds
             let seconds = writeSeconds ?? record.durationSeconds
             record.bytesPerSecond = seconds > 0 ? Double(record.bytesWritten) / seconds : 0

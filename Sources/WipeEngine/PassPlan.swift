@@ -48,7 +48,7 @@ public struct PlannedPass: Sendable {
             index: index, kind: specification.pattern.kindName, patternHex: source.fixedBytes?.hexString,
             prngAlgorithm: algorithm, invertedStream: inverted, seedSHA256: seedSHA256,
             writes: specification.writes, isFinalBlank: specification.isFinalBlank, bytesWritten: 0,
-            durationSeconds: 0, bytesPerSecond: 0, ioErrorCount: 0, badRanges: [], verification: nil, completed: false)
+            startedAt: nil, endedAt: nil, durationSeconds: 0, bytesPerSecond: 0, ioErrorCount: 0, badRanges: [], verification: nil, completed: false)
     }
 }
 

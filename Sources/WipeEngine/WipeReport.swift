@@ -190,6 +190,9 @@ public struct PassRecord: Codable, Sendable, Equatable {
     public var writes: Bool
     public var isFinalBlank: Bool
     public var bytesWritten: UInt64
+    /// When the pass began and ended (wall clock; nil until the pass runs).
+    public var startedAt: Date?
+    public var endedAt: Date?
     public var durationSeconds: Double
     public var bytesPerSecond: Double
     /// I/O errors met (each failed I/O counts, retries included).

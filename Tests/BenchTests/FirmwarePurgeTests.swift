@@ -257,6 +257,11 @@ import WipeEngine
         #expect(certificate.signed.payload.sanitization.method == .firmwareAndOverwrite)
         #expect(certificate.signed.payload.sanitization.category == .purge)
         #expect(certificate.signed.payload.verification.method == .full)
+        // The journal keeps the pass's own start and end (to the millisecond it stores).
+        let pass = try #require(outcome.report.passes.first)
+        let row = try #require(try rig.journal.passes(jobID: outcome.jobID).first)
+        #expect(abs(try #require(row.startedAt).timeIntervalSince(try #require(pass.startedAt))) < 0.002)
+        #expect(abs(try #require(row.endedAt).timeIntervalSince(try #require(pass.endedAt))) < 0.002)
     }
 
     @Test func aDriveThatReportsSuccessButErasesNothingIsCaughtByTheSamples() async throws {

@@ -151,6 +151,14 @@ import Testing
             return
         }
         #expect(final == report)
+        // Each pass carries its own start and end, in order, inside the job's.
+        var previousEnd = report.startedAt
+        for pass in report.passes {
+            let started = try #require(pass.startedAt), ended = try #require(pass.endedAt)
+            #expect(started >= previousEnd && ended >= started && ended <= report.endedAt)
+            #expect(abs(ended.timeIntervalSince(started) - pass.durationSeconds) < 0.05)
+            previousEnd = ended
+        }
         #expect(events.filter { if case .passStarted = $0 { true } else { false } }.count == 3)
         #expect(events.filter { if case .passFinished = $0 { true } else { false } }.count == 3)
         #expect(events.filter { if case .verificationFinished = $0 { true } else { false } }.count == 3)
