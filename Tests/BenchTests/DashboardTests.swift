@@ -10,12 +10,19 @@ import Testing
 struct DashboardTests {
     /// The disk holding `/`: the daemon must show it protected. Nil when `/` is not on a block
     /// device (a container's overlay).
-    static func systemDisk(_ harness: DaemonHarness) throws -> String? {
+    /// The disk holding / shows on `screen` as protected, with `label`. Recorded as an issue
+    /// where no disk holds / (the daemon then has no system disk to show).
+    static func expectSystemDiskRow(on screen: TmuxScreen, _ harness: DaemonHarness, label: String) throws {
         let slots = try harness.status()["slots"] as? [[String: Any]] ?? []
-        return slots.first {
+        let system = slots.first {
             ($0["state"] as? String) == "protected"
                 && ((($0["reason"] as? String)?.contains("disque système") ?? false) || (($0["reason"] as? String)?.contains("system disk") ?? false))
         }?["device"] as? String
+        guard let system else {
+            Issue.record("no disk holds / here: the protected system disk cannot be shown")
+            return
+        }
+        try screen.waitForRow((system as NSString).lastPathComponent, label, timeout: 5)
     }
 
     func jobs(_ harness: DaemonHarness) throws -> [[String: Any]] {
@@ -30,16 +37,11 @@ struct DashboardTests {
         let drive = try LoopDevice(sizeInBytes: 32 << 20, in: harness.drivesDirectory)
         defer { drive.detach() }
         try harness.waitForState(drive.path, ["waiting"], timeout: 30)
-        let system = try Self.systemDisk(harness)
 
         let screen = try TmuxScreen(dashboard: harness.socketPath, language: "fr")
         defer { screen.kill() }
         try screen.waitForRow(drive.name, "en attente", timeout: 20)
-        if let system {
-            try screen.waitForRow((system as NSString).lastPathComponent, "protégé — disque système", timeout: 5)
-        } else {
-            Issue.record("no disk holds / here: the protected system disk cannot be shown")
-        }
+        try Self.expectSystemDiskRow(on: screen, harness, label: "protégé — disque système")
         let header = try screen.waitFor("the header", timeout: 5) { $0.contains("DISQUE") && $0.contains("ÉTAT") }
         #expect(header.contains("D démarrer   A annuler   Q quitter"))
 
@@ -114,16 +116,11 @@ struct DashboardTests {
         defer { other.detach() }
         try harness.waitForState(drive.path, ["waiting"], timeout: 30)
         try harness.waitForState(other.path, ["waiting"], timeout: 30)
-        let system = try Self.systemDisk(harness)
 
         let screen = try TmuxScreen(dashboard: harness.socketPath, language: "en")
         defer { screen.kill() }
         try screen.waitForRow(drive.name, "waiting", timeout: 20)
-        if let system {
-            try screen.waitForRow((system as NSString).lastPathComponent, "protected — system disk", timeout: 5)
-        } else {
-            Issue.record("no disk holds / here: the protected system disk cannot be shown")
-        }
+        try Self.expectSystemDiskRow(on: screen, harness, label: "protected — system disk")
         let text = screen.capture()
         #expect(text.contains("DRIVE") && text.contains("SERIAL") && text.contains("STATE"))
         #expect(text.contains("S start   C cancel   Q quit"))
