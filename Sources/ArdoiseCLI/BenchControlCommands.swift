@@ -2,6 +2,9 @@ import ArdoiseSupport
 import ArgumentParser
 import Bench
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where the daemon listens; shared by the commands that talk to it.
 struct ControlSocketOption: ParsableArguments {
@@ -42,8 +45,7 @@ struct StatusCommand: ParsableCommand {
             encoder.dateEncodingStrategy = .iso8601
             print(String(decoding: try encoder.encode(snapshot), as: UTF8.self))
         } else {
-            let renderer = DashboardRenderer(width: 160, height: 0, language: CurrentLanguage.value, colours: false)
-            print(renderer.lines(for: snapshot, selected: nil, message: nil).filter { !$0.isEmpty }.dropLast(2).joined(separator: "\n"))
+            print(StatusText(width: Self.terminalWidth(), language: CurrentLanguage.value).lines(for: snapshot).joined(separator: "\n"))
             // Re-plugged drives whose interrupted job can go on: the technician's choice, spelled out.
             for slot in snapshot.slots {
                 guard let offer = slot.resumable else { continue }
@@ -55,6 +57,16 @@ struct StatusCommand: ParsableCommand {
                         + "ardoise start \(slot.device) --resume, or --restart to start over")
             }
         }
+    }
+}
+
+extension StatusCommand {
+    /// The terminal's width (`COLUMNS` first, then the terminal itself), 80 when not known.
+    static func terminalWidth() -> Int {
+        if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns > 0 { return columns }
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return 80
     }
 }
 

@@ -75,15 +75,14 @@ struct CertVerifyCommand: ParsableCommand {
         let language = CurrentLanguage.value
         if json {
             struct Output: Encodable {
-                var verdict: String; var reasons: [String]; var certificateID: String?; var status: String?
+                var verdict: String; var verdictLabel: String; var reasonLabels: [String]; var certificateID: String?; var status: String?
                 var keyID: String?; var signedJSONSHA256: String?
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            let output = Output(verdict: report.verdict.rawValue, reasons: report.reasons.map { $0.text(in: language) },
+            let output = Output(verdict: report.verdict.rawValue, verdictLabel: report.verdict.label.text(in: language),
+                                reasonLabels: report.reasons.map { $0.text(in: language) },
                                 certificateID: report.payload?.id, status: report.payload?.result.status.rawValue,
                                 keyID: report.keyID, signedJSONSHA256: report.signedJSONSHA256)
-            writeStandardOutput((try encoder.encode(output)) + Data("\n".utf8))
+            writeStandardOutput((try JSONOutput.data(output)) + Data("\n".utf8))
         } else {
             print("\(report.verdict.label.text(in: language)) (\(report.verdict.rawValue))")
             for reason in report.reasons { print("  " + reason.text(in: language)) }
@@ -131,28 +130,41 @@ struct CertLotCommand: ParsableCommand {
 
     @Argument(help: "Certificats JSON du lot / the lot's JSON certificates.") var files: [String]
     @Option(name: .customLong("output"), help: "PDF à écrire / PDF to write.") var output: String
+    @Option(name: .long, help: "Le lot (défaut : celui du premier certificat) ; les certificats d'autres lots sont écartés / The lot (default: the first certificate's); certificates of other lots are left out.")
+    var lot: String?
     @OptionGroup var trust: TrustOptions
     @OptionGroup var options: ProofOptions
 
     func run() throws {
         options.applyLanguage()
+        let fr = CurrentLanguage.value == .french
         try reportingProofErrors {
             let trusted = try trust.trustedKeys(dataDirectory: options.dataDirectory)
-            var payloads: [CertificatePayload] = []
+            var payloads: [(file: String, payload: CertificatePayload)] = []
             for file in files {
                 let report = try CertificateVerifier.verify(fileAt: file, trusting: trusted)
                 guard report.verdict == .valid, let payload = report.payload else {
-                    printError("\(file): \(report.verdict.rawValue)")
+                    printError("\(file) : \(report.verdict.label.text(in: CurrentLanguage.value))")
                     throw ExitCode(report.verdict.exitStatus)
                 }
-                payloads.append(payload)
+                payloads.append((file, payload))
             }
-            let pdf = try LotCertificatePDF.render(payloads: payloads, language: CurrentLanguage.value)
+            let selection = LotCertificatePDF.select(payloads.map(\.payload), lot: lot)
+            let lotName = selection.lot ?? (fr ? "(sans lot)" : "(no lot)")
+            for (file, payload) in payloads where payload.lot != selection.lot {
+                printError(fr ? "\(file) : lot « \(payload.lot ?? "-") », pas « \(lotName) » : écarté du PDF."
+                              : "\(file): lot '\(payload.lot ?? "-")', not '\(lotName)': left out of the PDF.")
+            }
+            let pdf = try LotCertificatePDF.render(payloads: selection.certificates, language: CurrentLanguage.value, skipped: selection.skipped)
             do {
                 try pdf.write(to: URL(fileURLWithPath: output), options: .atomic)
             } catch {
                 throw CertificateError(code: .fileSystem, message: .init(fr: "Impossible d'écrire le PDF.", en: "Cannot write the PDF."), path: output)
             }
+            let count = selection.certificates.count
+            let skipped = selection.skipped
+            print(fr ? "Lot \(lotName) : \(count) certificat(s) dans \(output)" + (skipped > 0 ? " (\(skipped) d'un autre lot écarté(s))" : "")
+                     : "Lot \(lotName): \(count) certificate(s) in \(output)" + (skipped > 0 ? " (\(skipped) of another lot left out)" : ""))
         }
     }
 }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Bench
 import DeviceKit
 import Foundation
+import Journal
 import WipeEngine
 #if canImport(Glibc)
 import Glibc
@@ -56,6 +57,10 @@ struct DaemonCommand: AsyncParsableCommand {
         let daemon: BenchDaemon
         do {
             daemon = try BenchDaemon(config: benchConfig, configPath: fileExists ? config : nil)
+        } catch let error as JournalError where error.code == .ownedByAnotherProcess {
+            // A second daemon on the same data directory: say who holds it, distinct status.
+            printError(error.text(in: CurrentLanguage.value))
+            throw ExitCode(error.exitStatus)
         } catch {
             printError("\(error)")
             throw ExitCode(44)

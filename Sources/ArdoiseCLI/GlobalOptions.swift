@@ -34,3 +34,19 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
 func printError(_ message: String) {
     FileHandle.standardError.write(Data(((CurrentLanguage.value == .french ? "Erreur : " : "Error: ") + message + "\n").utf8))
 }
+
+/// Every `--json` output goes through Codable with the same settings: sorted keys (stable
+/// diffs), no escaped slashes (paths), ISO 8601 dates. Members are stable codes; localized
+/// words only in members named `label`/`…Label(s)` (docs/json-codes.md).
+enum JSONOutput {
+    static func data<T: Encodable>(_ value: T, pretty: Bool = true) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(value)
+    }
+
+    static func string<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
+        String(decoding: try data(value, pretty: pretty), as: UTF8.self)
+    }
+}

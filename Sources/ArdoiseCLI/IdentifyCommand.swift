@@ -13,6 +13,8 @@ struct IdentifyCommand: ParsableCommand {
         abstract: "Identifie un disque (IDENTIFY DEVICE / Identify Controller) / Identify a drive.",
         discussion: "Read-only: sends IDENTIFY DEVICE, Identify Controller/Namespace or INQUIRY. With --from-file, parses a saved 512-byte IDENTIFY or 4096-byte Identify Controller dump (binary or hex text).")
 
+    @OptionGroup var global: GlobalOptions
+
     @Argument(help: "Device node, e.g. /dev/sdb or /dev/nvme0n1.")
     var device: String?
 
@@ -35,6 +37,7 @@ struct IdentifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        try global.applyLanguage()
         let language = CurrentLanguage.value
         do {
             let report: IdentifyReport

@@ -24,7 +24,7 @@ struct JournalVerifyCommand: ParsableCommand {
         options.applyLanguage()
         try reportingProofErrors {
             // No recovery here: checking must not write events of its own.
-            let journal = try JournalDatabase(dataDirectory: options.resolvedDataDirectory, recoverInterruptedJobs: false)
+            let journal = try JournalDatabase(dataDirectory: options.resolvedDataDirectory)
             let french = CurrentLanguage.value == .french
             switch try journal.verifyChain() {
             case .intact(let count):
@@ -52,7 +52,8 @@ struct JournalStressCommand: ParsableCommand {
 
     func run() throws {
         try reportingProofErrors {
-            let journal = try JournalDatabase(dataDirectory: options.resolvedDataDirectory)
+            let owner = try JournalOwnerLock.acquire(dataDirectory: options.resolvedDataDirectory, role: .maintenance)
+            let journal = try JournalDatabase(dataDirectory: options.resolvedDataDirectory, owner: owner)
             // Unbuffered write: the test waits for this line before it starts killing.
             FileHandle.standardOutput.write(Data("ready\n".utf8))
             var count = 0

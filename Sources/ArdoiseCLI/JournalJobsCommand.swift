@@ -17,7 +17,7 @@ struct JournalJobsCommand: ParsableCommand {
         options.applyLanguage()
         try reportingProofErrors {
             // Read-only look: no recovery, so listing never writes events.
-            let journal = try JournalDatabase(dataDirectory: options.resolvedDataDirectory, recoverInterruptedJobs: false)
+            let journal = try JournalDatabase(dataDirectory: options.resolvedDataDirectory)
             let jobs = try journal.jobs(lot: lot).sorted { $0.startedAt > $1.startedAt }
             let certificates = try journal.certificates()
             if json {
@@ -30,7 +30,8 @@ struct JournalJobsCommand: ParsableCommand {
                             "firstPass": resumption.map { $0.firstPassIndex + 1 } ?? 1,
                             "profile": job.profile, "serial": drive?.serial ?? NSNull(), "model": drive?.model ?? NSNull(),
                             "lot": job.lot ?? NSNull(), "startedAt": ISO8601DateFormatter().string(from: job.startedAt),
-                            "certificate": certificate?.jsonPath ?? NSNull(), "certificateStatus": certificate?.status ?? NSNull()]
+                            "certificate": certificate?.jsonPath ?? NSNull(), "certificateStatus": certificate?.status ?? NSNull(),
+                            "statusLabel": Self.label(job.status, CurrentLanguage.value)]
                 }
                 let data = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
@@ -45,10 +46,46 @@ struct JournalJobsCommand: ParsableCommand {
                         ? "(reprend \(r.resumedFromJobID.uuidString.lowercased()) à la passe \(r.firstPassIndex + 1))"
                         : "(resumes \(r.resumedFromJobID.uuidString.lowercased()) at pass \(r.firstPassIndex + 1))"
                 }
-                print([job.id.uuidString.lowercased(), ISO8601DateFormatter().string(from: job.startedAt), job.status.rawValue,
-                       job.profile, drive.map { "\($0.model) \($0.serial)" } ?? "-", certificate?.status ?? "-", job.reason ?? "", resumed ?? ""]
+                let language = CurrentLanguage.value
+                print([job.id.uuidString.lowercased(), ISO8601DateFormatter().string(from: job.startedAt), Self.label(job.status, language),
+                       job.profile, drive.map { "\($0.model) \($0.serial)" } ?? "-",
+                       certificate.map { Self.certificateLabel($0.status, language) } ?? "-",
+                       job.reason.map { Self.reasonLabel($0, language) } ?? "", resumed ?? ""]
                     .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
             }
+        }
+    }
+
+    /// A job's state in the reader's language (the screen says one language; `--json` has the code).
+    static func label(_ status: JobStatus, _ language: Language) -> String {
+        let text: LocalizedText = switch status {
+        case .running: LocalizedText(fr: "en cours", en: "running")
+        case .completed: LocalizedText(fr: "terminé", en: "completed")
+        case .completedWithExceptions: LocalizedText(fr: "terminé avec réserves", en: "completed with exceptions")
+        case .failed: LocalizedText(fr: "échec", en: "failed")
+        case .interrupted: LocalizedText(fr: "interrompu", en: "interrupted")
+        }
+        return text.text(in: language)
+    }
+
+    /// A certificate's status code (`erased`…) in the reader's language.
+    static func certificateLabel(_ code: String, _ language: Language) -> String {
+        let text: LocalizedText? = switch code {
+        case "erased": LocalizedText(fr: "certificat : effacé", en: "certificate: erased")
+        case "erased_with_exceptions": LocalizedText(fr: "certificat : effacé avec réserves", en: "certificate: erased with exceptions")
+        case "not_erased": LocalizedText(fr: "certificat : non effacé", en: "certificate: not erased")
+        default: nil
+        }
+        return text?.text(in: language) ?? code
+    }
+
+    /// The reasons the bench records itself, in the reader's language; others as recorded.
+    static func reasonLabel(_ reason: String, _ language: Language) -> String {
+        guard language == .french else { return reason }
+        return switch reason {
+        case "drive removed": "disque retiré"
+        case "found running at start-up (crash or power loss)": "trouvé en cours au démarrage (plantage ou coupure de courant)"
+        default: reason
         }
     }
 }

@@ -82,13 +82,13 @@ final class ProgressDisplay: Sendable {
             }
             if json {
                 emitJSON(["event": "firmware-progress", "device": paths[index], "fraction": progress.fraction ?? -1,
-                          "message": progress.message.english])
+                          "messageLabel": progress.message.text(in: language)])
             }
         case .firmwareFinished(let record):
             lines.withLock { $0[index].phase = "firmware: " + record.outcome.rawValue + " — " + record.reason.text(in: language) }
             if json {
                 emitJSON(["event": "firmware-finished", "device": paths[index], "outcome": record.outcome.rawValue,
-                          "method": record.operations.first?.method ?? "", "reason": record.reason.english,
+                          "method": record.operations.first?.method ?? "", "reasonLabel": record.reason.text(in: language),
                           "verification": record.verification?.result.rawValue ?? "none"])
             }
         case .passFinished(let pass):
@@ -104,8 +104,14 @@ final class ProgressDisplay: Sendable {
                 $0[index].fraction = report.succeeded ? 1 : $0[index].fraction
             }
             if json {
-                emitJSON(["event": "job-finished", "device": paths[index], "succeeded": report.succeeded, "status": report.status.label.english,
-                          "averageBytesPerSecond": report.averageBytesPerSecond])
+                var object: [String: Any] = ["event": "job-finished", "device": paths[index], "succeeded": report.succeeded,
+                                             "status": report.status.code, "statusLabel": label,
+                                             "averageBytesPerSecond": report.averageBytesPerSecond]
+                if let reason = report.status.reason {
+                    object["reasonCode"] = reason.code.rawValue
+                    object["reasonLabel"] = reason.message.text(in: language)
+                }
+                emitJSON(object)
             }
         default:
             break

@@ -16,6 +16,8 @@ struct SanitizeCommand: ParsableCommand {
         abstract: "Effacement par le firmware du disque / Firmware erase (ATA, NVMe, SCSI).",
         discussion: "Exit codes: see docs/firmware-erase.md. --dry-run prints every passthrough command, one per line, and sends nothing.")
 
+    @OptionGroup var global: GlobalOptions
+
     @Argument(help: "Device node, e.g. /dev/sdb or /dev/nvme0n1.")
     var device: String
 
@@ -76,6 +78,7 @@ struct SanitizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        try global.applyLanguage()
         let language = CurrentLanguage.value
         func say(_ text: LocalizedText) { FileHandle.standardError.write(Data("ardoise sanitize: \(text.text(in: language))\n".utf8)) }
         do {
@@ -110,15 +113,12 @@ struct SanitizeCommand: ParsableCommand {
             }
             store = InMemorySecretStore()
         } else {
-            // Every real run changes the drive (erase, unlock, suspend): the same safety
-            // classification as the overwrite path first, then an exclusive open.
-            let info = try DriveCheck.classify(self.device, policy: SafetyPolicy(dataDirectory: (secretsDirectory as NSString).deletingLastPathComponent))
-            if case .protected(let reasons) = info.verdict {
-                throw DeviceError(.protected(reasons: reasons), path: self.device)
-            }
-            let device = try openPassthroughDevice(path: self.device, exclusive: true)
-            if options.namespaceID == nil, let linux = device as? LinuxPassthroughDevice {
-                options.namespaceID = linux.nvmeNamespaceID()
+            // Every real run changes the drive (erase, unlock, suspend): the same claim as the
+            // overwrite path (safety classification, O_EXCL, identity re-check before each command).
+            let claim = try DriveAccess.claim(self.device, policy: SafetyPolicy(dataDirectory: (secretsDirectory as NSString).deletingLastPathComponent))
+            let device = claim.passthrough()
+            if options.namespaceID == nil {
+                options.namespaceID = claim.nvmeNamespaceID()
             }
             // The same lines plus each outcome go to stderr and to the bench journal (when
             // there is one next to the secrets directory), as `firmware.command` events.
@@ -189,7 +189,7 @@ struct SanitizeCommand: ParsableCommand {
     static func journal(secretsDirectory: String) -> JournalDatabase? {
         let dataDirectory = (secretsDirectory as NSString).deletingLastPathComponent
         guard FileManager.default.fileExists(atPath: (dataDirectory as NSString).appendingPathComponent(JournalDatabase.fileName)) else { return nil }
-        return try? JournalDatabase(dataDirectory: dataDirectory, recoverInterruptedJobs: false)
+        return try? JournalDatabase(dataDirectory: dataDirectory)
     }
 
     private func encode<T: Encodable>(_ value: T) -> String {

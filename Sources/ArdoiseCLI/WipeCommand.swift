@@ -56,6 +56,12 @@ struct WipeCommand: AsyncParsableCommand {
         let settings = try bench.resolve()
         let library = try reportingEngineErrors { try settings.config.profileLibrary() }
         let wipeProfile = try reportingEngineErrors { try library.requireProfile(named: profile) }
+        // One owner per journal: beside a running daemon (or another wipe) refuse before
+        // anything is asked or opened; never recover or touch jobs another process runs.
+        let owner = try reportingProofErrorsReturning {
+            try JournalOwnerLock.acquire(dataDirectory: settings.dataDirectory, role: .wipe)
+        }
+        defer { withExtendedLifetime(owner) {} }
 
         // A firmware profile needs a real drive's pass-through; an image has none.
         if image, wipeProfile.firmware != nil {
@@ -103,19 +109,23 @@ struct WipeCommand: AsyncParsableCommand {
 
         // 3. Open every target (exclusive, pinned to the identity shown) and the records.
         var sessions: [ErasureSession] = []
-        let context = try reportingProofErrorsReturning { try settings.makeContext() }
+        let context = try reportingProofErrorsReturning { try settings.makeContext(owner: owner) }
         for plan in plans {
             let target: any WipeTarget
+            var firmware: FirmwarePurgerFactory?
             if image {
                 target = try reportingEngineErrors { try FileWipeTarget(path: plan.medium.path) }
             } else {
-                target = try reportingErrors {
-                    try DriveAccess.openForWriting(plan.medium.path, policy: SafetyPolicy(allowVirtual: allowVirtual, dataDirectory: settings.dataDirectory),
-                                                   expected: plan.identity)
+                // One claim per drive for the whole job: passes and firmware purge alike.
+                let claim = try reportingErrors {
+                    try DriveAccess.claim(plan.medium.path, policy: SafetyPolicy(allowVirtual: allowVirtual, dataDirectory: settings.dataDirectory),
+                                          expected: plan.identity)
                 }
+                target = claim
+                firmware = DriveFirmwarePurger.journaled(claim: claim)
             }
             sessions.append(try reportingEngineErrors { try ErasureSession(medium: plan.medium, target: target, profile: wipeProfile, context: context,
-                                                                                    firmware: image ? nil : DriveFirmwarePurger.journaled(devicePath: plan.medium.path)) })
+                                                                                    firmware: firmware) })
         }
 
         // 4. Run them all, each on its own thread; Ctrl-C cancels them cleanly.
@@ -154,11 +164,11 @@ struct WipeCommand: AsyncParsableCommand {
             return
         }
         for outcome in outcomes {
-            let status = outcome.certificate?.status.rawValue ?? "not_erased"
+            let status = CertificateSummary.statusLabel(outcome.certificate?.status ?? .notErased, language: CurrentLanguage.value).lowercased()
             let label = WipeSummary.label(outcome.report.status, succeeded: outcome.report.succeeded, language: CurrentLanguage.value)
             print("\(outcome.report.targetName): \(label)")
             if let certificate = outcome.certificate {
-                print("  \(fr ? "certificat" : "certificate") (\(status)): \(certificate.jsonPath)")
+                print("  " + (fr ? "certificat (\(status)) : " : "certificate (\(status)): ") + certificate.jsonPath)
                 print("  PDF: \(certificate.pdfPath)")
             } else if let error = outcome.certificateError {
                 printError((fr ? "certificat non écrit : " : "certificate not written: ") + error)
@@ -215,8 +225,10 @@ struct ResolvedBenchSettings {
     var config: BenchConfig
     var dataDirectory: String { config.dataDirectory }
 
-    func makeContext() throws -> ErasureContext {
-        let journal = try JournalDatabase(dataDirectory: config.dataDirectory)
+    /// The journal (recovering what a dead owner left running), key and issuer; `owner` is
+    /// the data directory's lock, taken by the caller before anything else.
+    func makeContext(owner: JournalOwnerLock) throws -> ErasureContext {
+        let journal = try JournalDatabase(dataDirectory: config.dataDirectory, owner: owner)
         let key = try BenchKey.loadOrCreate(dataDirectory: config.dataDirectory)
         let issuer = CertificateIssuer(key: key, outputDirectory: config.outputDirectory, journal: journal, language: CurrentLanguage.value)
         return ErasureContext(config: config, journal: journal, issuer: issuer,

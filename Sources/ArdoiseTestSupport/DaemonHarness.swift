@@ -105,6 +105,9 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
 
     public var isRunning: Bool { process?.isRunning ?? false }
 
+    /// The PID of the daemon started last (running or not), nil before `start`.
+    public var processIdentifier: Int32? { process?.processIdentifier }
+
     // MARK: Pause points (see Sources/Bench/TestPause.swift)
 
     /// Arms a pause point: the daemon stops there once, until `release`. `content` refines

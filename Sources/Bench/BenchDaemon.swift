@@ -46,14 +46,18 @@ public actor BenchDaemon {
         var resume: ResumePoint?
     }
 
-    /// Opens the journal (jobs left running by a crash become interrupted), the bench key and
-    /// the profiles. Blocking: call before serving.
+    /// Takes the data directory's owner lock, opens the journal (jobs left running by a dead
+    /// process become interrupted), the bench key and the profiles. Blocking: call before serving.
+    /// - Throws: `JournalError` `.ownedByAnotherProcess` when another process owns the journal.
     public init(config: BenchConfig, configPath: String?, scanner: DeviceScanner = DeviceScanner()) throws {
         self.config = config
         self.configPath = configPath
         self.scanner = scanner
         try DataDirectory.prepare(config.dataDirectory)
-        journal = try JournalDatabase(dataDirectory: config.dataDirectory, recoverInterruptedJobs: true)
+        // One owner per journal: a second daemon (or a running `ardoise wipe`) makes this throw
+        // `.ownedByAnotherProcess`; the lock lives as long as the journal, i.e. the daemon.
+        let owner = try JournalOwnerLock.acquire(dataDirectory: config.dataDirectory, role: .daemon)
+        journal = try JournalDatabase(dataDirectory: config.dataDirectory, owner: owner)
         key = try BenchKey.loadOrCreate(dataDirectory: config.dataDirectory)
         library = try config.profileLibrary()
     }
@@ -170,6 +174,13 @@ public actor BenchDaemon {
         queue.removeAll { $0 == name }
     }
 
+    /// What a removed slot says of its job: the job's final state and its reason, without
+    /// saying "drive removed" a second time beside the state "removed".
+    static func reasonAfterRemoval(state: SlotState, reason: String?, language: Language) -> String {
+        let removal = LocalizedText(fr: "disque retiré", en: "drive removed").text(in: language)
+        return [state.label.text(in: language), reason == removal ? nil : reason].compactMap { $0 }.joined(separator: " — ")
+    }
+
     private func mediumLeft(_ name: String) {
         // A detach brings several uevents: the first one settles the slot.
         guard var slot = slots[name], !slot.removed else { return }
@@ -182,8 +193,7 @@ public actor BenchDaemon {
             slot.status.state = .interrupted
             slot.status.reason = LocalizedText(fr: "disque retiré", en: "drive removed").text(in: config.language)
         } else if slot.status.state.isFinal && slot.status.state != .protected {
-            slot.status.reason = [slot.status.state.label.text(in: config.language), slot.status.reason]
-                .compactMap { $0 }.joined(separator: " — ")
+            slot.status.reason = Self.reasonAfterRemoval(state: slot.status.state, reason: slot.status.reason, language: config.language)
             slot.status.state = .removed
         } else {
             slot.status.state = .removed
@@ -288,7 +298,7 @@ public actor BenchDaemon {
         let session: ErasureSession
         do {
             session = try ErasureSession(medium: MediumDescription(device: info), target: handle, profile: profile, context: context,
-                                         firmware: DriveFirmwarePurger.journaled(devicePath: info.path),
+                                         firmware: DriveFirmwarePurger.journaled(claim: handle),
                                          resume: resume)
         } catch {
             finish(name, generation: generation, state: .failed, reason: error.text(in: config.language), certificate: nil)

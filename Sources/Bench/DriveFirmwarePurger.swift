@@ -40,14 +40,15 @@ public final class DriveFirmwarePurger: FirmwarePurging, @unchecked Sendable {
         self.trace = trace
     }
 
-    /// For a block device node: SG_IO / NVMe admin ioctls on a second, non-exclusive
-    /// descriptor (the job's own handle already holds the O_EXCL claim).
-    public static func forDevice(path: String, deviceType: PassthroughDeviceType = .auto, secretStore: SecretStore,
-                                 trace: @escaping (TraceRecord) -> Void = { _ in }) -> DriveFirmwarePurger {
+    /// For the job's claimed drive: SG_IO / NVMe admin ioctls on the claim's own descriptor
+    /// (the one the passes write through), each after an identity re-check; the node is never
+    /// reopened by path.
+    public static func forClaim(_ drive: ClaimedDrive, deviceType: PassthroughDeviceType = .auto, secretStore: SecretStore,
+                                trace: @escaping (TraceRecord) -> Void = { _ in }) -> DriveFirmwarePurger {
         DriveFirmwarePurger(makeTransport: {
-            let device = try openPassthroughDevice(path: path)
-            let type = deviceType == .auto ? FirmwareEraser.detectDeviceType(path: path, transport: device) : deviceType
-            return (device, type)
+            let transport = drive.passthrough()
+            let type = deviceType == .auto ? FirmwareEraser.detectDeviceType(path: drive.path, transport: transport) : deviceType
+            return (transport, type)
         }, secretStore: secretStore, trace: trace)
     }
 
@@ -219,9 +220,9 @@ public typealias FirmwarePurgerFactory = @Sendable (_ jobID: UUID, _ journal: Jo
 extension DriveFirmwarePurger {
     /// The bench's runner for a block device: temporary ATA passwords and every command line
     /// (with its outcome) go to the journal under the job.
-    public static func journaled(devicePath: String, deviceType: PassthroughDeviceType = .auto) -> FirmwarePurgerFactory {
+    public static func journaled(claim drive: ClaimedDrive, deviceType: PassthroughDeviceType = .auto) -> FirmwarePurgerFactory {
         { jobID, journal in
-            forDevice(path: devicePath, deviceType: deviceType, secretStore: JournalSecretStore(journal: journal, jobID: jobID),
+            forClaim(drive, deviceType: deviceType, secretStore: JournalSecretStore(journal: journal, jobID: jobID),
                       trace: journalTrace(journal, jobID: jobID))
         }
     }

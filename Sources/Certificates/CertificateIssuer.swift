@@ -57,7 +57,8 @@ public struct CertificateIssuer: Sendable {
     /// Writes the lot PDF for certificates already issued (read back from their JSON files).
     public func issueLot(_ certificates: [IssuedCertificate], fileName: String) throws -> String {
         let path = (outputDirectory as NSString).appendingPathComponent(fileName)
-        let pdf = try LotCertificatePDF.render(payloads: certificates.map(\.signed.payload), language: language)
+        let selection = LotCertificatePDF.select(certificates.map(\.signed.payload), lot: nil)
+        let pdf = try LotCertificatePDF.render(payloads: selection.certificates, language: language, skipped: selection.skipped)
         try createDirectory(outputDirectory)
         try writeAtomically(pdf, to: path)
         return path

@@ -7,7 +7,7 @@ public enum CertificatePDF {
     /// Names the page layout in the Info `Creator`. Bump it whenever the page content changes
     /// (text, order, geometry): `cert verify` compares pages exactly only for the current
     /// layout, and falls back to checking the id and hash on older ones.
-    public static let layoutCreator = "Ardoise certificate layout 1"
+    public static let layoutCreator = "Ardoise certificate layout 2"
     /// Renders one drive's certificate; `signedJSON` is attached as `<id>.json` unless nil.
     public static func render(payload: CertificatePayload, signedJSON: Data?, sha256: String, keyID: String,
                               language: Language) throws -> Data {
@@ -81,9 +81,25 @@ public enum CertificatePDF {
 
 /// One PDF for a whole lot: donor, date range, count by status and every drive's certificate.
 public enum LotCertificatePDF {
-    public static func render(payloads: [CertificatePayload], language: Language) throws -> Data {
+    /// The certificates of one lot among `payloads`: those whose `lot` is `lot` (nil: the lot
+    /// of the first payload), in the given order, and how many others were left out.
+    public static func select(_ payloads: [CertificatePayload], lot: String?) -> (lot: String?, certificates: [CertificatePayload], skipped: Int) {
+        // When the first certificate has no lot, the lot is "no lot".
+        let chosen = lot ?? payloads.first?.lot
+        let kept = payloads.filter { $0.lot == chosen }
+        return (chosen, kept, payloads.count - kept.count)
+    }
+
+    /// Renders the lot PDF of `payloads`, which must all be of one lot (see `select`);
+    /// `skipped` certificates of other lots are mentioned on the page. Footers read "page i / N".
+    public static func render(payloads: [CertificatePayload], language: Language, skipped: Int = 0) throws -> Data {
         guard let first = payloads.first else {
             throw CertificateError(code: .invalidInput, message: .init(fr: "Aucun certificat pour ce lot.", en: "No certificate for this lot."))
+        }
+        guard payloads.allSatisfy({ $0.lot == first.lot }) else {
+            throw CertificateError(code: .invalidInput, message: .init(
+                fr: "Un certificat de lot ne reprend que des certificats d'un même lot.",
+                en: "A lot certificate lists the certificates of one lot only."))
         }
         let french = language == .french
         func t(_ fr: String, _ en: String) -> String { french ? fr : en }
@@ -93,6 +109,7 @@ public enum LotCertificatePDF {
         let canvas = try PDFCanvas()
         canvas.setInfo(title: t("Certificat de lot ", "Lot certificate ") + lot, subject: donor, keywords: "ARDOISE-LOT1;\(lot)")
         canvas.footer = t("Lot ", "Lot ") + lot + t(" · page", " · page")
+        canvas.footerCountsPages = true
         canvas.newPage()
         let left = PDFCanvas.margin
         let right = PDFCanvas.pageWidth - PDFCanvas.margin
@@ -114,7 +131,9 @@ public enum LotCertificatePDF {
             (t("Période", "Period"), CertificateSummary.date(start) + " — " + CertificateSummary.date(end)),
             (t("Disques", "Drives"), "\(sorted.count)"),
             (t("Par statut", "By status"), countText),
-        ])], on: canvas)
+        ] + (skipped > 0 ? [(t("Non repris", "Left out"),
+                             t("\(skipped) certificat(s) d'un autre lot", "\(skipped) certificate(s) of another lot"))] : [])
+        )], on: canvas)
 
         canvas.ensureSpace(40)
         canvas.y -= 12

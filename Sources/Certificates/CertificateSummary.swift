@@ -32,7 +32,9 @@ public struct CertificateSummary: Sendable {
             (t("Destination", "Destination"), Self.destination(p.destination, language)),
         ])))
         let m = p.media
-        sections.append(Section(title: t("Support effacé", "Erased medium"), rows: Self.compact([
+        // A drive that was not erased is not headed "erased medium".
+        let mediumTitle = p.result.status == .notErased ? t("Support", "Medium") : t("Support effacé", "Erased medium")
+        sections.append(Section(title: mediumTitle, rows: Self.compact([
             (t("Fabricant", "Manufacturer"), m.manufacturer),
             (t("Modèle", "Model"), m.model),
             (t("N° de série", "Serial number"), m.serial),
@@ -84,9 +86,9 @@ public struct CertificateSummary: Sendable {
         sections.append(Section(title: t("Vérification", "Verification"), rows: [
             (t("Vérification finale", "Final verification"), Self.verification(p.verification.method, p.verification.samples, p.verification.result, language)),
         ]))
-        var result: [(String, String?)] = [(t("Statut", "Status"), "\(statusLabel) (\(p.result.status.rawValue))")]
+        var result: [(String, String?)] = [(t("Statut", "Status"), statusLabel)]
         for exception in p.result.exceptions {
-            result.append((t("Exception", "Exception"), "\(exception.kind.rawValue): \(exception.detail)"))
+            result.append((t("Exception", "Exception"), Self.exception(exception, payload: p, language: language)))
         }
         sections.append(Section(title: t("Résultat", "Result"), rows: Self.compact(result)))
         sections.append(Section(title: t("Dates et volumes", "Dates and volume"), rows: [
@@ -138,6 +140,47 @@ public struct CertificateSummary: Sendable {
         case (.erasedWithExceptions, .english): "ERASED WITH EXCEPTIONS"
         case (.notErased, .french): "NON EFFACÉ"
         case (.notErased, .english): "NOT ERASED"
+        }
+    }
+
+    /// An exception in the reader's language, passes counted from 1. Built from the signed
+    /// structured members (kind, pass, bytes); the recorded `detail` (English, technical) is
+    /// shown only where nothing structured says the same (a job's stop reason, a drive
+    /// command's answer, a resumption).
+    static func exception(_ exception: ErasureException, payload p: CertificatePayload, language: Language) -> String {
+        let french = language == .french
+        func t(_ fr: String, _ en: String) -> String { french ? fr : en }
+        let pass = exception.passIndex.map { $0 + 1 }
+        let capacity = p.media.capacityBytes
+        switch exception.kind {
+        case .incompleteCoverage:
+            guard let pass else { return t("aucune passe ni commande du disque n'a couvert tout le support",
+                                           "no pass or drive command covered the whole medium") }
+            let covered = capacity - min(capacity, exception.bytes ?? 0)
+            return t("la passe \(pass) n'a couvert que ", "pass \(pass) covered only ") + bytes(covered, language)
+                + t(" sur ", " of ") + bytes(capacity, language)
+        case .unwrittenSectors:
+            let errors = p.sanitization.passes.first { $0.index == exception.passIndex }?.ioErrors ?? 0
+            return t("passe \(pass ?? 0) : \(errors) erreur(s) d'entrée-sortie, ", "pass \(pass ?? 0): \(errors) I/O error(s), ")
+                + bytes(exception.bytes ?? 0, language) + t(" non écrits", " unwritten")
+        case .verificationFailed:
+            return pass.map { t("la vérification de la passe \($0) a échoué", "verification of pass \($0) failed") }
+                ?? t("la vérification finale a échoué", "the final verification failed")
+        case .verificationNotPerformed:
+            return t("aucune vérification finale", "no final verification")
+        case .hiddenAreaNotErased:
+            return t("zone cachée (HPA/DCO) non effacée", "hidden area (HPA/DCO) not erased")
+                + (exception.bytes.map { " · " + bytes($0, language) } ?? "")
+        case .driveRemoved:
+            return t("disque retiré pendant le travail", "drive removed during the job")
+        case .jobInterrupted:
+            return t("travail interrompu", "job interrupted") + " — " + exception.detail
+        case .jobFailed:
+            return t("travail en échec", "job failed") + " — " + exception.detail
+        case .firmwareCommandFailed:
+            return t("commande du disque en échec", "drive command failed") + " — " + exception.detail
+        case .other:
+            return exception.detail
         }
     }
 

@@ -20,6 +20,9 @@ final class PDFCanvas {
     var y: Float = 0
     private(set) var pageNumber = 0
     var footer: String = ""
+    /// Footers read "page i / N": drawn on every page once the last one is known (`data()`).
+    var footerCountsPages = false
+    private var pages: [HPDF_Page] = []
 
     init() throws {
         guard let document = HPDF_New(nil, nil) else {
@@ -84,6 +87,14 @@ final class PDFCanvas {
     /// The finished PDF bytes.
     func data() throws -> Data {
         finishPage()
+        if footerCountsPages, !footer.isEmpty {
+            for (index, each) in pages.enumerated() {
+                page = each
+                HPDF_Page_SetRGBFill(each, 0.4, 0.4, 0.4)
+                text(footer + " \(index + 1) / \(pages.count)", x: Self.margin, y: 24, size: 7)
+                HPDF_Page_SetRGBFill(each, 0, 0, 0)
+            }
+        }
         guard HPDF_SaveToStream(document) == HPDF_OK else {
             throw CertificateError(code: .rendering, message: .init(fr: "libharu n'a pas pu écrire le PDF (erreur \(HPDF_GetError(document))).",
                                                                     en: "libharu could not write the PDF (error \(HPDF_GetError(document)))."))
@@ -104,13 +115,14 @@ final class PDFCanvas {
     func newPage() {
         finishPage()
         page = HPDF_AddPage(document)
+        if let page { pages.append(page) }
         HPDF_Page_SetSize(page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT)
         pageNumber += 1
         y = Self.pageHeight - Self.margin
     }
 
     private func finishPage() {
-        guard let page, !footer.isEmpty else { return }
+        guard let page, !footer.isEmpty, !footerCountsPages else { return }
         HPDF_Page_SetRGBFill(page, 0.4, 0.4, 0.4)
         text(footer + " — \(pageNumber)", x: Self.margin, y: 24, size: 7)
         HPDF_Page_SetRGBFill(page, 0, 0, 0)

@@ -8,14 +8,22 @@ import SystemPackage
 import Glibc
 #endif
 
-/// A whole disk opened for erasure: exclusive, direct I/O, bound to one medium.
+/// The former name of `ClaimedDrive`.
+public typealias BlockDeviceHandle = ClaimedDrive
+
+/// A whole disk claimed by one job: exclusive (`O_EXCL`), direct I/O, bound to one medium.
 ///
-/// Only `DriveAccess.openForWriting` makes one, after the safety classification said yes.
-/// The descriptor stays open (and the `O_EXCL` claim held) for the handle's whole life.
+/// The only way to write to a drive or send it a pass-through command. Only
+/// `DriveAccess.claim` (`openForWriting`) makes one, after the safety classification said yes;
+/// the descriptor stays open (and the `O_EXCL` claim held) for the job's whole life: the
+/// overwrite passes and the firmware purge (`passthrough()`) use this same descriptor, and the
+/// node is never reopened by path within the job. Every pass-through command re-checks the
+/// identity first, and I/O re-checks it periodically.
+///
 /// One job owns it; its reads and writes may come from several of the job's I/O threads
 /// (`pread`/`pwrite` at explicit offsets on one descriptor are thread-safe), `close()` only
 /// after they are done.
-public final class BlockDeviceHandle: @unchecked Sendable {
+public final class ClaimedDrive: @unchecked Sendable {
     public let path: String
     /// What the scan saw when the handle was opened.
     public let info: BlockDeviceInfo
@@ -121,6 +129,20 @@ public final class BlockDeviceHandle: @unchecked Sendable {
         }
     }
 
+    /// Pass-through (SG_IO, NVMe admin) to this drive on the claim's own descriptor. Each
+    /// command first re-checks that the node still holds the claimed medium and throws
+    /// `DeviceError` `.identityChanged` / `.vanished` without sending anything otherwise.
+    /// The transport keeps the claim alive; call it from the job's thread.
+    public func passthrough() -> PassthroughTransport {
+        ClaimedPassthrough(drive: self)
+    }
+
+    /// The NVMe namespace ID of the claimed node (NVME_IOCTL_ID), nil for a non-NVMe drive.
+    public func nvmeNamespaceID() -> UInt32? {
+        let id = clinux_nvme_namespace_id(fileDescriptor.rawValue)
+        return id > 0 ? UInt32(id) : nil
+    }
+
     /// Between I/Os, at most every `periodicCheckInterval`: a drive pulled or swapped while
     /// its writes still succeed (a cache, a deferred loop detach) stops the job within a second.
     private func periodicCheck() throws(DeviceError) {
@@ -139,8 +161,37 @@ public final class BlockDeviceHandle: @unchecked Sendable {
     }
 }
 
+/// Pass-through through a claim: identity check, then the ioctl on the claim's descriptor.
+final class ClaimedPassthrough: PassthroughTransport {
+    let drive: ClaimedDrive
+    private let device: LinuxPassthroughDevice
+
+    init(drive: ClaimedDrive) {
+        self.drive = drive
+        device = LinuxPassthroughDevice(borrowing: drive.fileDescriptor.rawValue, path: drive.path)
+    }
+
+    func scsi(_ command: ScsiCommand) throws -> ScsiResult {
+        try drive.checkStillSameDrive()
+        return try device.scsi(command)
+    }
+
+    func nvmeAdmin(_ command: NvmeAdminCommand, dataOut: [UInt8]) throws -> NvmeResult {
+        try drive.checkStillSameDrive()
+        return try device.nvmeAdmin(command, dataOut: dataOut)
+    }
+
+    func nvmeNamespaceID() -> UInt32? { device.nvmeNamespaceID() }
+}
+
 /// The one way to open a drive for writing.
 public enum DriveAccess {
+    /// Claims the drive for one job: `openForWriting` under the name of what it returns.
+    public static func claim(_ path: String, policy: SafetyPolicy, expected: DriveIdentity? = nil,
+                             scanner: DeviceScanner = DeviceScanner()) throws(DeviceError) -> ClaimedDrive {
+        try openForWriting(path, policy: policy, expected: expected, scanner: scanner)
+    }
+
     /// What a path names, checked before anything is opened.
     public enum PathKind: Sendable, Equatable {
         case wholeDisk(name: String, deviceNumber: DeviceNumber)

@@ -22,7 +22,7 @@ public enum DeviceTableRenderer {
         for column in columns {
             var flags: Int32 = column.jsonType == .number ? Int32(SCOLS_FL_RIGHT) : 0
             if json, column.jsonType == .arrayOfStrings { flags |= Int32(SCOLS_FL_WRAP) }
-            guard let handle = scols_table_new_column(table, column.header, 0, flags) else { continue }
+            guard let handle = scols_table_new_column(table, json ? column.jsonHeader : column.header, 0, flags) else { continue }
             scols_column_set_json_type(handle, jsonType(column.jsonType))
             if json, column.jsonType == .arrayOfStrings {
                 // lsblk's MOUNTPOINTS: one array element per line of the cell.
@@ -32,7 +32,7 @@ public enum DeviceTableRenderer {
         for device in devices {
             guard let line = scols_table_new_line(table, nil) else { continue }
             for (index, column) in columns.enumerated() {
-                let values = column.values(device, language)
+                let values = column.cell(device, json: json, language: language)
                 // libsmartcols splits ARRAY_STRING cells on newlines in JSON.
                 let cell = values.joined(separator: json && column.jsonType == .arrayOfStrings ? "\n" : ", ")
                 if !cell.isEmpty { scols_line_set_data(line, index, cell) }

@@ -2,6 +2,10 @@ import ArdoiseSupport
 
 /// The columns of `ardoise list`, declared once (as util-linux's lsblk does) so the text
 /// table and the JSON agree: header (JSON key in lower case), help, JSON type, and the value.
+///
+/// JSON carries stable codes whatever the language (docs/json-codes.md): a column whose text
+/// is localized gives JSON its code (`jsonValues`), or is a label whose JSON key ends in
+/// `-label` / `-labels`.
 public struct DeviceColumn: Sendable {
     public enum JSONType: Sendable {
         case string, number, boolean, arrayOfStrings
@@ -10,18 +14,32 @@ public struct DeviceColumn: Sendable {
     public let header: String
     public let help: String
     public let jsonType: JSONType
+    /// The header in JSON (its lower case is the key), when it differs from the text header.
+    public let jsonHeader: String
     /// Values; arrays are split into elements for JSON and joined with ", " for text.
     let values: @Sendable (BlockDeviceInfo, Language) -> [String]
+    /// Values in JSON, when they differ from the text (a stable code instead of a word).
+    let jsonValues: (@Sendable (BlockDeviceInfo) -> [String])?
 
-    init(_ header: String, _ help: String, _ jsonType: JSONType, _ values: @escaping @Sendable (BlockDeviceInfo, Language) -> [String]) {
+    init(_ header: String, _ help: String, _ jsonType: JSONType, jsonHeader: String? = nil,
+         json jsonValues: (@Sendable (BlockDeviceInfo) -> [String])? = nil,
+         _ values: @escaping @Sendable (BlockDeviceInfo, Language) -> [String]) {
         self.header = header
         self.help = help
         self.jsonType = jsonType
+        self.jsonHeader = jsonHeader ?? header
         self.values = values
+        self.jsonValues = jsonValues
     }
 
-    /// The JSON key: the header in lower case, as libsmartcols writes it.
-    public var key: String { header.lowercased() }
+    /// The JSON key: the JSON header in lower case, as libsmartcols writes it.
+    public var key: String { jsonHeader.lowercased() }
+
+    /// What a cell holds: in JSON the stable code when the column has one, else the text.
+    func cell(_ device: BlockDeviceInfo, json: Bool, language: Language) -> [String] {
+        if json, let jsonValues { return jsonValues(device) }
+        return values(device, language)
+    }
 
     static func one(_ value: String?) -> [String] { value.map { [$0] } ?? [] }
     static func flag(_ value: Bool) -> [String] { [value ? "1" : "0"] }
@@ -50,16 +68,24 @@ public struct DeviceColumn: Sendable {
         DeviceColumn("FSTYPES", "signatures found by libblkid", .arrayOfStrings) { device, _ in device.signatures },
         DeviceColumn("MOUNTPOINTS", "mount points in use", .arrayOfStrings) { device, _ in device.mountPoints },
         DeviceColumn("BACKING-FILE", "file behind a loop device", .string) { device, _ in one(device.backingFile) },
-        DeviceColumn("VERDICT", "wipeable or protected", .string) { device, language in
-            [language == .french && device.verdict.isWipeable ? "effaçable" : language == .french ? "protégé" : device.verdict.word]
+        DeviceColumn("VERDICT", "wipeable or protected (JSON: the code)", .string, json: { [$0.verdict.word] }) { device, language in
+            [verdictLabel(device.verdict, language)]
         },
-        DeviceColumn("REASONS", "why the drive is protected", .arrayOfStrings) { device, language in
+        DeviceColumn("VERDICT-LABEL", "the verdict in the reader's language", .string) { device, language in
+            [verdictLabel(device.verdict, language)]
+        },
+        DeviceColumn("REASONS", "why the drive is protected (JSON key: reason-labels)", .arrayOfStrings, jsonHeader: "REASON-LABELS") { device, language in
             device.verdict.reasons.map { $0.message.text(in: language) }
         },
         DeviceColumn("REASON-CODES", "stable codes of the reasons", .arrayOfStrings) { device, _ in
             device.verdict.reasons.map(\.key)
         },
     ]
+
+    /// The verdict as a person reads it (`effaçable`/`protégé`, `wipeable`/`protected`).
+    public static func verdictLabel(_ verdict: SafetyVerdict, _ language: Language) -> String {
+        language == .english ? verdict.word : verdict.isWipeable ? "effaçable" : "protégé"
+    }
 
     /// Shown by `ardoise list` without `--output`.
     public static let defaultHeaders = ["NAME", "HSIZE", "TRAN", "ROTA", "MODEL", "SERIAL", "DISKSEQ", "PTTYPE", "FSTYPES", "MOUNTPOINTS", "VERDICT", "REASONS"]

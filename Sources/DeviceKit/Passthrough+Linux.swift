@@ -10,6 +10,8 @@ import Glibc
 public final class LinuxPassthroughDevice: PassthroughTransport {
     public let path: String
     private let fd: Int32
+    /// False when the descriptor is a claimed drive's (`ClaimedDrive.passthrough()`), which closes it.
+    private let ownsDescriptor: Bool
 
     /// Opens `path` non-blocking (as sg3_utils and smartctl do, so a drive with no medium or
     /// a busy tray does not block the open): read-only for identification (smartctl's way; root's
@@ -24,9 +26,17 @@ public final class LinuxPassthroughDevice: PassthroughTransport {
             throw PassthroughError(code: .openFailed, errno: errno, context: path)
         }
         fd = descriptor
+        ownsDescriptor = true
     }
 
-    deinit { close(fd) }
+    /// Commands on a descriptor another object owns and keeps open (a `ClaimedDrive`).
+    init(borrowing descriptor: Int32, path: String) {
+        self.path = path
+        fd = descriptor
+        ownsDescriptor = false
+    }
+
+    deinit { if ownsDescriptor { close(fd) } }
 
     public func scsi(_ command: ScsiCommand) throws -> ScsiResult {
         guard (6...16).contains(command.cdb.count) else {

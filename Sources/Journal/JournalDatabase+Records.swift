@@ -220,10 +220,10 @@ extension JournalDatabase {
         }
     }
 
-    /// Marks every job still "running" as interrupted, one event each. Called at open: no job
-    /// can be running in a process that just started.
+    /// Marks every job still "running" as interrupted, one event each. Called at open by the
+    /// owner of the journal only: holding the owner lock proves no live process runs them.
     @discardableResult
-    public func markRunningJobsInterrupted(reason: String = "found running at start-up (crash or power loss)") throws -> [UUID] {
+    func markRunningJobsInterrupted(reason: String = "found running at start-up (crash or power loss)") throws -> [UUID] {
         try write { db in
             let running = try JobRecord.filter(Column("status") == JobStatus.running.rawValue).fetchAll(db)
             let now = Date()

@@ -17,14 +17,23 @@ public struct JournalDatabase: Sendable {
     /// The writer (a `DatabasePool`, so WAL); internal so tests can tamper with rows.
     let dbWriter: any DatabaseWriter
 
-    /// Opens (creating if needed) the journal of `dataDirectory`, applies migrations, and when
-    /// `recoverInterruptedJobs` is true marks jobs left "running" by a crash as interrupted.
+    /// The owner lock this value was opened with, kept alive as long as the journal is.
+    public let owner: JournalOwnerLock?
+
+    /// Opens (creating if needed) the journal of `dataDirectory` and applies migrations.
+    ///
+    /// Only the owner may recover: with `owner` (the lock of this same directory), jobs left
+    /// "running" by a dead process are marked interrupted; the lock proves no live process
+    /// runs them. Without it the journal is opened as is (readers, `cert`, `status`…).
     ///
     /// A file that is not SQLite, or is damaged, is never overwritten or deleted: opening
     /// throws `JournalError` with `.notADatabase` or `.corrupt` and leaves it as it was.
     /// - Throws: `JournalError` (`.dataDirectoryNotWritable`, `.dataDirectoryNotADirectory`,
     ///   `.notADatabase`, `.corrupt`, `.newerSchema`, `.database`).
-    public init(dataDirectory: String = JournalDatabase.defaultDataDirectory, recoverInterruptedJobs: Bool = true) throws {
+    public init(dataDirectory: String = JournalDatabase.defaultDataDirectory, owner: JournalOwnerLock? = nil) throws {
+        precondition(owner.map { ($0.dataDirectory as NSString).standardizingPath == (dataDirectory as NSString).standardizingPath } ?? true,
+                     "the owner lock belongs to another data directory")
+        self.owner = owner
         try DataDirectory.prepare(dataDirectory)
         let path = (dataDirectory as NSString).appendingPathComponent(Self.fileName)
         self.path = path
@@ -54,9 +63,18 @@ public struct JournalDatabase: Sendable {
         } catch {
             throw Self.translate(error, path: path)
         }
-        if recoverInterruptedJobs {
+        if owner != nil {
             _ = try markRunningJobsInterrupted()
         }
+    }
+
+    /// Former entry point. `recoverInterruptedJobs: true` now means "become the owner": it
+    /// takes the owner lock (role daemon) for as long as the journal value lives, and throws
+    /// `.ownedByAnotherProcess` if another process holds it.
+    @available(*, deprecated, message: "take a JournalOwnerLock and pass owner:")
+    public init(dataDirectory: String, recoverInterruptedJobs: Bool) throws {
+        let owner = recoverInterruptedJobs ? try JournalOwnerLock.acquire(dataDirectory: dataDirectory, role: .daemon) : nil
+        try self.init(dataDirectory: dataDirectory, owner: owner)
     }
 
     // MARK: Migrations (stable names; never edit a migration once it has shipped)

@@ -24,6 +24,8 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         public static let notFound = Code(rawValue: 6)
         /// The journal was written by a newer Ardoise (unknown migration).
         public static let newerSchema = Code(rawValue: 7)
+        /// Another live process holds the data directory's owner lock (`JournalOwnerLock`).
+        public static let ownedByAnotherProcess = Code(rawValue: 8)
 
         public var description: String {
             switch self {
@@ -34,6 +36,7 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
             case .database: "database"
             case .notFound: "notFound"
             case .newerSchema: "newerSchema"
+            case .ownedByAnotherProcess: "ownedByAnotherProcess"
             default: "code\(rawValue)"
             }
         }
@@ -47,16 +50,20 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     /// The file or directory concerned.
     public let path: String?
     public let message: LocalizedText
+    /// With `.ownedByAnotherProcess`: the PID written in the lock file by its holder.
+    public let holderPID: Int32?
 
-    public init(code: Code, message: LocalizedText, path: String? = nil, errno: Int32? = nil, sqliteResultCode: Int32? = nil) {
+    public init(code: Code, message: LocalizedText, path: String? = nil, errno: Int32? = nil, sqliteResultCode: Int32? = nil,
+                holderPID: Int32? = nil) {
         self.code = code
+        self.holderPID = holderPID
         self.message = message
         self.path = path
         self.underlyingErrno = errno
         self.sqliteResultCode = sqliteResultCode
     }
 
-    /// Exit status for the CLI: 10 + code, so each journal failure is distinct and none
+    /// Exit status for the CLI: 50 + code, so each journal failure is distinct and none
     /// collides with `cert verify`'s 0–5.
     public var exitStatus: Int32 { Int32(50 + code.rawValue) }
 

@@ -69,7 +69,7 @@ struct ResumeTests {
     /// The data the profile's pass `index` (1-based) writes with the seed the journal kept
     /// for `jobID`, compared with the whole file.
     func fileHoldsPass(_ index: Int, of profileName: String, jobID: UUID, file: URL, harness: DaemonHarness) throws -> Bool {
-        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory, recoverInterruptedJobs: false)
+        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory)
         let seed = try #require(try journal.jobSeed(jobID: jobID))
         let profile = try BenchConfig().profileLibrary().requireProfile(named: profileName)
         let pass = PassPlanner.plan(profile: profile, seed: seed)[index - 1]
@@ -116,7 +116,7 @@ struct ResumeTests {
 
         harness.stop()
         #expect(try journalVerifies(harness))
-        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory, recoverInterruptedJobs: false)
+        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory)
         let first = try #require(UUID(uuidString: firstJob)), second = try #require(UUID(uuidString: secondJob))
         #expect(try journal.resumption(jobID: second)?.resumedFromJobID == first)
         #expect(try journal.resumption(jobID: second)?.firstPassIndex == 1)
@@ -150,7 +150,7 @@ struct ResumeTests {
         #expect(try CertificateFile.status(atPath: certificate) == "erased")
         harness.stop()
         #expect(try journalVerifies(harness))
-        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory, recoverInterruptedJobs: false)
+        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory)
         let secondText = try #require(done["jobID"] as? String)
         let second = try #require(UUID(uuidString: secondText))
         #expect(try journal.resumption(jobID: second) == nil)
@@ -203,7 +203,7 @@ struct ResumeTests {
         #expect(try certificateVerifies(certificate, harness))
         harness.stop()
         #expect(try journalVerifies(harness))
-        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory, recoverInterruptedJobs: false)
+        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory)
         let secondText = try #require(done["jobID"] as? String)
         let second = try #require(UUID(uuidString: secondText))
         #expect(try journal.passes(jobID: second).map(\.passIndex) == [1, 2])
@@ -238,7 +238,7 @@ struct ResumeTests {
         let crashedRow = try jobs(harness).first { $0["id"] as? String == crashed }
         #expect(crashedRow?["status"] as? String == "interrupted")
         #expect(crashedRow?["certificate"] is NSNull)  // killed: never certified
-        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory, recoverInterruptedJobs: false)
+        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory)
         let secondText = try #require(done["jobID"] as? String)
         let second = try #require(UUID(uuidString: secondText))
         #expect(try journal.passes(jobID: second).map(\.passIndex) == [1, 2])
@@ -261,7 +261,7 @@ struct ResumeTests {
         let certificate = try #require(done["certificate"] as? String)
         #expect(try CertificateFile.status(atPath: certificate) == "erased")
         harness.stop()
-        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory, recoverInterruptedJobs: false)
+        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory)
         let secondText = try #require(done["jobID"] as? String)
         let second = try #require(UUID(uuidString: secondText))
         #expect(try journal.resumption(jobID: second) == nil)

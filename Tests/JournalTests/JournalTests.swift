@@ -102,21 +102,56 @@ enum JournalFixture {
         #expect(try journal.verifyChain() == .broken(eventID: events[1].id, reason: .linkBroken))
     }
 
-    @Test func runningJobIsMarkedInterruptedAtOpen() throws {
+    @Test func onlyTheOwnerMarksARunningJobInterruptedAtOpen() throws {
         let directory = try JournalFixture.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let job = JobRecord(driveID: nil, profile: "zero", technician: "t")
         do {
-            let journal = try JournalDatabase(dataDirectory: directory)
+            let owner = try JournalOwnerLock.acquire(dataDirectory: directory, role: .wipe)
+            let journal = try JournalDatabase(dataDirectory: directory, owner: owner)
             try journal.startJob(job)
             #expect(try journal.job(id: job.id)?.status == .running)
+            // A reader opened beside the owner changes nothing.
+            let reader = try JournalDatabase(dataDirectory: directory)
+            #expect(try reader.job(id: job.id)?.status == .running)
+            #expect(try reader.events(jobID: job.id).map(\.kind) == [JournalEventKind.jobStarted])
         }
-        let reopened = try JournalDatabase(dataDirectory: directory)
+        // The owner is gone (lock released): a reader still changes nothing…
+        #expect(try JournalDatabase(dataDirectory: directory).job(id: job.id)?.status == .running)
+        // …and the next owner recovers the job.
+        let reopened = try JournalDatabase(dataDirectory: directory, owner: JournalOwnerLock.acquire(dataDirectory: directory, role: .daemon))
         let stored = try #require(try reopened.job(id: job.id))
         #expect(stored.status == .interrupted)
         #expect(stored.endedAt != nil)
         #expect(try reopened.events(jobID: job.id).map(\.kind) == [JournalEventKind.jobStarted, JournalEventKind.jobInterrupted])
         #expect(try reopened.verifyChain().isIntact)
+    }
+
+    @Test func theOwnerLockIsExclusiveNamesItsHolderAndIsFreedWithIt() throws {
+        let directory = try JournalFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(JournalOwnerLock.holder(dataDirectory: directory) == nil)
+        do {
+            let owner = try JournalOwnerLock.acquire(dataDirectory: directory, role: .daemon)
+            #expect(owner.path == directory + "/journal.lock")
+            #expect(JournalOwnerLock.holder(dataDirectory: directory) == .init(pid: getpid(), role: .daemon))
+            // flock(2) conflicts between two open file descriptions, even in one process.
+            for role in JournalOwnerLock.Role.allCases {
+                let error = #expect(throws: JournalError.self) { try JournalOwnerLock.acquire(dataDirectory: directory, role: role) }
+                #expect(error?.code == .ownedByAnotherProcess)
+                #expect(error?.holderPID == getpid())
+                #expect(error?.exitStatus == 58)
+                #expect(error?.text(in: .french).contains("PID \(getpid())") == true)
+                #expect(error?.text(in: .english).contains("PID \(getpid())") == true)
+            }
+            let fromWipe = #expect(throws: JournalError.self) { try JournalOwnerLock.acquire(dataDirectory: directory, role: .wipe) }
+            #expect(fromWipe?.text(in: .english).contains("ardoise start DEV") == true)
+            withExtendedLifetime(owner) {}
+        }
+        #expect(JournalOwnerLock.holder(dataDirectory: directory) == nil)
+        let again = try JournalOwnerLock.acquire(dataDirectory: directory, role: .wipe)
+        #expect(JournalOwnerLock.holder(dataDirectory: directory) == .init(pid: getpid(), role: .wipe))
+        withExtendedLifetime(again) {}
     }
 
     @Test func firmwareSecretsStayUntilCleared() throws {

@@ -33,6 +33,8 @@ import Testing
                 usleep(5_000)
             }
             #expect(process.isRunning, "round \(round): the stress process exited early")
+            // The writer owns the journal while it runs (the previous round's killed one does not).
+            #expect(JournalOwnerLock.holder(dataDirectory: directory + "/data") == .init(pid: process.processIdentifier, role: .maintenance))
             usleep(UInt32(20_000 + random.next() % 300_000))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -40,7 +42,10 @@ import Testing
             #expect(process.terminationStatus == SIGKILL)
         }
 
-        let journal = try JournalDatabase(dataDirectory: directory + "/data")
+        // kill -9 left the lock free (the kernel drops a dead process's flock): take it and recover.
+        #expect(JournalOwnerLock.holder(dataDirectory: directory + "/data") == nil)
+        let owner = try JournalOwnerLock.acquire(dataDirectory: directory + "/data", role: .maintenance)
+        let journal = try JournalDatabase(dataDirectory: directory + "/data", owner: owner)
         let verification = try journal.verifyChain()
         #expect(verification.isIntact, "\(verification)")
         #expect(try journal.jobs(status: .running).isEmpty)
