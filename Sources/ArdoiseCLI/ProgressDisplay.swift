@@ -118,7 +118,10 @@ final class ProgressDisplay: Sendable {
         }
     }
 
-    private func emitJSON(_ object: [String: Any]) {
+    private func emitJSON(_ object: [String: Any]) { Self.emitJSON(object) }
+
+    /// One JSON object on one line of stdout (`wipe --json`).
+    static func emitJSON(_ object: [String: Any]) {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         FileHandle.standardOutput.write(data + Data("\n".utf8))
     }

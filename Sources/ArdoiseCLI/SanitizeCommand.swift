@@ -104,11 +104,15 @@ struct SanitizeCommand: ParsableCommand {
         let transport: PassthroughTransport
         let type: PassthroughDeviceType
         let store: SecretStore
+        let printed = CommandCounter()
         if dryRun {
             type = deviceType == .auto ? (device.contains("nvme") ? .nvme : .sat) : deviceType
             let dump = try identifyFrom.map { try DryRun.loadIdentifyDump(path: $0, deviceType: type) }
+            say(.init(fr: "simulation : rien n'est envoyé à \(device) ; voici les commandes qu'Ardoise enverrait, une par ligne, dans l'ordre",
+                      en: "dry run: nothing is sent to \(device); here are the commands Ardoise would send, one per line, in order"))
             // Command lines go to stdout exactly in the trace grammar; nothing reaches a device.
             transport = TracingTransport(wrapping: try DryRun.simulatedDevice(deviceType: type, identifyDump: dump), recordOutcomes: false) { record in
+                printed.count += 1
                 print(record.text)
             }
             store = InMemorySecretStore()
@@ -130,7 +134,15 @@ struct SanitizeCommand: ParsableCommand {
             type = deviceType == .auto ? FirmwareEraser.detectDeviceType(path: self.device, transport: transport) : deviceType
             store = try Self.secretStore(secretsDirectory: secretsDirectory)
         }
+        let dryRun = self.dryRun
         let eraser = FirmwareEraser(transport: transport, deviceType: type, secretStore: store, progress: { p in
+            // A simulation finishes nothing: its progress is the simulated drive's, and its end
+            // ("done") is not said (the closing line says what happened: nothing).
+            if dryRun {
+                guard p.fraction != 1 else { return }
+                say(.init(fr: "(simulation) \(p.method.rawValue) : \(p.message.french)", en: "(dry run) \(p.method.rawValue): \(p.message.english)"))
+                return
+            }
             say(.init(fr: "\(p.method.rawValue) : \(p.message.french)", en: "\(p.method.rawValue): \(p.message.english)"))
         })
 
@@ -147,6 +159,11 @@ struct SanitizeCommand: ParsableCommand {
         if recover {
             // `device` passed the safety classification when it was opened above.
             let result = try eraser.recover()
+            if dryRun {
+                say(.init(fr: "simulation : aucune commande n'a été envoyée à \(device) ; les \(printed.count) lignes ci-dessus sont celles d'un vrai déverrouillage",
+                          en: "dry run: no command was sent to \(device); the \(printed.count) lines above are what a real unlock would send"))
+                return nil
+            }
             return json ? encode(result) : LocalizedText(fr: "sécurité désactivée sur \(result.model) (\(result.serialNumber))", en: "security disabled on \(result.model) (\(result.serialNumber))").text(in: CurrentLanguage.value)
         }
 
@@ -166,7 +183,11 @@ struct SanitizeCommand: ParsableCommand {
         }
         // Real runs classified and claimed the drive when opening it; dry runs send nothing.
         let result = try eraser.erase(chosen, options: options)
-        for note in result.notes { say(note) }
+        for note in result.notes { say(dryRun ? .init(fr: "(simulation) " + note.french, en: "(dry run) " + note.english) : note) }
+        if dryRun {
+            say(.init(fr: "simulation : aucune commande n'a été envoyée à \(device) ; les \(printed.count) lignes ci-dessus sont celles qu'un vrai effacement enverrait (les lectures d'identité sont refaites avant chaque étape, comme sur un vrai disque)",
+                      en: "dry run: no command was sent to \(device); the \(printed.count) lines above are what a real erase would send (identity reads are repeated before each step, as on a real drive)"))
+        }
         if json { return encode(result) }
         var text = LocalizedText(fr: "effacement terminé : \(result.method.rawValue) sur \(result.model) (\(result.serialNumber)), \(result.commandCount) commandes",
                                  en: "erase complete: \(result.method.rawValue) on \(result.model) (\(result.serialNumber)), \(result.commandCount) commands").text(in: CurrentLanguage.value)
@@ -227,4 +248,9 @@ final class ChainedSecretStore: SecretStore {
         try primary.removeTemporaryPassword(forDevice: deviceKey)
         for store in lookups { try store.removeTemporaryPassword(forDevice: deviceKey) }
     }
+}
+
+/// Counts the command lines a dry run printed (touched only on the pass-through thread).
+final class CommandCounter: @unchecked Sendable {
+    var count = 0
 }

@@ -53,6 +53,11 @@ struct WipeCommand: AsyncParsableCommand {
     func run() async throws {
         try global.applyLanguage()
         let fr = CurrentLanguage.value == .french
+        // With --json, stdout carries only JSON lines; the words for people go to stderr.
+        let json = self.json
+        func say(_ line: String) {
+            if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+        }
         let settings = try bench.resolve()
         let library = try reportingEngineErrors { try settings.config.profileLibrary() }
         let wipeProfile = try reportingEngineErrors { try library.requireProfile(named: profile) }
@@ -90,10 +95,10 @@ struct WipeCommand: AsyncParsableCommand {
         }
 
         // 2. Show what will be erased and have the technician confirm each drive.
-        print(fr ? "Profil : \(wipeProfile.name) — \(wipeProfile.title.french)" : "Profile: \(wipeProfile.name) — \(wipeProfile.title.english)")
+        say(fr ? "Profil : \(wipeProfile.name) — \(wipeProfile.title.french)" : "Profile: \(wipeProfile.name) — \(wipeProfile.title.english)")
         for plan in plans {
             let medium = plan.medium
-            print("  \(medium.path)  \(medium.model)  \(fr ? "n° de série" : "serial") \(medium.serial)  \(ByteCountFormatter.human(medium.sizeInBytes))")
+            say("  \(medium.path)  \(medium.model)  \(fr ? "n° de série" : "serial") \(medium.serial)  \(ByteCountFormatter.human(medium.sizeInBytes))")
         }
         if !yes {
             guard isatty(STDIN_FILENO) == 1 || ProcessInfo.processInfo.environment["ARDOISE_CONFIRM_FROM_STDIN"] == "1" else {
@@ -155,7 +160,7 @@ struct WipeCommand: AsyncParsableCommand {
             // A check, not an erasure: say what was found, exit 0 only if it all matched.
             for outcome in outcomes {
                 let ok = outcome.report.succeeded
-                print("\(outcome.report.targetName): " + (ok
+                say("\(outcome.report.targetName): " + (ok
                     ? (fr ? "vérifié : uniquement des zéros ✓" : "verified: only zeros ✓")
                     : (fr ? "VÉRIFICATION ÉCHOUÉE ✗ (données restantes ou illisibles)" : "VERIFICATION FAILED ✗ (data left or unreadable)")))
                 if !ok { worst = 31 }
@@ -166,10 +171,16 @@ struct WipeCommand: AsyncParsableCommand {
         for outcome in outcomes {
             let status = CertificateSummary.statusLabel(outcome.certificate?.status ?? .notErased, language: CurrentLanguage.value).lowercased()
             let label = WipeSummary.label(outcome.report.status, succeeded: outcome.report.succeeded, language: CurrentLanguage.value)
-            print("\(outcome.report.targetName): \(label)")
+            say("\(outcome.report.targetName): \(label)")
+            if json {
+                ProgressDisplay.emitJSON(["event": "certificate", "device": outcome.report.targetName,
+                                          "status": outcome.certificate?.status.rawValue ?? "not_issued",
+                                          "json": outcome.certificate?.jsonPath ?? NSNull(), "pdf": outcome.certificate?.pdfPath ?? NSNull(),
+                                          "statusLabel": status])
+            }
             if let certificate = outcome.certificate {
-                print("  " + (fr ? "certificat (\(status)) : " : "certificate (\(status)): ") + certificate.jsonPath)
-                print("  PDF: \(certificate.pdfPath)")
+                say("  " + (fr ? "certificat (\(status)) : " : "certificate (\(status)): ") + certificate.jsonPath)
+                say("  PDF: \(certificate.pdfPath)")
             } else if let error = outcome.certificateError {
                 printError((fr ? "certificat non écrit : " : "certificate not written: ") + error)
             }

@@ -9,6 +9,7 @@ public enum DeviceTableRenderer {
     public static func render(_ devices: [BlockDeviceInfo], columns: [DeviceColumn], json: Bool,
                               language: Language, width: Int? = nil) -> String {
         enableUTF8Output()
+        let columns = json ? columns : columns.filter { !$0.jsonOnly }
         guard let table = scols_new_table() else { return "" }
         defer { scols_unref_table(table) }
         scols_table_set_name(table, "blockdevices")

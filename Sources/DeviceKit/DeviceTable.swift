@@ -20,8 +20,10 @@ public struct DeviceColumn: Sendable {
     let values: @Sendable (BlockDeviceInfo, Language) -> [String]
     /// Values in JSON, when they differ from the text (a stable code instead of a word).
     let jsonValues: (@Sendable (BlockDeviceInfo) -> [String])?
+    /// Only in JSON: in the text table the same words are already in another column.
+    public let jsonOnly: Bool
 
-    init(_ header: String, _ help: String, _ jsonType: JSONType, jsonHeader: String? = nil,
+    init(_ header: String, _ help: String, _ jsonType: JSONType, jsonHeader: String? = nil, jsonOnly: Bool = false,
          json jsonValues: (@Sendable (BlockDeviceInfo) -> [String])? = nil,
          _ values: @escaping @Sendable (BlockDeviceInfo, Language) -> [String]) {
         self.header = header
@@ -30,6 +32,7 @@ public struct DeviceColumn: Sendable {
         self.jsonHeader = jsonHeader ?? header
         self.values = values
         self.jsonValues = jsonValues
+        self.jsonOnly = jsonOnly
     }
 
     /// The JSON key: the JSON header in lower case, as libsmartcols writes it.
@@ -71,7 +74,7 @@ public struct DeviceColumn: Sendable {
         DeviceColumn("VERDICT", "wipeable or protected (JSON: the code)", .string, json: { [$0.verdict.word] }) { device, language in
             [verdictLabel(device.verdict, language)]
         },
-        DeviceColumn("VERDICT-LABEL", "the verdict in the reader's language", .string) { device, language in
+        DeviceColumn("VERDICT-LABEL", "the verdict in the reader's language (JSON only)", .string, jsonOnly: true) { device, language in
             [verdictLabel(device.verdict, language)]
         },
         DeviceColumn("REASONS", "why the drive is protected (JSON key: reason-labels)", .arrayOfStrings, jsonHeader: "REASON-LABELS") { device, language in

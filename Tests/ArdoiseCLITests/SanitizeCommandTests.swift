@@ -41,3 +41,29 @@ import Testing
         #expect(FileManager.default.contents(atPath: loop.backingFile.path) == Data(repeating: 0x5C, count: 8 << 20))
     }
 }
+
+/// `--dry-run` says it sent nothing, never says "done", in one language (issue 11, item 12).
+@Suite struct SanitizeDryRunWordingTests {
+    @Test(arguments: [("ata-security-erase", "sat"), ("nvme-sanitize-crypto", "nvme"), ("auto", "nvme"), ("scsi-sanitize-overwrite", "scsi")])
+    func aDryRunSaysNothingWasSentAndNeverDone(method: String, deviceType: String) throws {
+        for lang in ["fr", "en"] {
+            let result = try ArdoiseBinary.run(["sanitize", "/dev/ardoise-simulated", "--method", method, "--device-type", deviceType,
+                                                "--dry-run", "--lang", lang])
+            #expect(result.status == 0, "\(result.error)")
+            let commands = result.output.split(separator: "\n")
+            let messages = result.error.split(separator: "\n").map(String.init)
+            // On lines of their own, first and last: nothing is sent.
+            #expect(messages.first?.contains(lang == "fr" ? "rien n'est envoyé" : "nothing is sent") == true, "\(messages)")
+            #expect(messages.last?.contains(lang == "fr" ? "aucune commande n'a été envoyée" : "no command was sent") == true, "\(messages)")
+            #expect(messages.last?.contains("\(commands.count)") == true, "\(messages)")
+            for word in ["terminé", "done", "complete", "effacement terminé"] {
+                #expect(!result.error.contains(word) && !result.output.contains(word), "\(word) in \(result.error)")
+            }
+            // Every line but the command lines is in the chosen language.
+            if lang == "en" { #expect(!result.error.contains("simulation :") && !result.error.contains("effacement")) }
+            else { #expect(!result.error.contains("dry run")) }
+            // Each command is printed once, on stdout only.
+            for line in commands { #expect(!result.error.contains(line)) }
+        }
+    }
+}
