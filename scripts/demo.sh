@@ -137,7 +137,8 @@ say "4. Le journal et le lot / the journal and the lot"
 "$ARDOISE" journal jobs --data-dir "$DATA"
 VALID=()
 for f in "$DATA"/certificates/*.json; do "$ARDOISE" cert verify "$f" --data-dir "$DATA" >/dev/null 2>&1 && VALID+=("$f"); done
-"$ARDOISE" cert lot "${VALID[@]}" --output "$DATA/certificates/lot-demo.pdf" --data-dir "$DATA"
+# The lot of the unattended bench: certificates of the one-shot wipes (another lot) are left out, and said so.
+"$ARDOISE" cert lot "${VALID[@]}" --lot DEMO-BANC --output "$DATA/certificates/lot-demo.pdf" --data-dir "$DATA"
 
 say "5. Un SSD : la purge par son firmware, en simulation / an SSD: firmware purge, dry run (ardoise sanitize --method auto --dry-run)"
 # Nothing is sent: a simulated SATA SSD answers, and every command the real run would send is

@@ -202,9 +202,9 @@ public final class DriveFirmwarePurger: FirmwarePurging, @unchecked Sendable {
     private static func describe(_ rule: PurgeVerificationRule) -> String {
         switch rule {
         case .noBlockEqualsBefore: "no sample may still hold its seeded content"
-        case .allBytes(let byte): String(format: "every byte reads 0x%02x", byte)
+        case .allBytes(let byte): "every byte reads " + Hex.fixed(UInt64(byte), width: 2)
         case .uniformAndChanged: "every sample reads one repeated byte (the erased state)"
-        case .pattern(let bytes): "every sample reads the pattern " + bytes.map { String(format: "%02x", $0) }.joined()
+        case .pattern(let bytes): "every sample reads the pattern " + Hex.encode(bytes)
         }
     }
 

@@ -103,7 +103,7 @@ public struct ResumePoint: Sendable, Equatable {
                            earlierJobs: chain.filter { !$0.passIndices.isEmpty || $0.job.id == last.id })
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 
     /// The earlier passes as the certificate lists them (0-based indices, as for this job's).
     var certificatePasses: [CertificateInput.Pass] {

@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import CLinuxShims
 #if canImport(Glibc)
 import Glibc
@@ -75,12 +76,12 @@ public final class LinuxPassthroughDevice: PassthroughTransport {
         } while rc < 0 && savedErrno == EINTR
         if rc < 0 {
             let code: PassthroughError.Code = (savedErrno == ENODEV || savedErrno == ENXIO) ? .deviceGone : .ioctlFailed
-            throw PassthroughError(code: code, errno: savedErrno, context: "\(path): SG_IO opcode \(hexByte(command.cdb[0]))")
+            throw PassthroughError(code: code, errno: savedErrno, context: "\(path): SG_IO opcode \(Hex.fixed(UInt64(command.cdb[0]), width: 2))")
         }
         // Host status 03h DID_TIME_OUT, or driver status 06h DRIVER_TIMEOUT (scsi.h): the
         // command never completed.
         if outcome.host_status == 0x03 || outcome.driver_status & 0x0F == 0x06 {
-            throw PassthroughError(code: .timedOut, context: "\(path): opcode \(hexByte(command.cdb[0])) after \(command.timeoutMs) ms")
+            throw PassthroughError(code: .timedOut, context: "\(path): opcode \(Hex.fixed(UInt64(command.cdb[0]), width: 2)) after \(command.timeoutMs) ms")
         }
         // 01h DID_NO_CONNECT, 04h DID_BAD_TARGET: the drive is gone.
         if outcome.host_status == 0x01 || outcome.host_status == 0x04 {
@@ -127,7 +128,7 @@ public final class LinuxPassthroughDevice: PassthroughTransport {
             case ENODEV, ENXIO: code = .deviceGone
             default: code = .ioctlFailed
             }
-            throw PassthroughError(code: code, errno: err, context: "\(path): NVMe admin opcode \(hexByte(command.opcode))")
+            throw PassthroughError(code: code, errno: err, context: "\(path): NVMe admin opcode \(Hex.fixed(UInt64(command.opcode), width: 2))")
         }
         return NvmeResult(result: cmd.result, status: UInt16(truncatingIfNeeded: rc),
                           dataIn: command.direction == .fromDevice ? buffer : [])
@@ -138,10 +139,5 @@ public final class LinuxPassthroughDevice: PassthroughTransport {
     public func nvmeNamespaceID() -> UInt32? {
         let id = clinux_nvme_namespace_id(fd)
         return id > 0 ? UInt32(id) : nil
-    }
-
-    private func hexByte(_ byte: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return "0x" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0xF)])
     }
 }

@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import Foundation
 import GRDB
 
@@ -157,7 +158,7 @@ extension JournalDatabase {
     public func startJob(_ job: JobRecord, seed: [UInt8], resuming resumption: JobResumptionRecord? = nil) throws {
         try write { db in
             let job = try Self.insertStarted(job, db)
-            try JobSeedRecord(jobID: job.id, seedHex: seed.map { String(format: "%02x", $0) }.joined()).insert(db)
+            try JobSeedRecord(jobID: job.id, seedHex: Hex.encode(seed)).insert(db)
             if var resumption {
                 resumption.jobID = job.id
                 try resumption.insert(db)

@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import DeviceKit
 
 /// SAT-4 §12.2.2 PROTOCOL field values used here (libata rejects 0, 1, 7, 8, 9, 15).

@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import Foundation
 
 /// Parsed ATA IDENTIFY DEVICE data (ACS-3 §7.12.7, ACS-4 §9.11): what a wipe needs to know.

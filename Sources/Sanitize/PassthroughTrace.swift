@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import DeviceKit
 
 /// The audit trace: one line per command, in the grammar of docs/firmware-erase.md.

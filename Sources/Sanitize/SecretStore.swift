@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import Foundation
 
 /// Where the temporary ATA password lives between SECURITY SET PASSWORD and the confirmed end

@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import Crypto
 import Foundation
 
@@ -53,7 +54,7 @@ public struct PlannedPass: Sendable {
 }
 
 extension [UInt8] {
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
+    var hexString: String { Hex.encode(self) }
 }
 
 /// Turns a profile and a seed into the passes to execute.

@@ -84,7 +84,8 @@ public enum ProfileCatalog {
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { "0x" + String($0, radix: 16, uppercase: true).leftPadded(to: 2) }.joined(separator: " ")
+        // Upper case on the profile screens, as the profile files write them ("0x55 0xAA").
+        bytes.map { "0x" + Hex.byte($0).uppercased() }.joined(separator: " ")
     }
 
     static func render(_ rows: [[String]], rightAligned: Set<Int>) -> String {

@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import ArdoiseTestSupport
 import Bench
 import Foundation

@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import DeviceKit
 @testable import Sanitize
 

@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import DeviceKit
 
 /// A SATA drive behind a SCSI/ATA Translation layer, for tests and dry runs.

@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import DeviceKit
 
 /// An NVMe controller with one or more namespaces, for tests and dry runs.

@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import DeviceKit
 
 /// A native SCSI/SAS disk for tests and dry runs: INQUIRY, READ CAPACITY(16), SANITIZE 48h,
