@@ -30,6 +30,7 @@ let package = Package(
         .systemLibrary(name: "CSmartcols", pkgConfig: "smartcols", providers: [.apt(["libsmartcols-dev"])]),
         .systemLibrary(name: "CHaru", providers: [.apt(["libhpdf-dev"])]),
         .systemLibrary(name: "CQrencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Swift libraries
         .target(name: "ArdoiseSupport"),
@@ -61,7 +62,7 @@ let package = Package(
         .target(
             name: "Certificates",
             dependencies: [
-                "ArdoiseSupport", "CHaru", "CQrencode", "Journal",
+                "ArdoiseSupport", "CHaru", "CQrencode", "CZlib", "Journal",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -39,7 +39,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         try global.applyLanguage()
         let language = CurrentLanguage.value
-        let info = try reportingErrors { try DriveCheck.classify(device, policy: SafetyPolicy(allowVirtual: allowVirtual, dataDirectory: dataDir)) }
+        let info = try reportingErrors { try DriveAccess.classify(device, policy: SafetyPolicy(allowVirtual: allowVirtual, dataDirectory: dataDir)) }
         if json {
             let reasons = info.verdict.reasons
             let output = Output(path: info.path, model: info.model, serial: info.serial, sizeInBytes: info.sizeInBytes,
@@ -58,16 +58,5 @@ struct CheckCommand: ParsableCommand {
             throw ExitCode(error.exitCode)
         }
         print(language == .french ? "Effaçable." : "Wipeable.")
-    }
-}
-
-/// Resolves and classifies one drive path (shared by `check`, `wipe` and the daemon).
-enum DriveCheck {
-    static func classify(_ path: String, policy: SafetyPolicy, scanner: DeviceScanner = DeviceScanner()) throws(DeviceError) -> BlockDeviceInfo {
-        guard case .wholeDisk(let name, let number) = try DriveAccess.resolveWholeDisk(path, reader: scanner.reader),
-              let info = scanner.scan(policy: policy).first(where: { $0.name == name && $0.deviceNumber == number }) else {
-            throw DeviceError(.vanished, path: path)
-        }
-        return info
     }
 }

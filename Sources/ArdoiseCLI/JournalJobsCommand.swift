@@ -21,20 +21,18 @@ struct JournalJobsCommand: ParsableCommand {
             let jobs = try journal.jobs(lot: lot).sorted { $0.startedAt > $1.startedAt }
             let certificates = try journal.certificates()
             if json {
-                let rows: [[String: Any]] = try jobs.map { job in
+                let rows: [Row] = try jobs.map { job in
                     let drive = try job.driveID.flatMap { try journal.drive(id: $0) }
                     let certificate = certificates.first { $0.jobID == job.id }
                     let resumption = try journal.resumption(jobID: job.id)
-                    return ["id": job.id.uuidString.lowercased(), "status": job.status.rawValue, "reason": job.reason ?? NSNull(),
-                            "resumedFrom": resumption?.resumedFromJobID.uuidString.lowercased() ?? NSNull(),
-                            "firstPass": resumption.map { $0.firstPassIndex + 1 } ?? 1,
-                            "profile": job.profile, "serial": drive?.serial ?? NSNull(), "model": drive?.model ?? NSNull(),
-                            "lot": job.lot ?? NSNull(), "startedAt": ISO8601DateFormatter().string(from: job.startedAt),
-                            "certificate": certificate?.jsonPath ?? NSNull(), "certificateStatus": certificate?.status ?? NSNull(),
-                            "statusLabel": Self.label(job.status, CurrentLanguage.value)]
+                    return Row(id: job.id.uuidString.lowercased(), status: job.status.rawValue, statusLabel: Self.label(job.status, CurrentLanguage.value),
+                               reason: job.reason, resumedFrom: resumption?.resumedFromJobID.uuidString.lowercased(),
+                               firstPass: resumption.map { $0.firstPassIndex + 1 } ?? 1, profile: job.profile,
+                               serial: drive?.serial, model: drive?.model, lot: job.lot,
+                               startedAt: ISO8601DateFormatter().string(from: job.startedAt),
+                               certificate: certificate?.jsonPath, certificateStatus: certificate?.status)
                 }
-                let data = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-                print(String(decoding: data, as: UTF8.self))
+                print(try JSONOutput.string(rows))
                 return
             }
             for job in jobs {
@@ -53,6 +51,45 @@ struct JournalJobsCommand: ParsableCommand {
                        job.reason.map { Self.reasonLabel($0, language) } ?? "", resumed ?? ""]
                     .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
             }
+        }
+    }
+
+    /// One job in `journal jobs --json` (absent values are `null`, as before).
+    struct Row: Encodable {
+        var id: String
+        var status: String
+        var statusLabel: String
+        var reason: String?
+        var resumedFrom: String?
+        var firstPass: Int
+        var profile: String
+        var serial: String?
+        var model: String?
+        var lot: String?
+        var startedAt: String
+        var certificate: String?
+        var certificateStatus: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, status, statusLabel, reason, resumedFrom, firstPass, profile, serial, model, lot, startedAt, certificate, certificateStatus
+        }
+
+        // Explicit nulls: readers test `certificate is NSNull` for a job without one.
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(status, forKey: .status)
+            try container.encode(statusLabel, forKey: .statusLabel)
+            try container.encode(reason, forKey: .reason)
+            try container.encode(resumedFrom, forKey: .resumedFrom)
+            try container.encode(firstPass, forKey: .firstPass)
+            try container.encode(profile, forKey: .profile)
+            try container.encode(serial, forKey: .serial)
+            try container.encode(model, forKey: .model)
+            try container.encode(lot, forKey: .lot)
+            try container.encode(startedAt, forKey: .startedAt)
+            try container.encode(certificate, forKey: .certificate)
+            try container.encode(certificateStatus, forKey: .certificateStatus)
         }
     }
 

@@ -70,10 +70,17 @@ final class ProgressDisplay: Sendable {
                 $0[index].eta = progress.overallETASeconds
             }
             if json {
-                emitJSON(["event": "progress", "device": paths[index], "pass": progress.pass, "passes": progress.passCount,
-                          "phase": progress.phase.rawValue, "bytesDone": progress.bytesDone, "bytesTotal": progress.bytesTotal,
-                          "fraction": progress.overallFraction, "currentBytesPerSecond": progress.currentBytesPerSecond,
-                          "averageBytesPerSecond": progress.averageBytesPerSecond, "etaSeconds": progress.overallETASeconds ?? -1])
+                var line = WipeLine(event: "progress", device: paths[index])
+                line.pass = progress.pass
+                line.passes = progress.passCount
+                line.phase = progress.phase.rawValue
+                line.bytesDone = progress.bytesDone
+                line.bytesTotal = progress.bytesTotal
+                line.fraction = progress.overallFraction
+                line.currentBytesPerSecond = progress.currentBytesPerSecond
+                line.averageBytesPerSecond = progress.averageBytesPerSecond
+                line.etaSeconds = progress.overallETASeconds ?? -1
+                Self.emit(line)
             }
         case .firmwareProgress(let progress):
             lines.withLock {
@@ -81,21 +88,30 @@ final class ProgressDisplay: Sendable {
                 if let fraction = progress.fraction { $0[index].fraction = fraction }
             }
             if json {
-                emitJSON(["event": "firmware-progress", "device": paths[index], "fraction": progress.fraction ?? -1,
-                          "messageLabel": progress.message.text(in: language)])
+                var line = WipeLine(event: "firmware-progress", device: paths[index])
+                line.fraction = progress.fraction ?? -1
+                line.messageLabel = progress.message.text(in: language)
+                Self.emit(line)
             }
         case .firmwareFinished(let record):
             lines.withLock { $0[index].phase = "firmware: " + record.outcome.rawValue + " — " + record.reason.text(in: language) }
             if json {
-                emitJSON(["event": "firmware-finished", "device": paths[index], "outcome": record.outcome.rawValue,
-                          "method": record.operations.first?.method ?? "", "reasonLabel": record.reason.text(in: language),
-                          "verification": record.verification?.result.rawValue ?? "none"])
+                var line = WipeLine(event: "firmware-finished", device: paths[index])
+                line.outcome = record.outcome.rawValue
+                line.method = record.operations.first?.method ?? ""
+                line.reasonLabel = record.reason.text(in: language)
+                line.verification = record.verification?.result.rawValue ?? "none"
+                Self.emit(line)
             }
         case .passFinished(let pass):
             if json {
-                emitJSON(["event": "pass-finished", "device": paths[index], "pass": pass.index, "kind": pass.kind,
-                          "bytesWritten": pass.bytesWritten, "bytesPerSecond": pass.bytesPerSecond,
-                          "verification": pass.verification?.result.rawValue ?? "none"])
+                var line = WipeLine(event: "pass-finished", device: paths[index])
+                line.pass = pass.index
+                line.kind = pass.kind
+                line.bytesWritten = pass.bytesWritten
+                line.bytesPerSecond = pass.bytesPerSecond
+                line.verification = pass.verification?.result.rawValue ?? "none"
+                Self.emit(line)
             }
         case .jobFinished(let report):
             let label = report.status.label.text(in: language)
@@ -104,25 +120,23 @@ final class ProgressDisplay: Sendable {
                 $0[index].fraction = report.succeeded ? 1 : $0[index].fraction
             }
             if json {
-                var object: [String: Any] = ["event": "job-finished", "device": paths[index], "succeeded": report.succeeded,
-                                             "status": report.status.code, "statusLabel": label,
-                                             "averageBytesPerSecond": report.averageBytesPerSecond]
-                if let reason = report.status.reason {
-                    object["reasonCode"] = reason.code.rawValue
-                    object["reasonLabel"] = reason.message.text(in: language)
-                }
-                emitJSON(object)
+                var line = WipeLine(event: "job-finished", device: paths[index])
+                line.succeeded = report.succeeded
+                line.status = report.status.code
+                line.statusLabel = label
+                line.averageBytesPerSecond = report.averageBytesPerSecond
+                line.reasonCode = report.status.reason?.code.rawValue
+                line.reasonLabel = report.status.reason?.message.text(in: language)
+                Self.emit(line)
             }
         default:
             break
         }
     }
 
-    private func emitJSON(_ object: [String: Any]) { Self.emitJSON(object) }
-
     /// One JSON object on one line of stdout (`wipe --json`).
-    static func emitJSON(_ object: [String: Any]) {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+    static func emit(_ line: WipeLine) {
+        guard let data = try? JSONOutput.data(line, pretty: false) else { return }
         FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
 
@@ -163,5 +177,40 @@ final class SignalWatcher: @unchecked Sendable {  // sources are created in init
 
     func stop() {
         for source in sources { source.cancel() }
+    }
+}
+
+/// One line of `ardoise wipe --json` (docs/json-codes.md): the members an event has are set,
+/// the others left out. Codes in plain members, words only in `…Label`.
+struct WipeLine: Encodable {
+    var event: String
+    var device: String
+    var pass: Int?
+    var passes: Int?
+    var phase: String?
+    var bytesDone: UInt64?
+    var bytesTotal: UInt64?
+    var fraction: Double?
+    var currentBytesPerSecond: Double?
+    var averageBytesPerSecond: Double?
+    var etaSeconds: Double?
+    var messageLabel: String?
+    var outcome: String?
+    var method: String?
+    var verification: String?
+    var kind: String?
+    var bytesWritten: UInt64?
+    var bytesPerSecond: Double?
+    var succeeded: Bool?
+    var status: String?
+    var statusLabel: String?
+    var reasonCode: String?
+    var reasonLabel: String?
+    var json: String?
+    var pdf: String?
+
+    init(event: String, device: String) {
+        self.event = event
+        self.device = device
     }
 }

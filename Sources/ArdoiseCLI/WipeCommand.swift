@@ -83,7 +83,7 @@ struct WipeCommand: AsyncParsableCommand {
                 plans.append((MediumDescription(imagePath: path, sizeInBytes: target.sizeInBytes, logicalSectorSize: target.logicalSectorSize), nil))
             } else {
                 let info = try reportingErrors {
-                    try DriveCheck.classify(path, policy: SafetyPolicy(allowVirtual: allowVirtual, dataDirectory: settings.dataDirectory))
+                    try DriveAccess.classify(path, policy: SafetyPolicy(allowVirtual: allowVirtual, dataDirectory: settings.dataDirectory))
                 }
                 if case .protected(let reasons) = info.verdict {
                     let error = DeviceError(.protected(reasons: reasons), path: path)
@@ -116,21 +116,17 @@ struct WipeCommand: AsyncParsableCommand {
         var sessions: [ErasureSession] = []
         let context = try reportingProofErrorsReturning { try settings.makeContext(owner: owner) }
         for plan in plans {
-            let target: any WipeTarget
-            var firmware: FirmwarePurgerFactory?
             if image {
-                target = try reportingEngineErrors { try FileWipeTarget(path: plan.medium.path) }
+                let target = try reportingEngineErrors { try FileWipeTarget(path: plan.medium.path) }
+                sessions.append(try reportingEngineErrors { try ErasureSession(medium: plan.medium, target: target, profile: wipeProfile, context: context) })
             } else {
                 // One claim per drive for the whole job: passes and firmware purge alike.
                 let claim = try reportingErrors {
                     try DriveAccess.claim(plan.medium.path, policy: SafetyPolicy(allowVirtual: allowVirtual, dataDirectory: settings.dataDirectory),
                                           expected: plan.identity)
                 }
-                target = claim
-                firmware = DriveFirmwarePurger.journaled(claim: claim)
+                sessions.append(try reportingEngineErrors { try ErasureSession(medium: plan.medium, claim: claim, profile: wipeProfile, context: context) })
             }
-            sessions.append(try reportingEngineErrors { try ErasureSession(medium: plan.medium, target: target, profile: wipeProfile, context: context,
-                                                                                    firmware: firmware) })
         }
 
         // 4. Run them all, each on its own thread; Ctrl-C cancels them cleanly.
@@ -173,10 +169,12 @@ struct WipeCommand: AsyncParsableCommand {
             let label = WipeSummary.label(outcome.report.status, succeeded: outcome.report.succeeded, language: CurrentLanguage.value)
             say("\(outcome.report.targetName): \(label)")
             if json {
-                ProgressDisplay.emitJSON(["event": "certificate", "device": outcome.report.targetName,
-                                          "status": outcome.certificate?.status.rawValue ?? "not_issued",
-                                          "json": outcome.certificate?.jsonPath ?? NSNull(), "pdf": outcome.certificate?.pdfPath ?? NSNull(),
-                                          "statusLabel": status])
+                var line = WipeLine(event: "certificate", device: outcome.report.targetName)
+                line.status = outcome.certificate?.status.rawValue ?? "not_issued"
+                line.statusLabel = status
+                line.json = outcome.certificate?.jsonPath
+                line.pdf = outcome.certificate?.pdfPath
+                ProgressDisplay.emit(line)
             }
             if let certificate = outcome.certificate {
                 say("  " + (fr ? "certificat (\(status)) : " : "certificate (\(status)): ") + certificate.jsonPath)

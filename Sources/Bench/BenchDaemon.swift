@@ -297,8 +297,7 @@ public actor BenchDaemon {
         defer { handle.close() }
         let session: ErasureSession
         do {
-            session = try ErasureSession(medium: MediumDescription(device: info), target: handle, profile: profile, context: context,
-                                         firmware: DriveFirmwarePurger.journaled(claim: handle),
+            session = try ErasureSession(medium: MediumDescription(device: info), claim: handle, profile: profile, context: context,
                                          resume: resume)
         } catch {
             finish(name, generation: generation, state: .failed, reason: error.text(in: config.language), certificate: nil)

@@ -160,6 +160,15 @@ public final class ErasureSession: Sendable {
         job = try WipeJob(profile: profile, target: TestPause.wrap(target), options: options)
     }
 
+    /// A job on a claimed drive: the passes write through `claim`, and a profile's firmware
+    /// step sends its commands through the same claim (`DriveFirmwarePurger.forClaim`), so
+    /// nothing in the job reopens the drive by path. Used by `ardoise wipe` and the daemon.
+    public convenience init(medium: MediumDescription, claim: ClaimedDrive, profile: WipeProfile, context: ErasureContext,
+                            resume: ResumePoint? = nil) throws(WipeEngineError) {
+        try self.init(medium: medium, target: claim, profile: profile, context: context,
+                      firmware: DriveFirmwarePurger.journaled(claim: claim), resume: resume)
+    }
+
     /// Stops the job; it ends interrupted and its certificate says "not erased".
     public func cancel() { job.cancel() }
 

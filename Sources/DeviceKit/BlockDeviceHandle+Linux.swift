@@ -186,6 +186,17 @@ final class ClaimedPassthrough: PassthroughTransport {
 
 /// The one way to open a drive for writing.
 public enum DriveAccess {
+    /// Resolves `path` to a whole disk and classifies it (never opens it): what `check` shows,
+    /// what `wipe` confirms, what the claim re-checks.
+    /// - Throws: `DeviceError` for a path that is not a whole disk, or a vanished drive.
+    public static func classify(_ path: String, policy: SafetyPolicy, scanner: DeviceScanner = DeviceScanner()) throws(DeviceError) -> BlockDeviceInfo {
+        guard case .wholeDisk(let name, let number) = try resolveWholeDisk(path, reader: scanner.reader),
+              let info = scanner.scan(policy: policy).first(where: { $0.name == name && $0.deviceNumber == number }) else {
+            throw DeviceError(.vanished, path: path)
+        }
+        return info
+    }
+
     /// Claims the drive for one job: `openForWriting` under the name of what it returns.
     public static func claim(_ path: String, policy: SafetyPolicy, expected: DriveIdentity? = nil,
                              scanner: DeviceScanner = DeviceScanner()) throws(DeviceError) -> ClaimedDrive {
