@@ -129,8 +129,10 @@ public actor BenchDaemon {
         if case .protected(let reasons) = info.verdict {
             status.state = .protected
             status.reason = reasons.map { $0.message.text(in: language) }.joined(separator: ", ")
+            status.reasonCodes = reasons.map(\.key)
         } else if !transportAllowed(info) {
             status.state = .protected
+            status.reasonCodes = ["transport-not-allowed"]
             status.reason = LocalizedText(fr: "transport \(info.transport.rawValue) non autorisé par la configuration",
                                           en: "transport \(info.transport.rawValue) not allowed by the configuration").text(in: language)
         } else {
@@ -169,6 +171,7 @@ public actor BenchDaemon {
         slot.graceTask?.cancel()
         slot.status.state = .protected
         slot.status.reason = reasons.map { $0.message.text(in: config.language) }.joined(separator: ", ")
+        slot.status.reasonCodes = reasons.map(\.key)
         slot.info = info
         slots[name] = slot
         queue.removeAll { $0 == name }

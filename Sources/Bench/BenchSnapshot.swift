@@ -53,6 +53,9 @@ public struct SlotStatus: Sendable, Codable, Hashable {
     public var state: SlotState
     /// Why it is protected, failed or interrupted (already in the bench's language).
     public var reason: String?
+    /// For a protected drive, the stable codes of `reason` (`root`, `mounted`…, as in
+    /// `ardoise list`; `transport-not-allowed`), whatever the language.
+    public var reasonCodes: [String]?
     public var profile: String?
     public var passIndex: Int?
     public var passCount: Int?
