@@ -33,11 +33,7 @@ struct DaemonCommand: AsyncParsableCommand {
         var benchConfig = BenchConfig()
         if fileExists || config != BenchConfig.defaultPath {
             do {
-                // Read once for the profile directories it names, then check its profile names
-                // against every profile the bench will know.
-                let draft = try BenchConfig.load(path: config)
-                let library = try draft.profileLibrary()
-                benchConfig = try BenchConfig.load(path: config, knownProfiles: Set(library.profiles.map(\.name)))
+                benchConfig = try BenchConfig.loadChecked(path: config).config
             } catch let error as BenchConfigError {
                 printError(error.description)
                 throw ExitCode(40)

@@ -213,8 +213,13 @@ struct BenchSessionOptions: ParsableArguments {
         var config = BenchConfig()
         let path = self.config ?? (FileManager.default.fileExists(atPath: BenchConfig.defaultPath) ? BenchConfig.defaultPath : nil)
         if let path {
-            do { config = try BenchConfig.load(path: path) } catch {
+            do {
+                config = try BenchConfig.loadChecked(path: path).config
+            } catch let error as WipeEngineError {
                 printError(error.description)
+                throw ExitCode(42)
+            } catch {
+                printError("\(error)")
                 throw ExitCode(40)
             }
         }

@@ -478,10 +478,9 @@ public actor BenchDaemon {
     public func reload() -> String {
         guard let configPath else { return "no configuration file" }
         do {
-            // The new file's profile directories, then its names checked against them.
-            let draft = try BenchConfig.load(path: configPath)
-            let newLibrary = try draft.profileLibrary()
-            var newConfig = try BenchConfig.load(path: configPath, knownProfiles: Set(newLibrary.profiles.map(\.name)))
+            let loaded = try BenchConfig.loadChecked(path: configPath)
+            var newConfig = loaded.config
+            let newLibrary = loaded.library
             newConfig.dataDirectory = config.dataDirectory
             newConfig.controlSocket = config.controlSocket
             config = newConfig

@@ -25,3 +25,22 @@ import Testing
         #expect(!english.output.contains("terminé"))
     }
 }
+
+/// The configuration is read one way for the daemon and for `wipe` (issue 11, item 4): a
+/// profile name the bench does not know is refused by both, with file and line.
+@Suite struct ConfigLoadingTests {
+    @Test func wipeRefusesAConfigurationNamingAnUnknownProfileAsTheDaemonDoes() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ardoise-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("ardoise.toml").path
+        try "[profiles]\ndefault = \"no-such-profile\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let image = directory.appendingPathComponent("disk.img")
+        FileManager.default.createFile(atPath: image.path, contents: Data(repeating: 0x5A, count: 1 << 20))
+        let wipe = try ArdoiseBinary.run(["wipe", image.path, "--image", "--yes", "--profile", "zero", "--config", config,
+                                          "--data-dir", directory.appendingPathComponent("data").path, "--lang", "en"])
+        #expect(wipe.status == 40, "\(wipe.error)")
+        #expect(wipe.error.contains("\(config):2"), "\(wipe.error)")
+        #expect(FileManager.default.contents(atPath: image.path) == Data(repeating: 0x5A, count: 1 << 20))
+    }
+}
