@@ -84,7 +84,7 @@ struct CertVerifyCommand: ParsableCommand {
                                 keyID: report.keyID, signedJSONSHA256: report.signedJSONSHA256)
             writeStandardOutput((try JSONOutput.data(output)) + Data("\n".utf8))
         } else {
-            print("\(report.verdict.label.text(in: language)) (\(report.verdict.rawValue))")
+            print(report.verdict.label.text(in: language))
             for reason in report.reasons { print("  " + reason.text(in: language)) }
             if let payload = report.payload, report.verdict == .valid {
                 let summary = CertificateSummary(payload: payload, keyID: report.keyID, sha256: report.signedJSONSHA256, language: language)
@@ -112,12 +112,12 @@ struct CertShowCommand: ParsableCommand {
             let report = try readCertificate(file, trusting: trusted)
             let language = CurrentLanguage.value
             guard let payload = report.payload else {
-                print("\(report.verdict.label.text(in: language)) (\(report.verdict.rawValue))")
+                print(report.verdict.label.text(in: language))
                 for reason in report.reasons { print("  " + reason.text(in: language)) }
                 throw ExitCode(report.verdict.exitStatus)
             }
             print(CertificateSummary(payload: payload, keyID: report.keyID, sha256: report.signedJSONSHA256, language: language).text)
-            print((language == .french ? "Vérification : " : "Verification: ") + "\(report.verdict.label.text(in: language)) (\(report.verdict.rawValue))")
+            print((language == .french ? "Vérification : " : "Verification: ") + report.verdict.label.text(in: language))
         }
     }
 }
@@ -144,7 +144,7 @@ struct CertLotCommand: ParsableCommand {
             for file in files {
                 let report = try CertificateVerifier.verify(fileAt: file, trusting: trusted)
                 guard report.verdict == .valid, let payload = report.payload else {
-                    printError("\(file) : \(report.verdict.label.text(in: CurrentLanguage.value))")
+                    printError(file + (fr ? " : " : ": ") + report.verdict.label.text(in: CurrentLanguage.value))
                     throw ExitCode(report.verdict.exitStatus)
                 }
                 payloads.append((file, payload))

@@ -43,7 +43,7 @@ public struct DashboardRenderer: Sendable {
         lines.append(who)
         lines.append(String(repeating: "─", count: width))
         let header = [pad(fr ? "DISQUE" : "DRIVE", 12), pad(fr ? "MODÈLE" : "MODEL", 18), pad(fr ? "N° SÉRIE" : "SERIAL", 14),
-                      pad(fr ? "TAILLE" : "SIZE", 7), pad(fr ? "PROFIL" : "PROFILE", 12), pad("PASSE", 6),
+                      pad(fr ? "TAILLE" : "SIZE", 7), pad(fr ? "PROFIL" : "PROFILE", 12), pad(fr ? "PASSE" : "PASS", 6),
                       pad(fr ? "PROGRESSION" : "PROGRESS", 24), pad("MB/s", 7), pad(fr ? "RESTE" : "ETA", 8),
                       fr ? "ÉTAT" : "STATE"].joined(separator: " ")
         lines.append(bold(header))

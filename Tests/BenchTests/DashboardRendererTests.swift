@@ -118,9 +118,11 @@ import Testing
         let lines = screen(.english)
         #expect(lines[1].contains("Technician : Awa") && lines[1].contains("Donor : Mairie de Rennes") && lines[1].contains("Policy : manual"))
         let header = try #require(lines.first { $0.hasPrefix("DRIVE") })
-        for column in ["MODEL", "SERIAL", "SIZE", "PROFILE", "PROGRESS", "MB/s", "ETA", "STATE"] {
+        for column in ["MODEL", "SERIAL", "SIZE", "PROFILE", "PASS ", "PROGRESS", "MB/s", "ETA", "STATE"] {
             #expect(header.contains(column), "\(column) missing from \(header)")
         }
+        // One language on the screen.
+        #expect(!header.contains("PASSE"))
         #expect(try row(lines, "sdb").hasSuffix("waiting"))
         #expect(try row(lines, "sdc").hasSuffix("erasing"))
         #expect(try row(lines, "sdd").hasSuffix("verifying"))
