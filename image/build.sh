@@ -46,10 +46,15 @@ step_t0=$(date +%s)
 step() { local now; now=$(date +%s); echo "== [$((now - step_t0))s] $*"; }
 
 work="$out/work"
-mkdir -p "$out"
-rm -rf "$work"
-mkdir -p "$work" "$out/debs"
 root="$work/root"
+mkdir -p "$out"
+# ARDOISE_IMAGE_REUSE_ROOT=1 (development only) keeps the Debian tree of the previous run.
+if [ "${ARDOISE_IMAGE_REUSE_ROOT:-0}" = 1 ] && [ -d "$root/usr" ]; then
+    reuse=1; rm -rf "$work/esp" "$work/data"
+else
+    reuse=0; rm -rf "$work"
+fi
+mkdir -p "$work" "$out/debs"
 
 # --- 1. The binary must run without the Swift toolchain -------------------------------------
 step "checking $binary"
@@ -74,7 +79,7 @@ console-setup console-setup/charmap47 select UTF-8
 console-setup console-setup/codeset47 select Guess optimal character set
 EOF
 
-mmdebstrap --mode=root --variant=minbase --format=directory \
+[ "$reuse" = 1 ] && echo "   (reusing $root)" || mmdebstrap --mode=root --variant=minbase --format=directory \
     --include="$packages" \
     --aptopt='Acquire::Languages "none"' \
     --aptopt='APT::Install-Recommends "false"' \
@@ -99,6 +104,7 @@ mmdebstrap --mode=root --variant=minbase --format=directory \
 # --- 3. Ardoise, its units and the image's defaults -----------------------------------------
 step "installing ardoise and the overlay"
 install -D -m 0755 "$binary" "$root/usr/local/bin/ardoise"
+strip --strip-unneeded "$root/usr/local/bin/ardoise"   # the symbols stay in the build tree
 install -d "$root/usr/local/share/ardoise/profiles"
 install -m 0644 "$repo"/Profiles/*.toml "$root/usr/local/share/ardoise/profiles/"
 install -D -m 0644 "$repo/systemd/ardoise.service" "$root/etc/systemd/system/ardoise.service"
@@ -113,13 +119,15 @@ install -d -m 0700 "$root/var/lib/ardoise" "$root/etc/ardoise/profiles"
 missing=$(chroot "$root" ldd /usr/local/bin/ardoise | awk '/not found/ { print $1 }')
 [ -z "$missing" ] || { echo "image/build.sh: libraries missing in the image: $missing" >&2; exit 1; }
 chroot "$root" ldd /usr/local/bin/ardoise | awk '{ print $1 }' | sort >"$out/ardoise-libs.txt"
-chroot "$root" /usr/local/bin/ardoise profiles >/dev/null
+# It runs there, without the Swift toolchain (Foundation needs /proc: a private mount).
+unshare -m sh -c "mount -t proc proc '$root/proc' && chroot '$root' /usr/local/bin/ardoise profiles >/dev/null"
 
 step "systemd units: enable the bench, disable everything that touches disks"
 chroot "$root" systemctl enable ardoise-data.service ardoise.service ardoise-dashboard.service ardoise-e2e-status.service
 # Nothing may touch a donated disk on its own: SMART polling, TRIM, ext4 scrub, volume
 # auto-assembly (not installed: lvm2, mdadm, multipath, udisks2), swap on found partitions.
-for unit in smartd.service smartmontools.service fstrim.timer fstrim.service e2scrub_all.timer \
+chroot "$root" systemctl disable smartmontools.service >/dev/null 2>&1   # also drops its alias smartd.service
+for unit in smartmontools.service fstrim.timer fstrim.service e2scrub_all.timer \
             e2scrub_reap.service e2scrub_all.service getty@tty1.service apt-daily.timer \
             apt-daily-upgrade.timer; do
     chroot "$root" systemctl mask "$unit" >/dev/null 2>&1
@@ -137,21 +145,25 @@ echo ardoise >"$root/etc/hostname"
 
 step "initramfs (squashfs root + RAM overlay; built when the kernel package was installed)"
 kver=$(ls "$root/lib/modules" | sort -V | tail -n1)
-chroot "$root" lsinitramfs "/boot/initrd.img-$kver" | grep -q 'scripts/local-bottom/ardoise-overlay' || {
-    echo "image/build.sh: the initramfs lacks the Ardoise overlay script" >&2; exit 1; }
-cp "$root/boot/vmlinuz-$kver" "$out/vmlinuz"
-cp "$root/boot/initrd.img-$kver" "$out/initrd.img"
+mkdir -p "$work/kernel"
+if [ -e "$root/boot/vmlinuz-$kver" ]; then
+    chroot "$root" lsinitramfs "/boot/initrd.img-$kver" | grep -q 'scripts/local-bottom/ardoise-overlay' || {
+        echo "image/build.sh: the initramfs lacks the Ardoise overlay script" >&2; exit 1; }
+    mv "$root/boot/vmlinuz-$kver" "$root/boot/initrd.img-$kver" "$work/kernel/"
+fi
+cp "$work/kernel/vmlinuz-$kver" "$out/vmlinuz"
+cp "$work/kernel/initrd.img-$kver" "$out/initrd.img"
 
-# Trim what a RAM-run bench never uses.
+# Trim what a RAM-run bench never uses (the kernel and initramfs live on the EFI partition).
 rm -rf "$root"/boot/* "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
        "$root"/var/cache/debconf/*-old "$root"/var/log/*.log "$root"/tmp/*
 
 # --- 4. The partitions --------------------------------------------------------------------
 step "squashfs root"
 mksquashfs "$root" "$work/root.sqfs" -comp xz -noappend -no-progress -quiet \
-    -mkfs-time "$SOURCE_DATE_EPOCH" -all-time "$SOURCE_DATE_EPOCH" -processors "$(nproc)" >/dev/null
+    -processors "$(nproc)" >/dev/null
 
-cmdline="root=PARTUUID=$ROOT_PARTUUID rootfstype=squashfs ro ardoise.live systemd.gpt_auto=0 fsck.mode=skip noresume nosplash quiet loglevel=3 console=tty1 console=ttyS0,115200"
+cmdline="root=PARTUUID=$ROOT_PARTUUID rootfstype=squashfs ro ardoise.live systemd.gpt_auto=0 fsck.mode=skip noresume nosplash loglevel=3 console=tty1 console=ttyS0,115200"
 echo "$cmdline" >"$out/cmdline"
 
 step "EFI system partition (GRUB for UEFI and BIOS, kernel, initramfs)"
