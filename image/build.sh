@@ -160,7 +160,7 @@ rm -rf "$root"/boot/* "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/l
 
 # --- 4. The partitions --------------------------------------------------------------------
 step "squashfs root"
-mksquashfs "$root" "$work/root.sqfs" -comp xz -noappend -no-progress -quiet \
+mksquashfs "$root" "$work/root.sqfs" -comp zstd -Xcompression-level 15 -noappend -no-progress -quiet \
     -processors "$(nproc)" >/dev/null
 
 cmdline="root=PARTUUID=$ROOT_PARTUUID rootfstype=squashfs ro ardoise.live systemd.gpt_auto=0 fsck.mode=skip noresume nosplash loglevel=3 console=tty1 console=ttyS0,115200"
@@ -230,7 +230,7 @@ DATA_MIB=$data_mib
 ROOT_PARTUUID=$ROOT_PARTUUID
 EOF
 
-rm -rf "$work"
+[ "${ARDOISE_IMAGE_REUSE_ROOT:-0}" = 1 ] || rm -rf "$work"
 size=$(stat -c %s "$out/ardoise-bench.img")
 step "done: $out/ardoise-bench.img, $((size / mib)) MiB (root squashfs $root_mib MiB, EFI $esp_mib MiB, data $data_mib MiB)"
 sha256sum "$out/ardoise-bench.img" | tee "$out/ardoise-bench.img.sha256"
