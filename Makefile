@@ -12,8 +12,14 @@ DEBIAN_PACKAGES := pkg-config libblkid-dev libudev-dev libsmartcols-dev libsqlit
 	poppler-utils zbar-tools python3 python3-pip
 # Only for `make bench`: the peers Ardoise is measured against.
 BENCH_PACKAGES := fio nwipe
+# Only for `make image` and `make e2e`: the stick builder and the emulated bench.
+IMAGE_PACKAGES := mmdebstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools \
+	fdisk e2fsprogs qemu-system-x86 ovmf python3
+IMAGE_DIR ?= build/image
+# The bench binary: release, Swift runtime linked in (the stick has no Swift toolchain).
+STATIC_FLAGS := -c release --static-swift-stdlib
 
-.PHONY: all deps bench-deps build release demo test bench install clean
+.PHONY: all deps bench-deps image-deps build release static demo test bench image e2e install clean
 
 all: build
 
@@ -31,6 +37,12 @@ bench-deps: deps
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+image-deps: deps
+	@missing=$$(for p in $(IMAGE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS) --product ardoise
 
@@ -43,6 +55,18 @@ demo: release
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+static: deps
+	$(SWIFT) build $(STATIC_FLAGS) --product ardoise
+
+# The bench stick (docs/bench-image.md): $(IMAGE_DIR)/ardoise-bench.img, to write with dd.
+image: image-deps static
+	image/build.sh "$$($(SWIFT) build $(STATIC_FLAGS) --show-bin-path)/ardoise" $(IMAGE_DIR)
+
+# The whole bench on emulated hardware (QEMU): hot-plug, erasure, certificates, byte checks.
+e2e: image
+	python3 e2e/bench_e2e.py --image-dir $(IMAGE_DIR) \
+		--ardoise "$$($(SWIFT) build $(STATIC_FLAGS) --show-bin-path)/ardoise" --artifacts build/e2e
 
 bench: bench-deps release
 	bench/run.sh "$$($(SWIFT) build -c release --show-bin-path)/ardoise"
