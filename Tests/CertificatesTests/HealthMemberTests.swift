@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import Certificates
+
+/// The optional `health` member (docs/certificate.md): signed with the rest, absent when no
+/// health check ran, so certificates made before it existed read and verify as before.
+@Suite struct HealthMemberTests {
+    static let health = DriveHealth(
+        verdict: "discard",
+        reasons: [DriveHealth.Reason(code: "ata_reallocated_sectors", severity: "discard", attribute: "5 Reallocated_Sector_Ct",
+                                     value: .number(2472), threshold: .number(100)),
+                  DriveHealth.Reason(code: "nvme_spare_below_threshold", severity: "discard",
+                                     field: "nvme_smart_health_information_log.critical_warning", value: .number(5), threshold: .text("bit 0"))],
+        powerOnHours: 41022, policyVersion: "ardoise-default 2026.12-1", checkedAt: Fixture.start.addingTimeInterval(0.7))
+
+    static func payloadBytes(_ signed: SignedCertificate) -> Data {
+        var encoded = signed.jws.payload.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while encoded.count % 4 != 0 { encoded += "=" }
+        return Data(base64Encoded: encoded) ?? Data()
+    }
+
+    @Test func healthIsSignedAndVerifies() throws {
+        var input = Fixture.input()
+        input.health = Self.health
+        let signed = try Fixture.signed(input)
+        let report = CertificateVerifier.verify(data: signed.signedJSON, trusting: Fixture.trusted)
+        #expect(report.verdict == .valid, "\(report.reasons)")
+        #expect(report.payload?.health == Self.health)
+        let object = try #require(try JSONSerialization.jsonObject(with: Self.payloadBytes(signed)) as? [String: Any])
+        let health = try #require(object["health"] as? [String: Any])
+        #expect(health["verdict"] as? String == "discard")
+        #expect(health["checkedAt"] as? String == "2026-09-21T14:13:20Z")
+        let reasons = try #require(health["reasons"] as? [[String: Any]])
+        #expect(reasons[0]["value"] as? Int == 2472)
+        #expect(reasons[1]["threshold"] as? String == "bit 0")
+        // The health verdict never changes the erasure status.
+        #expect(signed.payload.result.status == .erased)
+    }
+
+    @Test func withoutHealthTheMemberIsAbsent() throws {
+        let signed = try Fixture.signed(Fixture.input())
+        let object = try #require(try JSONSerialization.jsonObject(with: Self.payloadBytes(signed)) as? [String: Any])
+        #expect(object["health"] == nil)
+        #expect(signed.payload.health == nil)
+        #expect(CertificateVerifier.verify(data: signed.signedJSON, trusting: Fixture.trusted).verdict == .valid)
+    }
+}
