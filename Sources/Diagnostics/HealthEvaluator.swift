@@ -125,11 +125,15 @@ public struct HealthEvaluator: Sendable {
     func judge(_ output: SmartctlOutput, exitBits: SmartctlExitStatus, facts: inout HealthFacts) -> [HealthReason] {
         var reasons: [HealthReason?] = []
         // Overall status (smartctl -H).
+        // smartctl calls an NVMe drive FAILED as soon as any critical-warning bit is set, a
+        // temperature warning included: judge those bits one by one (below) instead.
+        let nvmeWarning = output.smartStatus?.nvme?.value ?? output.nvmeSmartHealthInformationLog?.criticalWarning
+        let nvmeStatusFromBits = output.device?.protocol == "NVMe" && (nvmeWarning ?? 0) != 0
         if let passed = output.smartStatus?.passed {
-            if !passed {
+            if !passed && !nvmeStatusFromBits {
                 reasons.append(reason(policy.overallFailed, "smart_status_failed", field: "smart_status.passed", value: .flag(false)))
             }
-        } else if exitBits.contains(.diskFailing) {
+        } else if exitBits.contains(.diskFailing) && !nvmeStatusFromBits {
             reasons.append(reason(policy.overallFailed, "smart_status_failed", field: "smartctl.exit_status", value: .text("disk_failing")))
         } else {
             reasons.append(reason(policy.statusUnavailable, "smart_status_unavailable", field: "smart_status", value: nil))

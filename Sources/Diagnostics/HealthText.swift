@@ -46,7 +46,7 @@ extension HealthReason {
     public func text(in language: Language) -> String {
         var line = Self.labels[code]?.text(in: language) ?? code
         if let attribute { line += " (ATA \(attribute))" }
-        if let value {
+        if let value, value != .flag(false), value != .flag(true) {
             line += " : \(value)"
             if let threshold { line += language == .french ? " (seuil \(threshold))" : " (threshold \(threshold))" }
         }

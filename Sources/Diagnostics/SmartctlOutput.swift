@@ -161,6 +161,11 @@ public struct SmartctlOutput: Codable, Sendable, Equatable {
         /// False when the drive reports "FAILING" (ATA SMART RETURN STATUS, NVMe critical
         /// warning, SCSI informational exceptions).
         public var passed: Bool?
+        /// NVMe: the critical-warning byte smartctl derived `passed` from (any bit set = FAILED).
+        public var nvme: Value?
+        public struct Value: Codable, Sendable, Equatable {
+            public var value: Int?
+        }
     }
 
     public struct PowerOnTime: Codable, Sendable, Equatable {

@@ -15,7 +15,7 @@ import WipeEngine
         ("ata-old-self-test-failure.json", .caution, ["self_test_failed_in_past"]),
         ("ata-hdd-failing.json", .discard, ["smart_status_failed", "ata_attribute_failing_now", "ata_reallocated_sectors",
                                             "ata_reported_uncorrectable", "ata_pending_sectors", "ata_offline_uncorrectable", "self_test_failed"]),
-        ("nvme-worn.json", .discard, ["smart_status_failed", "nvme_spare_below_threshold", "nvme_reliability_degraded", "nvme_percentage_used"]),
+        ("nvme-worn.json", .discard, ["nvme_spare_below_threshold", "nvme_reliability_degraded", "nvme_percentage_used"]),
         ("nvme-media-errors.json", .discard, ["nvme_media_errors", "self_test_failed"]),
         ("scsi-sas-defects.json", .discard, ["scsi_grown_defects", "scsi_uncorrected_errors", "self_test_failed"]),
         ("usb-bridge-refused.json", .unknown, ["smartctl_command_line_error"]),
@@ -88,6 +88,19 @@ import WipeEngine
         let both = evaluator.evaluate(.unavailable(code: "smart_unavailable", detail: "x"), source: HealthSource(kind: "device", path: "/dev/x"), surface: surface)
         #expect(both.verdict == .discard)
         #expect(both.codes == ["smart_unavailable", "surface_unreadable"])
+    }
+
+    @Test func anNvmeTemperatureWarningAloneIsCautionNotAFailedDrive() throws {
+        var output = try Fixture.output("nvme-healthy.json")
+        output.smartStatus = .init(passed: false, nvme: .init(value: 2))
+        output.nvmeSmartHealthInformationLog?.criticalWarning = 2
+        let report = HealthEvaluator(policy: try defaultPolicy()).evaluate(.output(output, exitStatus: 8), source: HealthSource(kind: "file", path: "x"))
+        #expect(report.verdict == .caution)
+        #expect(report.codes == ["nvme_temperature_warning"])
+        // An ATA drive's FAILED status stays a discard.
+        var ata = try Fixture.output("ata-hdd-healthy.json")
+        ata.smartStatus = .init(passed: false)
+        #expect(HealthEvaluator(policy: try defaultPolicy()).evaluate(.output(ata, exitStatus: 8), source: HealthSource(kind: "file", path: "x")).codes == ["smart_status_failed"])
     }
 
     @Test func statusMissingButAttributesPresentIsCaution() throws {
