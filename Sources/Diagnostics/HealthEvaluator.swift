@@ -53,7 +53,9 @@ public struct HealthEvaluator: Sendable {
             }
         }
         if let surface { reasons += judge(surface) }
-        if let selfTest, selfTest.result == "failed", policy.latestSelfTestFailed != .ignore {
+        // A test run now whose failure the log already reported is one reason, not two.
+        if let selfTest, selfTest.result == "failed", policy.latestSelfTestFailed != .ignore,
+           !reasons.contains(where: { $0.code == "self_test_failed" }) {
             reasons.append(HealthReason(code: "self_test_failed", severity: policy.latestSelfTestFailed.rawValue,
                                         field: "self_test.\(selfTest.kind)", value: .text(selfTest.result), detail: selfTest.detail))
         }

@@ -37,6 +37,38 @@ import Testing
         #expect(signed.payload.result.status == .erased)
     }
 
+    @Test func theSummaryNamesTheVerdictInWords() throws {
+        var input = Fixture.input()
+        input.health = Self.health
+        let payload = CertificatePayload(input: input)
+        let french = CertificateSummary(payload: payload, keyID: nil, sha256: nil, language: .french)
+        let section = try #require(french.sections.first { $0.title.hasPrefix("Santé du disque") })
+        #expect(section.rows.first?.value == "à détruire (discard)")
+        #expect(section.rows.contains { $0.value.contains("ata_reallocated_sectors = 2472 (seuil 100)") })
+        let english = CertificateSummary(payload: payload, keyID: nil, sha256: nil, language: .english)
+        #expect(english.sections.contains { $0.title == "Drive health (before erasure)" })
+        let none = CertificateSummary(payload: CertificatePayload(input: Fixture.input()), keyID: nil, sha256: nil, language: .french)
+        #expect(!none.sections.contains { $0.title.hasPrefix("Santé") })
+    }
+
+    @Test(.enabled(if: Fixture.has("pdftotext"), "needs pdftotext (poppler-utils)"))
+    func thePDFShowsTheHealthSectionOnItsPage() throws {
+        var input = Fixture.input()
+        input.health = Self.health
+        let signed = try Fixture.signed(input)
+        let pdf = try CertificatePDF.render(payload: signed.payload, signedJSON: signed.signedJSON, sha256: signed.sha256,
+                                            keyID: signed.keyID, language: .french)
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/health.pdf"
+        try pdf.write(to: URL(fileURLWithPath: path))
+        let result = try Fixture.run(try #require(Fixture.tool("pdftotext")), ["-enc", "UTF-8", path, "-"])
+        let text = String(decoding: result.output, as: UTF8.self)
+        #expect(text.contains("Santé du disque"))
+        #expect(text.contains("à détruire (discard)"))
+        #expect(text.contains(signed.keyID))  // the proof section still fits after it
+    }
+
     @Test func withoutHealthTheMemberIsAbsent() throws {
         let signed = try Fixture.signed(Fixture.input())
         let object = try #require(try JSONSerialization.jsonObject(with: Self.payloadBytes(signed)) as? [String: Any])
