@@ -46,8 +46,17 @@ public struct HealthEvaluator: Sendable {
                                             value: .integer(Int64(status ?? 0)), detail: message))
             } else if !Self.hasHealthData(output) {
                 unreadable = true
-                reasons.append(HealthReason(code: "smart_unavailable", severity: "unknown", field: "smart_status",
-                                            detail: message?.isEmpty == false ? message : "no SMART data in smartctl's output"))
+                let detail = message?.isEmpty == false ? message : "no SMART data in smartctl's output"
+                if output.smartSupport?.available == false {
+                    reasons.append(HealthReason(code: "smart_not_supported", severity: "unknown", field: "smart_support.available",
+                                                value: .flag(false), detail: detail))
+                } else if output.smartSupport?.enabled == false {
+                    // Switching SMART on (`smartctl -s on`) changes a drive setting: left to the technician.
+                    reasons.append(HealthReason(code: "smart_disabled", severity: "unknown", field: "smart_support.enabled",
+                                                value: .flag(false), detail: detail))
+                } else {
+                    reasons.append(HealthReason(code: "smart_unavailable", severity: "unknown", field: "smart_status", detail: detail))
+                }
             } else {
                 reasons += judge(output, exitBits: bits, facts: &facts)
             }

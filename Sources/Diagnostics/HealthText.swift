@@ -9,6 +9,8 @@ extension HealthReason {
         "smartctl_command_line_error": LocalizedText(fr: "smartctl a refusé la ligne de commande (type -d ?)", en: "smartctl refused the command line (-d type?)"),
         "smart_device_open_failed": LocalizedText(fr: "le disque ou son pont USB ne répond pas à SMART", en: "the drive or its USB bridge does not answer SMART"),
         "smart_unavailable": LocalizedText(fr: "aucune donnée SMART", en: "no SMART data"),
+        "smart_not_supported": LocalizedText(fr: "le disque n'a pas SMART", en: "the drive has no SMART"),
+        "smart_disabled": LocalizedText(fr: "SMART désactivé sur le disque (smartctl -s on l'active)", en: "SMART switched off on the drive (smartctl -s on enables it)"),
         "smart_file_unreadable": LocalizedText(fr: "fichier SMART illisible", en: "SMART file unreadable"),
         "smart_output_invalid": LocalizedText(fr: "sortie de smartctl illisible", en: "unreadable smartctl output"),
         "smart_status_failed": LocalizedText(fr: "le disque se déclare défaillant (SMART FAILED)", en: "the drive reports itself failing (SMART FAILED)"),

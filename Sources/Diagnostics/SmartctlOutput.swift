@@ -24,6 +24,8 @@ public struct SmartctlOutput: Codable, Sendable, Equatable {
     /// Spindle speed in rpm; 0 means a solid-state device (ATA IDENTIFY word 217, SCSI VPD B1h).
     public var rotationRate: Int?
     public var smartStatus: SmartStatus?
+    /// Whether the drive has SMART and whether it is switched on (`smart_support`).
+    public var smartSupport: SmartSupport?
     public var powerOnTime: PowerOnTime?
     public var powerCycleCount: Int?
     public var temperature: Temperature?
@@ -50,6 +52,7 @@ public struct SmartctlOutput: Codable, Sendable, Equatable {
         case logicalBlockSize = "logical_block_size"
         case rotationRate = "rotation_rate"
         case smartStatus = "smart_status"
+        case smartSupport = "smart_support"
         case powerOnTime = "power_on_time"
         case powerCycleCount = "power_cycle_count"
         case ataSmartAttributes = "ata_smart_attributes"
@@ -83,6 +86,7 @@ public struct SmartctlOutput: Codable, Sendable, Equatable {
         logicalBlockSize = try? c.decodeIfPresent(Int.self, forKey: .logicalBlockSize)
         rotationRate = try? c.decodeIfPresent(Int.self, forKey: .rotationRate)
         smartStatus = try? c.decodeIfPresent(SmartStatus.self, forKey: .smartStatus)
+        smartSupport = try? c.decodeIfPresent(SmartSupport.self, forKey: .smartSupport)
         powerOnTime = try? c.decodeIfPresent(PowerOnTime.self, forKey: .powerOnTime)
         powerCycleCount = try? c.decodeIfPresent(Int.self, forKey: .powerCycleCount)
         temperature = try? c.decodeIfPresent(Temperature.self, forKey: .temperature)
@@ -166,6 +170,11 @@ public struct SmartctlOutput: Codable, Sendable, Equatable {
         public struct Value: Codable, Sendable, Equatable {
             public var value: Int?
         }
+    }
+
+    public struct SmartSupport: Codable, Sendable, Equatable {
+        public var available: Bool?
+        public var enabled: Bool?
     }
 
     public struct PowerOnTime: Codable, Sendable, Equatable {

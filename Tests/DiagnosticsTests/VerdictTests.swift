@@ -103,6 +103,18 @@ import WipeEngine
         #expect(HealthEvaluator(policy: try defaultPolicy()).evaluate(.output(ata, exitStatus: 8), source: HealthSource(kind: "file", path: "x")).codes == ["smart_status_failed"])
     }
 
+    @Test func smartSwitchedOffOrAbsentIsUnknownWithItsReason() throws {
+        let evaluator = HealthEvaluator(policy: try defaultPolicy())
+        var off = SmartctlOutput()
+        off.device = .init(name: "/dev/sdb", type: "sat", protocol: "ATA")
+        off.smartSupport = .init(available: true, enabled: false)
+        #expect(evaluator.evaluate(.output(off, exitStatus: 4), source: HealthSource(kind: "file", path: "x")).codes == ["smart_disabled"])
+        off.smartSupport = .init(available: false, enabled: false)
+        let none = evaluator.evaluate(.output(off, exitStatus: 4), source: HealthSource(kind: "file", path: "x"))
+        #expect(none.verdict == .unknown)
+        #expect(none.codes == ["smart_not_supported"])
+    }
+
     @Test func statusMissingButAttributesPresentIsCaution() throws {
         var output = try Fixture.output("ata-hdd-healthy.json")
         output.smartStatus = nil
