@@ -123,27 +123,47 @@ public struct SurfaceScanner: Sendable {
                 }
                 histogram.record(milliseconds: (clock.now - before).seconds * 1000)
                 if failed {
-                    // Pin the error down sector by sector, as the engine's retry does.
-                    var position = offset
+                    // Pin the error down as the engine's retry does: 64 KiB pieces, then the
+                    // sectors of each piece that failed (a good sector is read once or twice,
+                    // not a whole block sector by sector).
+                    let piece = max(sector, min(block, 64 << 10) / sector * sector)
+                    var pieceStart = offset
                     let end = offset + UInt64(length)
-                    while position < end {
-                        let one = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<sector])
+                    while pieceStart < end {
+                        let pieceLength = Int(min(UInt64(piece), end - pieceStart))
+                        let whole = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<pieceLength])
+                        var pieceFailed = false
                         do {
-                            try target.read(into: one, at: position)
-                            bytesRead += UInt64(sector)
+                            try target.read(into: whole, at: pieceStart)
+                            bytesRead += UInt64(pieceLength)
                         } catch {
                             if case .vanished(let code) = error {
                                 stopReason = "vanished (errno \(code))"
                                 break scanning
                             }
-                            Self.appendMerging(&unreadable, ByteRange(start: position, end: position + UInt64(sector)))
-                            unreadableSectors += 1
-                            if unreadableSectors >= maxUnreadableSectors {
-                                stopReason = "too many unreadable sectors (\(unreadableSectors))"
-                                break scanning
-                            }
+                            pieceFailed = true
                         }
-                        position += UInt64(sector)
+                        var position = pieceStart
+                        while pieceFailed, position < pieceStart + UInt64(pieceLength) {
+                            let one = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<sector])
+                            do {
+                                try target.read(into: one, at: position)
+                                bytesRead += UInt64(sector)
+                            } catch {
+                                if case .vanished(let code) = error {
+                                    stopReason = "vanished (errno \(code))"
+                                    break scanning
+                                }
+                                Self.appendMerging(&unreadable, ByteRange(start: position, end: position + UInt64(sector)))
+                                unreadableSectors += 1
+                                if unreadableSectors >= maxUnreadableSectors {
+                                    stopReason = "too many unreadable sectors (\(unreadableSectors))"
+                                    break scanning
+                                }
+                            }
+                            position += UInt64(sector)
+                        }
+                        pieceStart += UInt64(pieceLength)
                     }
                 } else {
                     bytesRead += UInt64(length)

@@ -140,3 +140,43 @@ final class FaultInjectingTarget: WipeTarget, @unchecked Sendable {
         #expect(report.codes.contains("surface_scan_incomplete"))
     }
 }
+
+@Suite struct SurfaceRetryTests {
+    /// A target in memory whose reads fail on given sectors, counting every read.
+    final class CountingTarget: WipeTarget, @unchecked Sendable {
+        // Counters are guarded by `lock`; the scanner calls from one thread.
+        let lock = NSLock()
+        var reads = 0
+        let bad: [ByteRange]
+        init(bad: [ByteRange]) { self.bad = bad }
+        var name: String { "memory" }
+        var sizeInBytes: UInt64 { 4 << 20 }
+        var logicalSectorSize: Int { 4096 }
+        var bufferAlignment: Int { 4096 }
+        func write(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(WipeTargetError) { throw .io(errno: EROFS, offset: offset) }
+        func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(WipeTargetError) {
+            lock.withLock { reads += 1 }
+            let end = offset + UInt64(buffer.count)
+            if bad.contains(where: { $0.start < end && offset < $0.end }) { throw .io(errno: EIO, offset: offset) }
+        }
+        func flush() throws(WipeTargetError) {}
+        func checkIdentity() throws(WipeTargetError) {}
+    }
+
+    @Test func aBadSectorCostsOnePieceOfSectorReadsNotAWholeBlock() {
+        let bad = [ByteRange(start: (1 << 20) + 8192, end: (1 << 20) + 12288)]
+        let target = CountingTarget(bad: bad)
+        let scan = SurfaceScanner(blockSize: 1 << 20).scan(target)
+        #expect(scan.unreadableRanges == bad)
+        #expect(scan.bytesRead == (4 << 20) - 4096)
+        // 4 blocks, 16 pieces of the failing block, 16 sectors of the failing piece.
+        #expect(target.lock.withLock { target.reads } == 4 + 16 + 16)
+    }
+
+    @Test func theScanStopsAfterTooManyUnreadableSectors() {
+        let scan = SurfaceScanner(blockSize: 1 << 20, maxUnreadableSectors: 8).scan(CountingTarget(bad: [ByteRange(start: 0, end: 4 << 20)]))
+        #expect(scan.stoppedEarly)
+        #expect(scan.unreadableRanges == [ByteRange(start: 0, end: 8 * 4096)])
+        #expect(scan.stopReason?.contains("too many") == true)
+    }
+}
