@@ -103,8 +103,7 @@ public struct SmartctlRunner: Sendable {
         let timer = DispatchSource.makeTimerSource(queue: .global())
         timer.schedule(deadline: .now() + timeoutSeconds)
         // Only this smartctl, by its own PID, and only while it has not been reaped.
-        nonisolated(unsafe) let running = process  // read-only check from the timer; owned by this call
-        timer.setEventHandler { if running.isRunning { kill(pid, SIGKILL) } }
+        timer.setEventHandler { if process.isRunning { kill(pid, SIGKILL) } }
         timer.resume()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
