@@ -77,3 +77,35 @@ import Testing
         #expect(CertificateVerifier.verify(data: signed.signedJSON, trusting: Fixture.trusted).verdict == .valid)
     }
 }
+
+@Suite struct HealthSchemaTests {
+    /// A payload carrying `health` validates against docs/certificate.schema.json; a wrong
+    /// verdict or an unknown member in it does not.
+    @Test(.enabled(if: Fixture.hasPython("jsonschema"), "needs python3 with jsonschema (pip install jsonschema)"))
+    func healthFollowsTheDocumentedSchema() throws {
+        let python = try #require(Fixture.tool("python3"))
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var input = Fixture.input()
+        input.health = HealthMemberTests.health
+        let signed = try Fixture.signed(input)
+        let path = directory + "/health.json"
+        try HealthMemberTests.payloadBytes(signed).write(to: URL(fileURLWithPath: path))
+        let script = """
+        import json, sys, jsonschema
+        schema = json.load(open(sys.argv[1]))
+        validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+        doc = json.load(open(sys.argv[2]))
+        validator.validate(doc)
+        doc["health"]["verdict"] = "fine"
+        assert not validator.is_valid(doc)
+        doc["health"]["verdict"] = "reuse"
+        doc["health"]["mood"] = "good"
+        assert not validator.is_valid(doc)
+        print("health-schema-ok")
+        """
+        let result = try Fixture.run(python, ["-c", script, SchemaAndCLITests.repositoryRoot + "/docs/certificate.schema.json", path])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(String(decoding: result.output, as: UTF8.self).contains("health-schema-ok"))
+    }
+}
