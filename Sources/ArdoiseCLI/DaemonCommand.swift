@@ -2,6 +2,7 @@ import ArdoiseSupport
 import ArgumentParser
 import Bench
 import DeviceKit
+import Diagnostics
 import Foundation
 import WipeEngine
 #if canImport(Glibc)
@@ -56,6 +57,10 @@ struct DaemonCommand: AsyncParsableCommand {
         let daemon: BenchDaemon
         do {
             daemon = try BenchDaemon(config: benchConfig, configPath: fileExists ? config : nil)
+        } catch let error as DiagnosticsError {
+            // The health policy (`[health] policy`, /etc/ardoise/health.toml or the built-in one).
+            printError(error.description)
+            throw ExitCode(error.exitCode)
         } catch {
             printError("\(error)")
             throw ExitCode(44)

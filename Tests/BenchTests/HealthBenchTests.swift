@@ -99,3 +99,18 @@ struct HealthBenchTests {
         #expect(try Shell.runCapturing(ArdoiseExecutable.path, ["cert", "verify", certificate, "--data-dir", harness.dataDirectory]).status == 0)
     }
 }
+
+@Suite struct HealthPolicyAtDaemonStartTests {
+    @Test(.enabled(if: getuid() == 0, "the daemon needs root"))
+    func anInvalidHealthPolicyStopsTheDaemonWithFileLineAndField() throws {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, policy: "manual", profile: "zero")
+        defer { harness.cleanUp() }
+        let policy = harness.directory.appendingPathComponent("health.toml").path
+        try "schema = 1\nname = \"x\"\nversion = \"1\"\n\n[smart]\noverall-failed = \"maybe\"\n".write(toFile: policy, atomically: true, encoding: .utf8)
+        try HealthBenchTests.appendHealth(harness, "policy = \"\(policy)\"")
+        let refused = try Shell.runCapturing(ArdoiseExecutable.path, ["daemon", "--config", harness.configPath])
+        #expect(refused.status == 88)
+        // The bench's language (fr) is the daemon's.
+        #expect(refused.standardError.contains("\(policy):6: champ 'smart.overall-failed'"), "\(refused.standardError)")
+    }
+}
