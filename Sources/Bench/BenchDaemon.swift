@@ -28,7 +28,7 @@ public actor BenchDaemon {
     private var stopping = false
     /// The health policy when `[health] check` is on (the default): each drive's health is read
     /// before its job.
-    private let healthPolicy: HealthPolicy?
+    private var healthPolicy: HealthPolicy?
 
     struct Slot {
         var info: BlockDeviceInfo
@@ -501,8 +501,11 @@ public actor BenchDaemon {
             var newConfig = try BenchConfig.load(path: configPath, knownProfiles: Set(newLibrary.profiles.map(\.name)))
             newConfig.dataDirectory = config.dataDirectory
             newConfig.controlSocket = config.controlSocket
+            // The health policy is read again too; an invalid one keeps the whole old configuration.
+            let newHealthPolicy = newConfig.healthCheck ? try HealthPolicy.loadStandard(explicitPath: newConfig.healthPolicyPath) : nil
             config = newConfig
             library = newLibrary
+            healthPolicy = newHealthPolicy
             log("configuration reloaded from \(configPath)")
             return "reloaded"
         } catch {
