@@ -87,7 +87,16 @@ extension HealthReport {
                 ? "  Surface (\(surface.mode)) : \(ByteCountFormatter.human(surface.bytesRead)) lus, blocs > 50 ms : \(surface.histogram.slowerThan50ms), > 150 ms : \(surface.histogram.slowerThan150ms), > 500 ms : \(surface.histogram.slowerThan500ms) ; illisibles : \(bad)"
                 : "  Surface (\(surface.mode)): \(ByteCountFormatter.human(surface.bytesRead)) read, blocks > 50 ms: \(surface.histogram.slowerThan50ms), > 150 ms: \(surface.histogram.slowerThan150ms), > 500 ms: \(surface.histogram.slowerThan500ms); unreadable: \(bad)")
         }
-        if let selfTest { lines.append("  \(fr ? "Autotest" : "Self-test") \(selfTest.kind) : \(selfTest.result)") }
+        if let selfTest {
+            let words: [String: LocalizedText] = [
+                "passed": LocalizedText(fr: "réussi", en: "passed"), "failed": LocalizedText(fr: "échoué", en: "failed"),
+                "aborted": LocalizedText(fr: "interrompu", en: "aborted"),
+                "not_supported": LocalizedText(fr: "impossible sur ce disque", en: "not possible on this drive"),
+                "timed_out": LocalizedText(fr: "trop long, arrêté", en: "too long, stopped"),
+            ]
+            let result = words[selfTest.result]?.text(in: language) ?? selfTest.result
+            lines.append(fr ? "  Autotest \(selfTest.kind) : \(result)" : "  \(selfTest.kind.capitalized) self-test: \(result)")
+        }
         lines.append("  \(fr ? "Politique" : "Policy") \(policyName) \(policyVersion)")
         return lines.joined(separator: "\n")
     }

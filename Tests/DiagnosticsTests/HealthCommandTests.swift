@@ -77,6 +77,17 @@ import Testing
         #expect(text.output.contains("santé inconnue"))
     }
 
+    @Test(.enabled(if: LoopDevice.isAvailable, "needs root and losetup"))
+    func aLoopDeviceCannotRunASelfTest() throws {
+        let loop = try LoopDevice(sizeInBytes: 8 << 20)
+        defer { loop.detach() }
+        let result = try Self.run([loop.path, "--self-test", "short"])
+        #expect(result.status == 87)
+        #expect(result.output.contains("Autotest short : impossible sur ce disque"), "\(result.output)")
+        let json = try Self.json(try Self.run([loop.path, "--self-test", "short", "--json"]).output)
+        #expect((json["selfTest"] as? [String: Any])?["result"] as? String == "not_supported")
+    }
+
     @Test func aMissingDeviceKeepsItsDeviceExitStatusWithSurface() throws {
         let result = try Self.run(["/dev/ardoise-absent", "--surface"])
         #expect(result.status == 10)
