@@ -9,7 +9,7 @@ BUILD_FLAGS ?=
 # Debian packages: C libraries Ardoise links against, and the tools the tests and the demo use.
 DEBIAN_PACKAGES := pkg-config libblkid-dev libudev-dev libsmartcols-dev libsqlite3-dev \
 	libhpdf-dev libqrencode-dev zlib1g-dev util-linux mount fdisk e2fsprogs udev tmux \
-	poppler-utils zbar-tools python3 python3-pip
+	poppler-utils zbar-tools python3 python3-pip smartmontools
 # Only for `make bench`: the peers Ardoise is measured against.
 BENCH_PACKAGES := fio nwipe
 # Only for `make image` and `make e2e`: the stick builder and the emulated bench.
@@ -75,6 +75,7 @@ install: release
 	install -D -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/ardoise" $(DESTDIR)$(PREFIX)/bin/ardoise
 	install -d $(DESTDIR)$(PREFIX)/share/ardoise/profiles
 	install -m 0644 Profiles/*.toml $(DESTDIR)$(PREFIX)/share/ardoise/profiles/
+	install -D -m 0644 Policies/health-default.toml $(DESTDIR)$(PREFIX)/share/ardoise/policies/health-default.toml
 	install -D -m 0644 systemd/ardoise.service $(DESTDIR)/etc/systemd/system/ardoise.service
 	install -D -m 0644 systemd/ardoise-dashboard.service $(DESTDIR)/etc/systemd/system/ardoise-dashboard.service
 	install -D -m 0644 systemd/ardoise.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/ardoise.conf

@@ -51,6 +51,14 @@ let package = Package(
             ]
         ),
         .target(name: "Sanitize", dependencies: ["ArdoiseSupport", "DeviceKit"]),
+        /// Drive health: smartctl's JSON, the health policy, the surface scan (no C: smartctl runs as a subprocess).
+        .target(
+            name: "Diagnostics",
+            dependencies: [
+                "ArdoiseSupport", "DeviceKit", "WipeEngine",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
         .target(
             name: "Journal",
             dependencies: [
@@ -69,14 +77,14 @@ let package = Package(
         .target(
             name: "Bench",
             dependencies: [
-                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates",
+                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Diagnostics",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
         .target(
             name: "ArdoiseCLI",
             dependencies: [
-                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Bench",
+                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Bench", "Diagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -91,6 +99,7 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal", "ArdoiseTestSupport"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Journal", "ArdoiseTestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "ArdoiseTestSupport"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "DeviceKit", "WipeEngine", "ArdoiseTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ArdoiseCLITests", dependencies: ["ArdoiseCLI", "DeviceKit", "Sanitize", "ArdoiseTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

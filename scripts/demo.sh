@@ -146,6 +146,16 @@ say "5. Un SSD : la purge par son firmware, en simulation / an SSD: firmware pur
 # nist-800-88-purge(-overwrite) run this from `ardoise wipe` and the daemon, then verify.
 "$ARDOISE" sanitize /dev/sdX --method auto --dry-run --device-type sat
 
+say "6. Santé des disques / drive health (ardoise health)"
+# Saved smartctl outputs (the test fixtures) stand in for real drives: a healthy one and a
+# failing one. A loop device has no SMART: its health is "unknown", never "reuse".
+FIXTURES="$(cd "$(dirname "$0")/.." && pwd)/Tests/DiagnosticsTests/Fixtures"
+"$ARDOISE" health --smart-from "$FIXTURES/ata-hdd-healthy.json" || true
+"$ARDOISE" health --smart-from "$FIXTURES/ata-hdd-failing.json" || echo "→ code $? : à détruire / discard"
+{ "$ARDOISE" health --smart-from "$FIXTURES/ata-hdd-failing.json" --json || true; } \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); print("JSON:", d["verdict"], [r["code"] for r in d["reasons"]])'
+"$ARDOISE" health "$D1" || echo "→ code $? : SMART illisible sur un loop / no SMART on a loop device"
+
 say "Certificats / certificates (JSON signés + PDF) : $DATA/certificates"
 ls -1 "$DATA/certificates"
 if [ -n "${ARDOISE_DEMO_KEEP:-}" ]; then

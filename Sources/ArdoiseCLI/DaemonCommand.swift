@@ -2,6 +2,7 @@ import ArdoiseSupport
 import ArgumentParser
 import Bench
 import DeviceKit
+import Diagnostics
 import Foundation
 import Journal
 import WipeEngine
@@ -57,6 +58,10 @@ struct DaemonCommand: AsyncParsableCommand {
             // A second daemon on the same data directory: say who holds it, distinct status.
             printError(error.text(in: CurrentLanguage.value))
             throw ExitCode(error.exitStatus)
+        } catch let error as DiagnosticsError {
+            // The health policy (`[health] policy`, /etc/ardoise/health.toml or the built-in one).
+            printError(error.description)
+            throw ExitCode(error.exitCode)
         } catch {
             printError("\(error)")
             throw ExitCode(44)

@@ -52,6 +52,22 @@ public struct BenchConfig: Sendable, Equatable {
     public var profileDirectories: [String] = []
     /// Engine buffer size in bytes.
     public var bufferSize = WipeOptions.defaultBufferSize
+    /// `[health]`: the drive's health is read (smartctl) before each job and recorded.
+    public var healthCheck = true
+    /// `[health] on-discard`: what happens to a drive whose health verdict is `discard`.
+    public var onDiscard: DiscardAction = .eraseAndMark
+    /// `[health] policy`: a health policy file; nil uses `/etc/ardoise/health.toml` or the built-in one.
+    public var healthPolicyPath: String?
+    /// `[health] smartctl`: the smartctl executable; nil finds it in `PATH`, `/usr/sbin`, `/sbin`.
+    public var smartctlPath: String?
+
+    /// What the bench does with a drive the health policy says to destroy.
+    public enum DiscardAction: String, Sendable, Equatable {
+        /// Erase it as usual (certified as the erasure went) and mark it for destruction.
+        case eraseAndMark = "erase-and-mark"
+        /// Do not erase: mark it for physical destruction. Never certified as erased.
+        case skipAndMark = "skip-and-mark"
+    }
 
     public init() {}
 
@@ -130,6 +146,7 @@ extension BenchConfig {
             "profiles": ["hdd", "ssd", "usb", "default"],
             "paths": ["data-directory", "output-directory", "control-socket", "profile-directories"],
             "engine": ["buffer-size"],
+            "health": ["check", "on-discard", "policy", "smartctl"],
         ]
         var config = BenchConfig()
         for (name, node) in root {
@@ -253,6 +270,21 @@ extension BenchConfig {
         if let value = try integer("engine", "buffer-size", range: WipeOptions.allowedBufferSizes.lowerBound...WipeOptions.allowedBufferSizes.upperBound) {
             guard value % 4096 == 0 else { throw fail("engine", "buffer-size", fr: "multiple de 4096 attendu", en: "must be a multiple of 4096") }
             config.bufferSize = value
+        }
+        if let value = try boolean("health", "check") { config.healthCheck = value }
+        if let value = try string("health", "on-discard") {
+            guard let action = DiscardAction(rawValue: value) else {
+                throw fail("health", "on-discard", fr: "erase-and-mark ou skip-and-mark", en: "erase-and-mark or skip-and-mark")
+            }
+            config.onDiscard = action
+        }
+        if let value = try string("health", "policy") {
+            guard value.hasPrefix("/") else { throw fail("health", "policy", fr: "chemin absolu attendu", en: "absolute path expected") }
+            config.healthPolicyPath = value
+        }
+        if let value = try string("health", "smartctl") {
+            guard value.hasPrefix("/") else { throw fail("health", "smartctl", fr: "chemin absolu attendu", en: "absolute path expected") }
+            config.smartctlPath = value
         }
         if root["paths"] != nil, (try? string("paths", "output-directory")) == nil {
             config.outputDirectory = (config.dataDirectory as NSString).appendingPathComponent("certificates")

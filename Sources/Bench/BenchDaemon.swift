@@ -1,6 +1,7 @@
 import ArdoiseSupport
 import Certificates
 import DeviceKit
+import Diagnostics
 import Foundation
 import Journal
 import Synchronization
@@ -25,6 +26,9 @@ public actor BenchDaemon {
     private var generation: UInt64 = 0
     private let progress = ProgressBoard()
     private var stopping = false
+    /// The health policy when `[health] check` is on (the default): each drive's health is read
+    /// before its job.
+    private var healthPolicy: HealthPolicy?
 
     struct Slot {
         var info: BlockDeviceInfo
@@ -60,6 +64,8 @@ public actor BenchDaemon {
         journal = try JournalDatabase(dataDirectory: config.dataDirectory, owner: owner)
         key = try BenchKey.loadOrCreate(dataDirectory: config.dataDirectory)
         library = try config.profileLibrary()
+        // An invalid health policy stops the start-up with its file:line:field, like the profiles.
+        healthPolicy = config.healthCheck ? try HealthPolicy.loadStandard(explicitPath: config.healthPolicyPath) : nil
     }
 
     /// Names of the profiles the bench knows (to validate a configuration).
@@ -279,6 +285,29 @@ public actor BenchDaemon {
             return
         }
         let info = slot.info
+        // Health first, read-only (smartctl): recorded with the job, or instead of it.
+        var health: HealthReport?
+        if let healthPolicy {
+            let check = HealthCheck(policy: healthPolicy, runner: SmartctlRunner(executable: config.smartctlPath))
+            health = await BlockingWork.run("ardoise-health") { try? check.run(device: info.path) }
+            if slots[name]?.generation == generation { slots[name]?.status.health = health?.verdict.rawValue }
+            if let health {
+                log("\(info.path): health \(health.verdict.rawValue)" + (health.reasons.isEmpty ? "" : " (\(health.reasons.map(\.code).joined(separator: ", ")))"))
+            }
+            if let health, health.verdict == .discard, config.onDiscard == .skipAndMark {
+                let (journal, medium) = (journal, MediumDescription(device: info))
+                await BlockingWork.run("ardoise-journal") {
+                    _ = try? journal.appendEvent(kind: JournalEventKind.driveHealth, jobID: nil,
+                                                 payload: HealthEvent(device: medium.path, serial: medium.serial, action: "skip", report: health))
+                }
+                // Never erased, never certified: marked for physical destruction.
+                finish(name, generation: generation, state: .failed,
+                       reason: LocalizedText(fr: "non effacé : à détruire (santé)", en: "not erased: to destroy (health)").text(in: config.language),
+                       certificate: nil)
+                log("\(info.path): not erased, marked for destruction (health discard, on-discard = skip-and-mark)")
+                return
+            }
+        }
         let policy = safetyPolicy
         let opened: Result<BlockDeviceHandle, DeviceError> = await BlockingWork.run("ardoise-open") { [scanner] in
             Result { () throws(DeviceError) -> BlockDeviceHandle in
@@ -301,7 +330,7 @@ public actor BenchDaemon {
         let session: ErasureSession
         do {
             session = try ErasureSession(medium: MediumDescription(device: info), claim: handle, profile: profile, context: context,
-                                         resume: resume)
+                                         resume: resume, health: health)
         } catch {
             finish(name, generation: generation, state: .failed, reason: error.text(in: config.language), certificate: nil)
             return
@@ -483,8 +512,11 @@ public actor BenchDaemon {
             let newLibrary = loaded.library
             newConfig.dataDirectory = config.dataDirectory
             newConfig.controlSocket = config.controlSocket
+            // The health policy is read again too; an invalid one keeps the whole old configuration.
+            let newHealthPolicy = newConfig.healthCheck ? try HealthPolicy.loadStandard(explicitPath: newConfig.healthPolicyPath) : nil
             config = newConfig
             library = newLibrary
+            healthPolicy = newHealthPolicy
             log("configuration reloaded from \(configPath)")
             return "reloaded"
         } catch {

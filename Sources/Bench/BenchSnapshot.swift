@@ -72,6 +72,8 @@ public struct SlotStatus: Sendable, Codable, Hashable {
     public var resumable: ResumeOffer?
     /// The interrupted job the running (or last) job continues.
     public var resumedFromJob: String?
+    /// The drive's health verdict read before its job (`reuse`, `caution`, `discard`, `unknown`).
+    public var health: String?
 
     public init(device: String, model: String?, serial: String?, sizeInBytes: UInt64, transport: String,
                 diskSequence: UInt64?, state: SlotState) {

@@ -1,4 +1,5 @@
 import ArdoiseSupport
+import Diagnostics
 import Foundation
 
 /// Draws the bench screen: one row per drive, large plain words, state in colour and in
@@ -72,7 +73,7 @@ public struct DashboardRenderer: Sendable {
             let row = [pad(marker + (slot.device as NSString).lastPathComponent, 12), pad(slot.model ?? "-", 18),
                        pad(slot.serial ?? "-", 14), pad(ByteCountFormatter.human(slot.sizeInBytes), 7),
                        pad(slot.profile ?? "", 12), pad(pass, 6), pad(bar, 24), pad(rate, 7), pad(eta, 8)].joined(separator: " ")
-            lines.append(row + " " + colour(state, for: slot.state))
+            lines.append(row + " " + colour(state, for: slot.state) + healthText(slot.health))
         }
         if let hidden {
             lines.append(fr ? "↑ \(hidden.above) de plus au-dessus   ↓ \(hidden.below) de plus en dessous"
@@ -129,6 +130,13 @@ public struct DashboardRenderer: Sendable {
         case .protected, .removed: code = "2"
         }
         return "\u{1B}[\(code)m\(text)\u{1B}[0m"
+    }
+
+    /// The health verdict in words and colour after the state: "· à détruire" in red.
+    func healthText(_ code: String?) -> String {
+        guard let code, let verdict = HealthVerdict(rawValue: code) else { return "" }
+        let words = verdict.label.text(in: language)
+        return " · " + (colours ? "\(verdict.ansiColour)\(words)\u{1B}[0m" : words)
     }
 
     /// Cuts a line to `width` visible characters, keeping escape sequences intact.

@@ -1,5 +1,6 @@
 import ArdoiseSupport
 import Certificates
+import Diagnostics
 import DeviceKit
 import Foundation
 import Journal
@@ -138,6 +139,8 @@ public final class ErasureSession: Sendable {
     public let issuesCertificate: Bool
     /// Set when this job continues an interrupted one: its seed, and the passes already done.
     public let resume: ResumePoint?
+    /// The drive's health read before the job: journaled with it and carried on the certificate.
+    public let health: HealthReport?
 
     /// - Parameters:
     ///   - firmware: builds the firmware step's runner for profiles with `[firmware]` (given
@@ -147,10 +150,11 @@ public final class ErasureSession: Sendable {
     ///     profile runs from `resume.firstPass` with the earlier job's seed, so every pass writes
     ///     what it would have written in the earlier job.
     public init(medium: MediumDescription, target: any WipeTarget, profile: WipeProfile, context: ErasureContext,
-                firmware: FirmwarePurgerFactory? = nil, resume: ResumePoint? = nil) throws(WipeEngineError) {
+                firmware: FirmwarePurgerFactory? = nil, resume: ResumePoint? = nil, health: HealthReport? = nil) throws(WipeEngineError) {
         self.medium = medium
         self.context = context
         self.resume = resume
+        self.health = health
         issuesCertificate = !profile.isReadOnly
         var options = WipeOptions(bufferSize: context.bufferSize, seed: resume?.seed, firstPass: resume?.firstPass ?? 1)
         options.passHook = TestPause.passHook
@@ -164,9 +168,9 @@ public final class ErasureSession: Sendable {
     /// step sends its commands through the same claim (`DriveFirmwarePurger.forClaim`), so
     /// nothing in the job reopens the drive by path. Used by `ardoise wipe` and the daemon.
     public convenience init(medium: MediumDescription, claim: ClaimedDrive, profile: WipeProfile, context: ErasureContext,
-                            resume: ResumePoint? = nil) throws(WipeEngineError) {
+                            resume: ResumePoint? = nil, health: HealthReport? = nil) throws(WipeEngineError) {
         try self.init(medium: medium, target: claim, profile: profile, context: context,
-                      firmware: DriveFirmwarePurger.journaled(claim: claim), resume: resume)
+                      firmware: DriveFirmwarePurger.journaled(claim: claim), resume: resume, health: health)
     }
 
     /// Stops the job; it ends interrupted and its certificate says "not erased".
@@ -182,7 +186,7 @@ public final class ErasureSession: Sendable {
     /// `onEvent` sees every engine event, for progress displays.
     public func run(onEvent: @escaping @Sendable (WipeEvent) -> Void = { _ in }) async throws -> ErasureOutcome {
         let journal = context.journal
-        try await BlockingWork.run("ardoise-journal") { [medium, context, jobID, job, resume] in
+        try await BlockingWork.run("ardoise-journal") { [medium, context, jobID, job, resume, health] in
             Result { () throws -> Void in
                 let record = try journal.recordDrive(DriveRecord(
                     model: medium.model, serial: medium.serial, wwn: medium.wwn, sizeInBytes: Int64(medium.sizeInBytes),
@@ -194,6 +198,10 @@ public final class ErasureSession: Sendable {
                                      seed: job.options.seed,
                                      resuming: resume.map { JobResumptionRecord(jobID: jobID, resumedFromJobID: $0.fromJobID,
                                                                                 firstPassIndex: $0.firstPass - 1) })
+                if let health {
+                    _ = try journal.appendEvent(kind: JournalEventKind.driveHealth, jobID: jobID,
+                                                payload: HealthEvent(device: medium.path, serial: medium.serial, action: "erase", report: health))
+                }
             }
         }.get()
         job.start()
@@ -332,7 +340,28 @@ public final class ErasureSession: Sendable {
             finalVerification: final,
             tool: Tool(version: ArdoiseVersion.string), outcome: outcome,
             startedAt: resume?.startedAt ?? report.startedAt, endedAt: report.endedAt, destination: context.destination,
-            additionalExceptions: resume.map { [$0.certificateException(thisJob: jobID, thisJobStartedAt: report.startedAt)] } ?? [])
+            additionalExceptions: resume.map { [$0.certificateException(thisJob: jobID, thisJobStartedAt: report.startedAt)] } ?? [],
+            health: health.map(Self.certificateHealth))
+    }
+
+    /// The certificate's `health` member from a health report.
+    static func certificateHealth(_ report: HealthReport) -> DriveHealth {
+        func figure(_ value: HealthValue?) -> DriveHealth.Figure? {
+            switch value {
+            case .integer(let number)?: .number(number)
+            case .text(let text)?: .text(text)
+            case .flag(let flag)?: .text(String(flag))
+            case nil: nil
+            }
+        }
+        return DriveHealth(
+            verdict: report.verdict.rawValue,
+            reasons: report.reasons.map {
+                DriveHealth.Reason(code: $0.code, severity: $0.severity, attribute: $0.attribute, field: $0.field,
+                                   value: figure($0.value), threshold: figure($0.threshold))
+            },
+            powerOnHours: report.facts.powerOnHours, policyVersion: "\(report.policyName) \(report.policyVersion)",
+            checkedAt: report.checkedAt)
     }
 
     static func verification(_ record: WipeEngine.VerificationRecord) -> PassVerification {
@@ -345,4 +374,13 @@ public final class ErasureSession: Sendable {
         }
         return PassVerification(mode: mode, samples: record.sampleCount > 0 ? UInt64(record.sampleCount) : nil, result: result)
     }
+}
+
+/// The journal's `drive.health` event: which drive, what the bench did, and the full report.
+public struct HealthEvent: Codable, Sendable {
+    public var device: String
+    public var serial: String
+    /// `erase` (the job runs) or `skip` (a `discard` drive left unerased, for destruction).
+    public var action: String
+    public var report: HealthReport
 }

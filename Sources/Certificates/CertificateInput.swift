@@ -66,13 +66,16 @@ public struct CertificateInput: Sendable {
     /// Anything else the caller wants listed; any entry makes the status at best
     /// `erased_with_exceptions`.
     public var additionalExceptions: [ErasureException]
+    /// The drive's health checked before the job, carried on the certificate as `health`.
+    public var health: DriveHealth?
 
     public init(id: UUID = UUID(), jobID: UUID, benchID: String, organisation: Organisation, technician: Person,
                 validator: Person? = nil, donor: String? = nil, lot: String? = nil, media: Media,
                 sourceHost: SourceHost? = nil, hiddenAreas: HiddenAreas? = nil, category: NISTCategory,
                 profile: String, passes: [Pass], firmwareOperations: [FirmwareOperation] = [],
                 finalVerification: PassVerification?, tool: Tool, outcome: Outcome, startedAt: Date, endedAt: Date,
-                destination: Destination = .externalReuse, additionalExceptions: [ErasureException] = []) {
+                destination: Destination = .externalReuse, additionalExceptions: [ErasureException] = [],
+                health: DriveHealth? = nil) {
         self.id = id; self.jobID = jobID; self.benchID = benchID; self.organisation = organisation
         self.technician = technician; self.validator = validator; self.donor = donor; self.lot = lot
         self.media = media; self.sourceHost = sourceHost; self.hiddenAreas = hiddenAreas; self.category = category
@@ -80,6 +83,7 @@ public struct CertificateInput: Sendable {
         self.finalVerification = finalVerification; self.tool = tool; self.outcome = outcome
         self.startedAt = startedAt; self.endedAt = endedAt; self.destination = destination
         self.additionalExceptions = additionalExceptions
+        self.health = health
     }
 }
 
@@ -204,6 +208,7 @@ extension CertificatePayload {
                              bytesWritten: totalBytes,
                              throughputBytesPerSecond: totalTime > 0 ? Double(totalBytes) / totalTime : 0)
         self.destination = input.destination
+        self.health = input.health
     }
 }
 

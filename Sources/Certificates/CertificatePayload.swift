@@ -32,6 +32,69 @@ public struct CertificatePayload: Codable, Sendable, Equatable {
     public let result: ErasureResult
     public let timing: Timing
     public let destination: Destination
+    /// The drive's health as judged before erasure (`ardoise health`); absent on certificates
+    /// issued without a health check, and on every certificate made before it existed.
+    public let health: DriveHealth?
+}
+
+/// A drive's health verdict as a certificate carries it (docs/health.md): the verdict, the
+/// rules that fired, and the policy version that judged them.
+public struct DriveHealth: Codable, Sendable, Equatable {
+    /// `reuse`, `caution`, `discard` or `unknown`.
+    public var verdict: String
+    public var reasons: [Reason]
+    public var powerOnHours: Int?
+    public var policyVersion: String?
+    public var checkedAt: Date
+
+    public init(verdict: String, reasons: [Reason], powerOnHours: Int? = nil, policyVersion: String? = nil, checkedAt: Date) {
+        self.verdict = verdict
+        self.reasons = reasons
+        self.powerOnHours = powerOnHours
+        self.policyVersion = policyVersion
+        self.checkedAt = wholeSeconds(checkedAt)
+    }
+
+    /// One rule that fired: a stable code, what was read and the threshold it reached.
+    public struct Reason: Codable, Sendable, Equatable {
+        public var code: String
+        public var severity: String?
+        public var attribute: String?
+        public var field: String?
+        public var value: Figure?
+        public var threshold: Figure?
+
+        public init(code: String, severity: String? = nil, attribute: String? = nil, field: String? = nil,
+                    value: Figure? = nil, threshold: Figure? = nil) {
+            self.code = code
+            self.severity = severity
+            self.attribute = attribute
+            self.field = field
+            self.value = value
+            self.threshold = threshold
+        }
+    }
+
+    /// A JSON number or string (a counter, or a word such as `"bit 2"`).
+    public enum Figure: Codable, Sendable, Equatable {
+        case number(Int64)
+        case text(String)
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let value = try? container.decode(Int64.self) { self = .number(value) }
+            else if let value = try? container.decode(Bool.self) { self = .text(String(value)) }
+            else { self = .text(try container.decode(String.self)) }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .number(let value): try container.encode(value)
+            case .text(let value): try container.encode(value)
+            }
+        }
+    }
 }
 
 /// The organisation performing the erasure (from the bench configuration).

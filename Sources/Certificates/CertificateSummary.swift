@@ -91,6 +91,20 @@ public struct CertificateSummary: Sendable {
             result.append((t("Exception", "Exception"), Self.exception(exception, payload: p, language: language)))
         }
         sections.append(Section(title: t("Résultat", "Result"), rows: Self.compact(result)))
+        if let health = p.health {
+            let reasons = health.reasons.map { reason -> String in
+                var text = reason.code
+                if let value = reason.value { text += " = \(Self.figure(value))" }
+                if let threshold = reason.threshold { text += " (\(t("seuil", "threshold")) \(Self.figure(threshold)))" }
+                return text
+            }
+            sections.append(Section(title: t("Santé du disque (avant effacement)", "Drive health (before erasure)"), rows: Self.compact([
+                (t("Verdict", "Verdict"), "\(Self.healthLabel(health.verdict, language)) (\(health.verdict))"),
+                (t("Raisons", "Reasons"), reasons.isEmpty ? nil : reasons.joined(separator: " · ")),
+                (t("Heures de fonctionnement", "Power-on hours"), health.powerOnHours.map(String.init)),
+                (t("Politique", "Policy"), health.policyVersion),
+            ])))
+        }
         sections.append(Section(title: t("Dates et volumes", "Dates and volume"), rows: [
             (t("Début", "Started"), Self.date(p.timing.startedAt)),
             (t("Fin", "Ended"), Self.date(p.timing.endedAt)),
@@ -131,6 +145,25 @@ public struct CertificateSummary: Sendable {
     }
 
     // MARK: Formatting (locale-independent: the PDF must render identically everywhere)
+
+    /// The health verdict in words, as the dashboard says it.
+    static func healthLabel(_ verdict: String, _ language: Language) -> String {
+        let fr = language == .french
+        switch verdict {
+        case "reuse": return fr ? "réemploi" : "reuse"
+        case "caution": return fr ? "à surveiller" : "caution"
+        case "discard": return fr ? "à détruire" : "discard"
+        case "unknown": return fr ? "santé inconnue" : "health unknown"
+        default: return verdict
+        }
+    }
+
+    static func figure(_ figure: DriveHealth.Figure) -> String {
+        switch figure {
+        case .number(let value): String(value)
+        case .text(let value): value
+        }
+    }
 
     public static func statusLabel(_ status: ErasureStatus, language: Language) -> String {
         switch (status, language) {

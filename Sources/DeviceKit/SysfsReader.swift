@@ -74,7 +74,7 @@ public struct SysfsReader: Sendable {
 
 extension SysfsReader {
     /// Reads every sysfs fact about one whole disk; verdict and blkid fields are left empty.
-    func readDevice(named name: String) -> BlockDeviceInfo? {
+    public func readDevice(named name: String) -> BlockDeviceInfo? {
         guard let deviceNumber = attribute("dev", of: name).flatMap(DeviceNumber.init(sysfs:)) else { return nil }
         let devicePath = devicePath(of: name)
         let transport = Self.transport(name: name, devicePath: devicePath)

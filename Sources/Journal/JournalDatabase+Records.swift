@@ -4,6 +4,8 @@ import GRDB
 
 /// Kinds of events the journal writes; other modules may append their own kinds.
 public enum JournalEventKind {
+    /// A drive's health read before its job (payload: the health report and what the bench did).
+    public static let driveHealth = "drive.health"
     public static let jobStarted = "job.started"
     public static let jobFinished = "job.finished"
     public static let jobInterrupted = "job.interrupted"

@@ -103,3 +103,31 @@ import Testing
         #expect(error?.line == 33)
     }
 }
+
+@Suite struct HealthConfigTests {
+    @Test func healthSectionDefaultsAndValues() throws {
+        let defaults = try BenchConfig.parse(text: "", path: "a.toml", knownProfiles: nil)
+        #expect(defaults.healthCheck)
+        #expect(defaults.onDiscard == .eraseAndMark)
+        #expect(defaults.healthPolicyPath == nil)
+        let set = try BenchConfig.parse(text: "[health]\ncheck = false\non-discard = \"skip-and-mark\"\npolicy = \"/etc/x.toml\"\nsmartctl = \"/opt/smartctl\"\n",
+                                        path: "a.toml", knownProfiles: nil)
+        #expect(!set.healthCheck)
+        #expect(set.onDiscard == .skipAndMark)
+        #expect(set.healthPolicyPath == "/etc/x.toml")
+        #expect(set.smartctlPath == "/opt/smartctl")
+    }
+
+    @Test(arguments: [("[health]\non-discard = \"shred\"\n", "health.on-discard", 2),
+                      ("[health]\ncheck = true\npolicy = \"relative.toml\"\n", "health.policy", 3),
+                      ("[health]\nskip = true\n", "health.skip", 2)])
+    func badHealthValuesNameLineAndField(text: String, field: String, line: Int) throws {
+        do {
+            _ = try BenchConfig.parse(text: text, path: "a.toml", knownProfiles: nil)
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.field == field)
+            #expect(error.line == line)
+        }
+    }
+}
