@@ -66,6 +66,13 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Inventory",
+            dependencies: [
+                "ArdoiseSupport", "DeviceKit", "Certificates", "Journal",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "Bench",
             dependencies: [
                 "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates",
@@ -75,7 +82,7 @@ let package = Package(
         .target(
             name: "ArdoiseCLI",
             dependencies: [
-                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Bench",
+                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Bench", "Inventory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,6 +97,7 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal", "ArdoiseTestSupport"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Journal", "ArdoiseTestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "ArdoiseTestSupport"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Certificates", "Journal", "ArdoiseTestSupport"]),
         .testTarget(name: "ArdoiseCLITests", dependencies: ["ArdoiseCLI", "DeviceKit", "ArdoiseTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
