@@ -137,7 +137,13 @@ public struct InventoryReader: Sendable {
                 continue
             }
             guard let colon = line.firstIndex(of: ":") else { continue }
-            current[line[..<colon].trimmingCharacters(in: .whitespaces)] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+            // A new "processor" line also starts a block (no blank line between them).
+            if key == "processor", current["processor"] != nil {
+                blocks.append(current)
+                current = [:]
+            }
+            current[key] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         if !current.isEmpty { blocks.append(current) }
         let processors = blocks.filter { $0["processor"] != nil }
