@@ -180,6 +180,8 @@ public struct DriveInfo: Codable, Sendable, Equatable {
     public var name: String
     public var model: String?
     public var serial: String?
+    /// World-wide name (`0x5000c500…`), when the drive has one.
+    public var wwn: String?
     public var sizeBytes: UInt64
     /// `sata`, `nvme`, `usb`…
     public var transport: String
@@ -191,9 +193,9 @@ public struct DriveInfo: Codable, Sendable, Equatable {
     /// certificate's `health` member.
     public var health: DriveHealthSummary?
 
-    public init(name: String, model: String? = nil, serial: String? = nil, sizeBytes: UInt64, transport: String, media: String,
-                removable: Bool, health: DriveHealthSummary? = nil) {
-        self.name = name; self.model = model; self.serial = serial; self.sizeBytes = sizeBytes; self.transport = transport
+    public init(name: String, model: String? = nil, serial: String? = nil, wwn: String? = nil, sizeBytes: UInt64, transport: String,
+                media: String, removable: Bool, health: DriveHealthSummary? = nil) {
+        self.name = name; self.model = model; self.serial = serial; self.wwn = wwn; self.sizeBytes = sizeBytes; self.transport = transport
         self.media = media; self.removable = removable; self.health = health
     }
 }

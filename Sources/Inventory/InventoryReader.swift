@@ -330,7 +330,7 @@ public struct InventoryReader: Sendable {
         let scanner = DeviceScanner(sysroot: sysroot, probesSignatures: false)
         return scanner.scan().compactMap { device in
             guard !device.transport.isVirtual, device.transport != .optical, device.sizeInBytes > 0 else { return nil }
-            return DriveInfo(name: device.name, model: device.model, serial: device.serial, sizeBytes: device.sizeInBytes,
+            return DriveInfo(name: device.name, model: device.model, serial: device.serial, wwn: device.wwn, sizeBytes: device.sizeInBytes,
                              transport: device.transport.rawValue, media: device.rotational ? "hdd" : "ssd",
                              removable: device.removable)
         }

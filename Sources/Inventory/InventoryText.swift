@@ -160,7 +160,8 @@ public enum InventoryText {
 
     // MARK: Table sections
 
-    public static func sections(_ inventory: HostInventory, language: Language) -> [Section] {
+    /// `driveNotes` adds a line per drive name (the PDF puts the drive's erasure status there).
+    public static func sections(_ inventory: HostInventory, language: Language, driveNotes: [String: LocalizedText] = [:]) -> [Section] {
         let french = language == .french
         func t(_ fr: String, _ en: String) -> String { french ? fr : en }
         var result: [Section] = []
@@ -239,6 +240,7 @@ public enum InventoryText {
             if let serial = drive.serial { parts.append(t("n° ", "s/n ") + serial) }
             if drive.removable { parts.append(t("amovible", "removable")) }
             if let verdict = drive.health?.verdict { parts.append(t("santé : ", "health: ") + healthLabel(verdict, language: language)) }
+            if let note = driveNotes[drive.name] { parts.append(note.text(in: language)) }
             return Row(drive.name, parts.joined(separator: " · "))
         }))
 
