@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "Bench",
             dependencies: [
-                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates",
+                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Inventory",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),

@@ -52,6 +52,8 @@ public struct BenchConfig: Sendable, Equatable {
     public var profileDirectories: [String] = []
     /// Engine buffer size in bytes.
     public var bufferSize = WipeOptions.defaultBufferSize
+    /// `[inventory] at-start`: inventory the PC the bench runs on once at daemon start (signed, journaled).
+    public var inventoryAtStart = false
 
     public init() {}
 
@@ -130,6 +132,7 @@ extension BenchConfig {
             "profiles": ["hdd", "ssd", "usb", "default"],
             "paths": ["data-directory", "output-directory", "control-socket", "profile-directories"],
             "engine": ["buffer-size"],
+            "inventory": ["at-start"],
         ]
         var config = BenchConfig()
         for (name, node) in root {
@@ -254,6 +257,7 @@ extension BenchConfig {
             guard value % 4096 == 0 else { throw fail("engine", "buffer-size", fr: "multiple de 4096 attendu", en: "must be a multiple of 4096") }
             config.bufferSize = value
         }
+        if let value = try boolean("inventory", "at-start") { config.inventoryAtStart = value }
         if root["paths"] != nil, (try? string("paths", "output-directory")) == nil {
             config.outputDirectory = (config.dataDirectory as NSString).appendingPathComponent("certificates")
         }
