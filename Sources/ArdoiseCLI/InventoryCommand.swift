@@ -64,7 +64,7 @@ struct InventoryCommand: ParsableCommand {
                 signed = try recorder.record(inventory, benchID: benchConfig.benchID)
             }
             if let pdf {
-                let notes = journal.map { Self.erasureNotes(inventory.drives, journal: $0) } ?? [:]
+                let notes = journal.map { InventorySheet.erasureNotes(inventory.drives, journal: $0) } ?? [:]
                 let data = try InventorySheet.render(inventory, signed: signed, driveNotes: notes)
                 do {
                     try data.write(to: URL(fileURLWithPath: pdf), options: .atomic)
@@ -87,32 +87,6 @@ struct InventoryCommand: ParsableCommand {
             }
             if let pdf { print((language == .french ? "Fiche PDF : " : "PDF sheet: ") + pdf) }
         }
-    }
-
-    /// Each drive's latest erasure on this bench, from the journal (certificate status).
-    static func erasureNotes(_ drives: [DriveInfo], journal: JournalDatabase) -> [String: LocalizedText] {
-        var notes: [String: LocalizedText] = [:]
-        for drive in drives {
-            guard let serial = drive.serial, let model = drive.model,
-                  let jobs = try? journal.jobs(driveSerial: serial, model: model, sizeInBytes: Int64(drive.sizeBytes), wwn: drive.wwn),
-                  let job = jobs.last else {
-                notes[drive.name] = LocalizedText(fr: "pas d'effacement enregistré", en: "no erasure recorded")
-                continue
-            }
-            if let certificate = (try? journal.certificates(jobID: job.id))?.last {
-                let status: LocalizedText = switch certificate.status {
-                case "erased": .init(fr: "effacé", en: "erased")
-                case "erased_with_exceptions": .init(fr: "effacé avec exceptions", en: "erased with exceptions")
-                default: .init(fr: "non effacé", en: "not erased")
-                }
-                let id = certificate.id.uuidString.lowercased()
-                notes[drive.name] = LocalizedText(fr: "\(status.french) (certificat \(id))", en: "\(status.english) (certificate \(id))")
-            } else {
-                notes[drive.name] = LocalizedText(fr: "effacement sans certificat (\(job.status.rawValue))",
-                                                  en: "erasure without certificate (\(job.status.rawValue))")
-            }
-        }
-        return notes
     }
 }
 

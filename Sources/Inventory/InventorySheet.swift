@@ -1,6 +1,7 @@
 import ArdoiseSupport
 import Certificates
 import Foundation
+import Journal
 
 /// The PC's printed sheet: French first, then English, each part headed by the one-line
 /// summary; the signed inventory is embedded when there is one.
@@ -32,5 +33,31 @@ public enum InventorySheet {
             keywords: signed.map { "ARDOISE-INVENTORY1;\($0.payload.id);\($0.document.sha256)" } ?? "ARDOISE-INVENTORY1",
             footer: "Ardoise · " + (identity.isEmpty ? "PC" : identity.joined(separator: " ")) + " · page",
             attachment: signed.map { ("inventory-\($0.payload.id).json", $0.document.signedJSON) })
+    }
+
+    /// Each drive's latest erasure on this bench, from the journal (certificate status).
+    public static func erasureNotes(_ drives: [DriveInfo], journal: JournalDatabase) -> [String: LocalizedText] {
+        var notes: [String: LocalizedText] = [:]
+        for drive in drives {
+            guard let serial = drive.serial, let model = drive.model,
+                  let jobs = try? journal.jobs(driveSerial: serial, model: model, sizeInBytes: Int64(drive.sizeBytes), wwn: drive.wwn),
+                  let job = jobs.last else {
+                notes[drive.name] = LocalizedText(fr: "pas d'effacement enregistré", en: "no erasure recorded")
+                continue
+            }
+            if let certificate = (try? journal.certificates(jobID: job.id))?.last {
+                let status: LocalizedText = switch certificate.status {
+                case "erased": .init(fr: "effacé", en: "erased")
+                case "erased_with_exceptions": .init(fr: "effacé avec exceptions", en: "erased with exceptions")
+                default: .init(fr: "non effacé", en: "not erased")
+                }
+                let id = certificate.id.uuidString.lowercased()
+                notes[drive.name] = LocalizedText(fr: "\(status.french) (certificat \(id))", en: "\(status.english) (certificate \(id))")
+            } else {
+                notes[drive.name] = LocalizedText(fr: "effacement sans certificat (\(job.status.rawValue))",
+                                                  en: "erasure without certificate (\(job.status.rawValue))")
+            }
+        }
+        return notes
     }
 }

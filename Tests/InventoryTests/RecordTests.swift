@@ -177,3 +177,33 @@ struct InventoryCommandTests {
         #expect(result.error.hasPrefix("Erreur : "))
     }
 }
+
+@Suite("The PC sheet's erasure status per drive")
+struct ErasureNotesTests {
+    @Test("From the journal: certified, erased without certificate, never erased")
+    func notes() throws {
+        let data = try TemporaryDirectory()
+        defer { data.remove() }
+        let journal = try JournalDatabase(dataDirectory: data.path)
+        func job(_ serial: String, status: JobStatus) throws -> UUID {
+            let drive = try journal.recordDrive(DriveRecord(model: "SAMSUNG SSD", serial: serial, sizeInBytes: 256_060_514_304))
+            let job = JobRecord(driveID: drive.id, profile: "nist-800-88-clear", technician: "Awa")
+            try journal.startJob(job)
+            try journal.finishJob(id: job.id, status: status)
+            return job.id
+        }
+        let certified = try job("S1", status: .completed)
+        let certificateID = UUID()
+        try journal.recordCertificate(CertificateRecord(id: certificateID, jobID: certified, jsonPath: "/x.json", pdfPath: nil,
+                                                        signedJSONSHA256: "00", status: "erased"), signedJSON: "{}")
+        _ = try job("S2", status: .interrupted)
+        let drives = ["S1", "S2", "S3"].enumerated().map { index, serial in
+            DriveInfo(name: "sd\(["a", "b", "c"][index])", model: "SAMSUNG SSD", serial: serial, sizeBytes: 256_060_514_304,
+                      transport: "sata", media: "ssd", removable: false)
+        }
+        let notes = InventorySheet.erasureNotes(drives, journal: journal)
+        #expect(notes["sda"]?.french == "effacé (certificat \(certificateID.uuidString.lowercased()))")
+        #expect(notes["sdb"]?.english == "erasure without certificate (interrupted)")
+        #expect(notes["sdc"]?.french == "pas d'effacement enregistré")
+    }
+}
