@@ -145,6 +145,10 @@ say "5. Un SSD : la purge par son firmware, en simulation / an SSD: firmware pur
 # nist-800-88-purge(-overwrite) run this from `ardoise wipe` and the daemon, then verify.
 "$ARDOISE" sanitize /dev/sdX --method auto --dry-run --device-type sat
 
+say "6. Ce PC / this PC: ardoise inventory --sign --pdf (modèle, processeur, mémoire, disques, écran, batterie)"
+# Signed with the bench key and journaled like a certificate; the sheet is French then English.
+"$ARDOISE" inventory --sign --data-dir "$DATA" --output-dir "$DATA/certificates" --pdf "$DATA/certificates/fiche-pc.pdf"
+
 say "Certificats / certificates (JSON signés + PDF) : $DATA/certificates"
 ls -1 "$DATA/certificates"
 if [ -n "${ARDOISE_DEMO_KEEP:-}" ]; then
