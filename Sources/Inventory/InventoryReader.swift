@@ -72,6 +72,9 @@ public struct InventoryReader: Sendable {
             } catch {
                 inventory.warnings.append(InventoryWarning(code: error.code, subject: directory))
             }
+        } else if exists("\(directory)/DMI") {
+            // The tables are readable by root only (mode 0400).
+            inventory.warnings.append(InventoryWarning(code: "smbios_unreadable", subject: directory))
         }
         let id = "/sys/class/dmi/id"
         guard exists(id) else {

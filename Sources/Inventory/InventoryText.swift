@@ -316,6 +316,7 @@ public enum InventoryText {
         case "smbios_no_entry_point": french ? "point d'entrée SMBIOS non reconnu" : "SMBIOS entry point not recognised"
         case "smbios_entry_point_checksum": french ? "somme de contrôle du point d'entrée SMBIOS fausse" : "SMBIOS entry point checksum wrong"
         case "smbios_truncated_table": french ? "table SMBIOS tronquée" : "SMBIOS table truncated"
+        case "smbios_unreadable": french ? "table SMBIOS illisible (lancez en root)" : "SMBIOS table unreadable (run as root)"
         case "firmware_unavailable": french ? "ni table SMBIOS ni /sys/class/dmi/id" : "neither SMBIOS table nor /sys/class/dmi/id"
         case "edid_checksum": french ? "somme de contrôle EDID fausse (valeurs décodées quand même)" : "EDID checksum wrong (values decoded anyway)"
         case "edid_too_short": french ? "EDID trop court" : "EDID too short"

@@ -240,3 +240,56 @@ struct ReaderTests {
         #expect(decoded == inventory)
     }
 }
+
+/// Random bytes where SMBIOS and EDID are expected: the parsers answer an error or a partial
+/// result, never a trap (every offset they read is bounds-checked).
+@Suite("Inventory parsers on random input")
+struct RobustnessTests {
+    /// SplitMix64, for deterministic random tables.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("Random SMBIOS structures decode or fail cleanly")
+    func randomSMBIOS() {
+        var random = Generator(state: 12)
+        let entryPoint = Fixtures.laptopSMBIOS().sysfsFiles(sixtyFourBit: true).entryPoint
+        var decoded = 0
+        for _ in 0..<2000 {
+            var table: [UInt8] = []
+            for _ in 0..<Int.random(in: 1...6, using: &random) {
+                let type = [0, 1, 2, 3, 4, 17, 22, 16, UInt8.random(in: 0...255, using: &random)].randomElement(using: &random)!
+                let length = Int.random(in: 0...60, using: &random)
+                table += [type, UInt8(length)] + (0..<max(0, length - 2)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                table += (0..<Int.random(in: 0...12, using: &random)).map { _ in UInt8.random(in: 0...3, using: &random) == 0 ? 0 : 0x41 }
+                table += [0, 0]
+            }
+            guard let parsed = try? SMBIOSTable.parse(entryPoint: entryPoint, table: table) else { continue }
+            decoded += 1
+            _ = SMBIOSDecoder.system(parsed); _ = SMBIOSDecoder.chassis(parsed); _ = SMBIOSDecoder.bios(parsed)
+            _ = SMBIOSDecoder.baseboard(parsed); _ = SMBIOSDecoder.processors(parsed)
+            _ = SMBIOSDecoder.memoryModules(parsed); _ = SMBIOSDecoder.batteries(parsed)
+        }
+        #expect(decoded > 100)
+    }
+
+    @Test("Random EDIDs with a valid header decode or report, never trap")
+    func randomEDID() {
+        var random = Generator(state: 34)
+        for _ in 0..<2000 {
+            let length = [127, 128, 256, Int.random(in: 0...300, using: &random)].randomElement(using: &random)!
+            var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
+            if bytes.count >= 8 { bytes.replaceSubrange(0..<8, with: EDID.header) }
+            let edid = EDID(bytes: bytes)
+            #expect(edid.error == nil || length < 128)
+            _ = edid.diagonalInches
+        }
+    }
+}
