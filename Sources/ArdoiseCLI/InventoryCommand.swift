@@ -36,6 +36,12 @@ struct InventoryCommand: ParsableCommand {
     @Option(name: .customLong("output-dir"), help: "Où écrire l'inventaire signé / Where to write the signed inventory.")
     var outputDirectory: String?
 
+    @Option(name: .long, help: "Donateur du PC (défaut : session de la configuration) / The PC's donor (default: the configured session's).")
+    var donor: String?
+
+    @Option(name: .long, help: "Lot du PC (défaut : session de la configuration) / The PC's lot (default: the configured session's).")
+    var lot: String?
+
     func run() throws {
         try global.applyLanguage()
         let language = CurrentLanguage.value
@@ -61,7 +67,8 @@ struct InventoryCommand: ParsableCommand {
                 let recorder = InventoryRecorder(key: key, journal: journal,
                                                  outputDirectory: outputDirectory ?? (dataDirectory as NSString).appendingPathComponent("inventories"),
                                                  language: language)
-                signed = try recorder.record(inventory, benchID: benchConfig.benchID)
+                signed = try recorder.record(inventory, benchID: benchConfig.benchID, donor: donor ?? benchConfig.donor,
+                                             lot: lot ?? benchConfig.lot)
             }
             if let pdf {
                 let notes = journal.map { InventorySheet.erasureNotes(inventory.drives, journal: $0) } ?? [:]

@@ -9,13 +9,14 @@ extension BenchDaemon {
     public func recordHostInventoryIfConfigured() async {
         guard config.inventoryAtStart else { return }
         let (sysroot, key, journal) = (scanner.reader.sysroot, key, journal)
-        let (benchID, language, directory) = (config.benchID, config.language,
+        let (benchID, donor, lot) = (config.benchID, config.donor, config.lot)
+        let (language, directory) = (config.language,
                                               (config.dataDirectory as NSString).appendingPathComponent("inventories"))
         let outcome = await BlockingWork.run("ardoise-inventory") { () -> Result<SignedInventory, any Error> in
             Result {
                 let inventory = InventoryReader(sysroot: sysroot).read()
                 return try InventoryRecorder(key: key, journal: journal, outputDirectory: directory, language: language)
-                    .record(inventory, benchID: benchID)
+                    .record(inventory, benchID: benchID, donor: donor, lot: lot)
             }
         }
         switch outcome {

@@ -24,22 +24,29 @@ public struct InventoryPayload: Codable, Sendable, Equatable {
     public let id: String
     public let issuedAt: Date
     public let benchID: String
+    /// The donor and lot the PC came with (the bench session's), when known: the store files
+    /// the inventory under them.
+    public let donor: String?
+    public let lot: String?
     public let tool: Tool
     public let inventory: HostInventory
 
-    public init(id: UUID = UUID(), issuedAt: Date = Date(), benchID: String, inventory: HostInventory) {
+    public init(id: UUID = UUID(), issuedAt: Date = Date(), benchID: String, donor: String? = nil, lot: String? = nil,
+                inventory: HostInventory) {
         schema = Self.schemaURI
         schemaVersion = Self.currentSchemaVersion
         self.id = id.uuidString.lowercased()
         // Whole seconds: RFC 3339 without fractions, like the certificate.
         self.issuedAt = Date(timeIntervalSince1970: issuedAt.timeIntervalSince1970.rounded(.down))
         self.benchID = benchID
+        self.donor = donor
+        self.lot = lot
         tool = Tool(name: "ardoise", version: ArdoiseVersion.string)
         self.inventory = inventory
     }
 
     private enum CodingKeys: String, CodingKey {
-        case schema, schemaVersion, id, issuedAt, benchID, tool
+        case schema, schemaVersion, id, issuedAt, benchID, donor, lot, tool
     }
 
     /// The header members and the inventory's members share one JSON object.
@@ -50,6 +57,8 @@ public struct InventoryPayload: Codable, Sendable, Equatable {
         try container.encode(id, forKey: .id)
         try container.encode(issuedAt, forKey: .issuedAt)
         try container.encode(benchID, forKey: .benchID)
+        try container.encodeIfPresent(donor, forKey: .donor)
+        try container.encodeIfPresent(lot, forKey: .lot)
         try container.encode(tool, forKey: .tool)
         try inventory.encode(to: encoder)
     }
@@ -61,6 +70,8 @@ public struct InventoryPayload: Codable, Sendable, Equatable {
         id = try container.decode(String.self, forKey: .id)
         issuedAt = try container.decode(Date.self, forKey: .issuedAt)
         benchID = try container.decode(String.self, forKey: .benchID)
+        donor = try container.decodeIfPresent(String.self, forKey: .donor)
+        lot = try container.decodeIfPresent(String.self, forKey: .lot)
         tool = try container.decode(Tool.self, forKey: .tool)
         inventory = try HostInventory(from: decoder)
     }
@@ -116,8 +127,9 @@ public struct InventoryRecorder: Sendable {
     }
 
     /// - Throws: `InventoryError` (`.signing`, `.fileSystem`) or `JournalError`.
-    public func record(_ inventory: HostInventory, benchID: String, id: UUID = UUID(), issuedAt: Date = Date()) throws -> SignedInventory {
-        let payload = InventoryPayload(id: id, issuedAt: issuedAt, benchID: benchID, inventory: inventory)
+    public func record(_ inventory: HostInventory, benchID: String, donor: String? = nil, lot: String? = nil, id: UUID = UUID(),
+                       issuedAt: Date = Date()) throws -> SignedInventory {
+        let payload = InventoryPayload(id: id, issuedAt: issuedAt, benchID: benchID, donor: donor, lot: lot, inventory: inventory)
         let document: SignedDocument
         do {
             document = try DocumentSigner.sign(payload: try InventoryJSON.encoder().encode(payload),

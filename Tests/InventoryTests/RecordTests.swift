@@ -28,7 +28,7 @@ struct RecordTests {
         let journal = try JournalDatabase(dataDirectory: data.path)
         let recorder = InventoryRecorder(key: key, journal: journal, outputDirectory: data.path + "/inventories")
         let id = UUID()
-        let signed = try recorder.record(inventory, benchID: "atelier-3", id: id,
+        let signed = try recorder.record(inventory, benchID: "atelier-3", donor: "Mairie de Rennes", lot: "2026-12-A", id: id,
                                          issuedAt: Date(timeIntervalSince1970: 1_800_000_000.7))
 
         // The JWS: same form as certificates, own content type, the bench key's thumbprint.
@@ -45,6 +45,7 @@ struct RecordTests {
         #expect(payload["id"] as? String == id.uuidString.lowercased())
         #expect(payload["issuedAt"] as? String == "2027-01-15T08:00:00Z")
         #expect(payload["benchID"] as? String == "atelier-3")
+        #expect(payload["donor"] as? String == "Mairie de Rennes" && payload["lot"] as? String == "2026-12-A")
         #expect((payload["chassis"] as? [String: Any])?["type"] as? String == "laptop")
         for member in ["system", "memory", "cpus", "drives", "batteries", "screens", "gpus", "networkInterfaces"] {
             #expect(payload[member] != nil, "missing \(member)")
@@ -153,12 +154,12 @@ struct InventoryCommandTests {
         let tree = try Fixtures.desktop()
         let data = try TemporaryDirectory()
         defer { tree.remove(); data.remove() }
-        let result = try Self.run(["inventory", "--sysroot", tree.path, "--sign", "--json", "--data-dir", data.path,
+        let result = try Self.run(["inventory", "--sysroot", tree.path, "--sign", "--json", "--data-dir", data.path, "--lot", "L-9",
                                    "--output-dir", data.path + "/out", "--pdf", data.path + "/sheet.pdf"])
         #expect(result.status == 0, "\(result.error)")
         let key = try BenchKey.load(path: data.path + "/bench-key.jwk")
         let payload = try InventoryRecorder.verify(Data(result.output.dropLast().utf8), key: key.publicJWK)
-        #expect(payload.inventory.chassis.type == .desktop && payload.benchID == "bench-1")
+        #expect(payload.inventory.chassis.type == .desktop && payload.benchID == "bench-1" && payload.lot == "L-9" && payload.donor == nil)
         let files = try FileManager.default.contentsOfDirectory(atPath: data.path + "/out")
         #expect(files == ["inventory-\(payload.id).json"])
         let journal = try JournalDatabase(dataDirectory: data.path)
