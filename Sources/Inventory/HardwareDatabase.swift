@@ -15,11 +15,13 @@ public struct NoHardwareDatabase: HardwareDatabase {
     public func properties(modalias: String) -> [String: String] { [:] }
 }
 
-/// The udev hwdb under `root`, queried with `systemd-hwdb --root=ROOT query MODALIAS`
-/// (one short process per lookup; answers are cached). Blocking.
+/// The udev hwdb under `root`, queried with `systemd-hwdb --root=ROOT query MODALIAS`, or
+/// `udevadm hwdb --test=MODALIAS` for `/` when systemd-hwdb is missing (one short process per
+/// lookup; answers are cached). Blocking.
 public final class SystemHardwareDatabase: HardwareDatabase {
     public let root: String
     private let executable: String
+    private let arguments: @Sendable (String) -> [String]
     private let cache = Mutex<[String: [String: String]]>([:])
 
     /// The database of `root` (`/` in production), when `hwdb.bin` and `systemd-hwdb` exist.
@@ -28,21 +30,29 @@ public final class SystemHardwareDatabase: HardwareDatabase {
         let hasDatabase = ["/etc/udev/hwdb.bin", "/usr/lib/udev/hwdb.bin"].contains {
             FileManager.default.fileExists(atPath: base + $0)
         }
-        let tool = ["/usr/bin/systemd-hwdb", "/bin/systemd-hwdb"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard hasDatabase, let tool else { return nil }
-        return SystemHardwareDatabase(root: root, executable: tool)
+        guard hasDatabase else { return nil }
+        if let tool = ["/usr/bin/systemd-hwdb", "/bin/systemd-hwdb"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            return SystemHardwareDatabase(root: root, executable: tool) { ["--root=\(root)", "query", $0] }
+        }
+        // udevadm reads only the running system's database.
+        if root == "/", let tool = ["/usr/bin/udevadm", "/bin/udevadm", "/sbin/udevadm"]
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            return SystemHardwareDatabase(root: root, executable: tool) { ["hwdb", "--test=\($0)"] }
+        }
+        return nil
     }
 
-    init(root: String, executable: String) {
+    init(root: String, executable: String, arguments: @escaping @Sendable (String) -> [String]) {
         self.root = root
         self.executable = executable
+        self.arguments = arguments
     }
 
     public func properties(modalias: String) -> [String: String] {
         if let cached = cache.withLock({ $0[modalias] }) { return cached }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--root=\(root)", "query", modalias]
+        process.arguments = arguments(modalias)
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

@@ -225,6 +225,12 @@ struct ReaderTests {
         #expect(names.model == "UHD Graphics 620")
         #expect(database.pnpVendor("AUO") == "AU Optronics")
         #expect(database.names(bus: "pci", vendorID: "ffff", deviceID: "ffff").model == nil)
+        // The udevadm form gives the same answers.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/udevadm") {
+            let udevadm = SystemHardwareDatabase(root: "/", executable: "/usr/bin/udevadm") { ["hwdb", "--test=\($0)"] }
+            #expect(udevadm.names(bus: "pci", vendorID: "8086", deviceID: "5917").model == "UHD Graphics 620")
+            #expect(udevadm.pnpVendor("AUO") == "AU Optronics")
+        }
     }
 
     @Test("JSON carries stable codes, identical whatever the language")
