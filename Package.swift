@@ -75,16 +75,23 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Inventory",
+            dependencies: [
+                "ArdoiseSupport", "DeviceKit", "Certificates", "Journal",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "Bench",
             dependencies: [
-                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Diagnostics",
+                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Diagnostics", "Inventory",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
         .target(
             name: "ArdoiseCLI",
             dependencies: [
-                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Bench", "Diagnostics",
+                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Bench", "Diagnostics", "Inventory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -100,6 +107,7 @@ let package = Package(
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Journal", "ArdoiseTestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "ArdoiseTestSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "DeviceKit", "WipeEngine", "ArdoiseTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Certificates", "Journal", "ArdoiseTestSupport"]),
         .testTarget(name: "ArdoiseCLITests", dependencies: ["ArdoiseCLI", "DeviceKit", "Sanitize", "ArdoiseTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -155,6 +155,9 @@ FIXTURES="$(cd "$(dirname "$0")/.." && pwd)/Tests/DiagnosticsTests/Fixtures"
 { "$ARDOISE" health --smart-from "$FIXTURES/ata-hdd-failing.json" --json || true; } \
   | python3 -c 'import json,sys; d=json.load(sys.stdin); print("JSON:", d["verdict"], [r["code"] for r in d["reasons"]])'
 "$ARDOISE" health "$D1" || echo "→ code $? : SMART illisible sur un loop / no SMART on a loop device"
+say "7. Ce PC / this PC: ardoise inventory --sign --pdf (modèle, processeur, mémoire, disques, écran, batterie)"
+# Signed with the bench key and journaled like a certificate; the sheet is French then English.
+"$ARDOISE" inventory --sign --data-dir "$DATA" --output-dir "$DATA/certificates" --pdf "$DATA/certificates/fiche-pc.pdf"
 
 say "Certificats / certificates (JSON signés + PDF) : $DATA/certificates"
 ls -1 "$DATA/certificates"

@@ -24,6 +24,7 @@ public struct ArdoiseCommand: AsyncParsableCommand {
             SessionCommand.self,
             DashboardCommand.self,
             HealthCommand.self,
+            InventoryCommand.self,
         ]
     )
 

@@ -68,6 +68,8 @@ public struct BenchConfig: Sendable, Equatable {
         /// Do not erase: mark it for physical destruction. Never certified as erased.
         case skipAndMark = "skip-and-mark"
     }
+    /// `[inventory] at-start`: inventory the PC the bench runs on once at daemon start (signed, journaled).
+    public var inventoryAtStart = false
 
     public init() {}
 
@@ -147,6 +149,7 @@ extension BenchConfig {
             "paths": ["data-directory", "output-directory", "control-socket", "profile-directories"],
             "engine": ["buffer-size"],
             "health": ["check", "on-discard", "policy", "smartctl"],
+            "inventory": ["at-start"],
         ]
         var config = BenchConfig()
         for (name, node) in root {
@@ -286,6 +289,7 @@ extension BenchConfig {
             guard value.hasPrefix("/") else { throw fail("health", "smartctl", fr: "chemin absolu attendu", en: "absolute path expected") }
             config.smartctlPath = value
         }
+        if let value = try boolean("inventory", "at-start") { config.inventoryAtStart = value }
         if root["paths"] != nil, (try? string("paths", "output-directory")) == nil {
             config.outputDirectory = (config.dataDirectory as NSString).appendingPathComponent("certificates")
         }

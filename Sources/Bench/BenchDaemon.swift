@@ -17,9 +17,9 @@ public actor BenchDaemon {
     public private(set) var config: BenchConfig
     private let configPath: String?
     private var library: ProfileLibrary
-    private let journal: JournalDatabase
-    private let key: BenchKey
-    private let scanner: DeviceScanner
+    let journal: JournalDatabase
+    let key: BenchKey
+    let scanner: DeviceScanner
     private var slots: [String: Slot] = [:]
     private var queue: [String] = []
     private var running = 0

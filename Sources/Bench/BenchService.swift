@@ -31,6 +31,7 @@ public enum BenchService {
         defer { for source in sources { source.cancel() } }
 
         await daemon.initialScan()
+        await daemon.recordHostInventoryIfConfigured()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await event in monitor.events {

@@ -79,9 +79,10 @@ public enum CertificateSigner {
     }
 
     /// Signs arbitrary payload bytes (tests use it to sign payloads the model cannot produce).
-    static func signRaw(payload: [UInt8], with key: BenchKey, embedPublicKey: Bool = true) throws -> FlattenedJWS {
+    static func signRaw(payload: [UInt8], with key: BenchKey, embedPublicKey: Bool = true,
+                        contentType: String = ProtectedHeader.contentType) throws -> FlattenedJWS {
         let header = ProtectedHeader(alg: ProtectedHeader.algorithm, kid: key.thumbprint, typ: ProtectedHeader.type,
-                                     cty: ProtectedHeader.contentType, jwk: embedPublicKey ? key.publicJWK : nil)
+                                     cty: contentType, jwk: embedPublicKey ? key.publicJWK : nil)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var jws = FlattenedJWS(payload: Base64URL.encode(payload),

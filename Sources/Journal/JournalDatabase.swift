@@ -191,6 +191,8 @@ public struct JournalDatabase: Sendable {
                 t.add(column: "endedAt", .datetime)
             }
         }
+        // Inventory helper's migration (issue 12); the lead orders it among the branches' migrations.
+        registerInventoryMigration(&migrator)
         return migrator
     }
 

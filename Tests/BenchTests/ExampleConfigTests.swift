@@ -41,6 +41,7 @@ import WipeEngine
         #expect(config.controlSocket == "/run/ardoise/control.sock")
         #expect(config.profileDirectories == [])
         #expect(config.bufferSize == 4 << 20)
+        #expect(config.inventoryAtStart == false)
     }
 
     /// The example shows the defaults: loading it must give the same bench as no file at all,
@@ -75,7 +76,7 @@ import WipeEngine
                 if !key.contains(" ") { exampleKeys.insert("\(section).\(key)") }
             }
         }
-        #expect(exampleKeys.count == 29, "\(exampleKeys.sorted())")
+        #expect(exampleKeys.count == 30, "\(exampleKeys.sorted())")
         for key in exampleKeys {
             #expect(documentation.contains("`\(key)`"), "docs/configuration.md does not document \(key)")
         }
