@@ -9,7 +9,7 @@ BUILD_FLAGS ?=
 # Debian packages: C libraries Ardoise links against, and the tools the tests and the demo use.
 DEBIAN_PACKAGES := pkg-config libblkid-dev libudev-dev libsmartcols-dev libsqlite3-dev \
 	libhpdf-dev libqrencode-dev util-linux mount fdisk e2fsprogs udev tmux \
-	poppler-utils zbar-tools python3 python3-pip
+	poppler-utils zbar-tools python3 python3-pip openssl
 # Only for `make bench`: the peers Ardoise is measured against.
 BENCH_PACKAGES := fio nwipe
 

@@ -23,6 +23,7 @@ public struct ArdoiseCommand: AsyncParsableCommand {
             CancelCommand.self,
             SessionCommand.self,
             DashboardCommand.self,
+            PushCommand.self,
         ]
     )
 

@@ -24,6 +24,8 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         public static let notFound = Code(rawValue: 6)
         /// The journal was written by a newer Ardoise (unknown migration).
         public static let newerSchema = Code(rawValue: 7)
+        /// A record with this id is already queued with other content.
+        public static let conflict = Code(rawValue: 8)
 
         public var description: String {
             switch self {
@@ -34,6 +36,7 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
             case .database: "database"
             case .notFound: "notFound"
             case .newerSchema: "newerSchema"
+            case .conflict: "conflict"
             default: "code\(rawValue)"
             }
         }

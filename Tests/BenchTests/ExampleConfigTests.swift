@@ -75,7 +75,7 @@ import WipeEngine
                 if !key.contains(" ") { exampleKeys.insert("\(section).\(key)") }
             }
         }
-        #expect(exampleKeys.count == 25, "\(exampleKeys.sorted())")
+        #expect(exampleKeys.count == 31, "\(exampleKeys.sorted())")
         for key in exampleKeys {
             #expect(documentation.contains("`\(key)`"), "docs/configuration.md does not document \(key)")
         }
