@@ -39,11 +39,15 @@ public final class HTTPStoreTransport: StoreTransport {
         if let caFile = settings.caFile {
             tls.trustRoots = .certificates(try StoreSettings.trustedCertificates(caFile: caFile))
         }
-        configuration = HTTPClient.Configuration(
+        var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(Int64(settings.connectTimeoutSeconds)),
                            read: .seconds(Int64(settings.requestTimeoutSeconds))))
+        // A refused or failed connection is reported at once: the sender has its own backoff
+        // (persisted per record), so the pool must not keep retrying until the connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        self.configuration = configuration
         recordsURL = settings.recordsURL
         requestTimeout = .seconds(Int64(settings.requestTimeoutSeconds))
     }
