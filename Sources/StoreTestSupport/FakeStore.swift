@@ -229,15 +229,24 @@ public final class ContractStore: Sendable {
     }
 }
 
-/// The one place tests learn where a store is: `ARDOISE_TEST_STORE_URL` and
-/// `ARDOISE_TEST_STORE_TOKEN_FILE` name a real `ardoise-store` (integration runs, once it is
-/// merged); otherwise tests start a `FakeStoreServer` with a `ContractStore`.
+/// The one place tests learn where a store is. With `ARDOISE_TEST_STORE_URL`,
+/// `ARDOISE_TEST_STORE_TOKEN_FILE` and `ARDOISE_TEST_STORE_BENCH_DATA` (a data directory
+/// holding the bench key enrolled with that token) the contract tests run against a real
+/// `ardoise-store`; otherwise they start a `FakeStoreServer` with a `ContractStore`.
 public enum TestStoreEndpoint {
-    public static var externalURL: String? {
-        ProcessInfo.processInfo.environment["ARDOISE_TEST_STORE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    public struct External: Sendable {
+        public var url: String
+        public var tokenFile: String
+        /// Where the enrolled bench key lives (`BenchKey.loadOrCreate(dataDirectory:)`).
+        public var benchDataDirectory: String
     }
-    public static var externalTokenFile: String? {
-        ProcessInfo.processInfo.environment["ARDOISE_TEST_STORE_TOKEN_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+
+    public static var external: External? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let url = environment["ARDOISE_TEST_STORE_URL"], !url.isEmpty,
+              let tokenFile = environment["ARDOISE_TEST_STORE_TOKEN_FILE"], !tokenFile.isEmpty,
+              let data = environment["ARDOISE_TEST_STORE_BENCH_DATA"], !data.isEmpty else { return nil }
+        return External(url: url, tokenFile: tokenFile, benchDataDirectory: data)
     }
 }
 
