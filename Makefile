@@ -9,7 +9,7 @@ BUILD_FLAGS ?=
 # Debian packages: C libraries Ardoise links against, and the tools the tests and the demo use.
 DEBIAN_PACKAGES := pkg-config libblkid-dev libudev-dev libsmartcols-dev libsqlite3-dev \
 	libhpdf-dev libqrencode-dev zlib1g-dev util-linux mount fdisk e2fsprogs udev tmux \
-	poppler-utils zbar-tools python3 python3-pip smartmontools dmidecode edid-decode
+	poppler-utils zbar-tools python3 python3-pip smartmontools dmidecode edid-decode openssl
 # Only for `make bench`: the peers Ardoise is measured against.
 BENCH_PACKAGES := fio nwipe
 # Only for `make image` and `make e2e`: the stick builder and the emulated bench.

@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // MARK: C
@@ -81,23 +84,44 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        /// The outbox sender: delivers the journal's signed records to the traceability store.
+        .target(
+            name: "StoreClient",
+            dependencies: [
+                "ArdoiseSupport", "Journal",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .target(
             name: "Bench",
             dependencies: [
-                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Diagnostics", "Inventory",
+                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Diagnostics", "Inventory", "StoreClient",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
         .target(
             name: "ArdoiseCLI",
             dependencies: [
-                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Bench", "Diagnostics", "Inventory",
+                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Bench", "Diagnostics", "Inventory", "StoreClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "ardoise", dependencies: ["ArdoiseCLI"]),
         /// Loop devices and process helpers shared by the test targets (never linked into ardoise).
         .target(name: "ArdoiseTestSupport", dependencies: ["CLinuxShims"]),
+        /// A scripted HTTP server on 127.0.0.1 standing in for the traceability store in tests.
+        .target(
+            name: "StoreTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
 
         // MARK: Tests
         .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "ArdoiseSupport", "ArdoiseTestSupport"], exclude: ["Fixtures"]),
@@ -105,10 +129,11 @@ let package = Package(
         .testTarget(name: "SanitizeTests", dependencies: ["Sanitize", "DeviceKit"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "ArdoiseTestSupport"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Journal", "ArdoiseTestSupport"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "ArdoiseTestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "ArdoiseTestSupport", "StoreClient", "StoreTestSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "DeviceKit", "WipeEngine", "ArdoiseTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Certificates", "Journal", "ArdoiseTestSupport"]),
-        .testTarget(name: "ArdoiseCLITests", dependencies: ["ArdoiseCLI", "DeviceKit", "Sanitize", "ArdoiseTestSupport"]),
+        .testTarget(name: "ArdoiseCLITests", dependencies: ["ArdoiseCLI", "DeviceKit", "Sanitize", "ArdoiseTestSupport", "Journal", "StoreTestSupport"]),
+        .testTarget(name: "StoreClientTests", dependencies: ["StoreClient", "Journal", "Certificates", "ArdoiseTestSupport", "StoreTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

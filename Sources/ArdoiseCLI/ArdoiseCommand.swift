@@ -25,6 +25,7 @@ public struct ArdoiseCommand: AsyncParsableCommand {
             DashboardCommand.self,
             HealthCommand.self,
             InventoryCommand.self,
+            PushCommand.self,
         ]
     )
 

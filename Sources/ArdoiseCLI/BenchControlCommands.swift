@@ -46,6 +46,12 @@ struct StatusCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(snapshot), as: UTF8.self))
         } else {
             print(StatusText(width: Self.terminalWidth(), language: CurrentLanguage.value).lines(for: snapshot).joined(separator: "\n"))
+            // Records the store refused: kept on the bench, each with the store's reason.
+            for parked in snapshot.outbox?.parked ?? [] {
+                let reason = [parked.httpStatus.map(String.init), parked.code].compactMap { $0 }.joined(separator: " ")
+                print((CurrentLanguage.value == .french ? "refusé par le serveur : " : "refused by the store: ")
+                      + "\(parked.kind) \(parked.recordID) — \(reason) : \(parked.message ?? "-")")
+            }
             // Re-plugged drives whose interrupted job can go on: the technician's choice, spelled out.
             for slot in snapshot.slots {
                 guard let offer = slot.resumable else { continue }

@@ -62,6 +62,12 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
+    /// Adds sections to the configuration file (e.g. `[store]`), before `start()`.
+    public func appendToConfig(_ text: String) throws {
+        let current = try String(contentsOfFile: configPath, encoding: .utf8)
+        try (current + "\n\n" + text + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
     /// Starts the daemon (kernel uevent source unless told otherwise) and waits for its socket.
     public func start(hotplugSource: String = "kernel") throws {
         let process = Process()

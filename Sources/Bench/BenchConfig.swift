@@ -1,6 +1,7 @@
 import ArdoiseSupport
 import DeviceKit
 import Foundation
+import StoreClient
 import TOMLKit
 import WipeEngine
 
@@ -70,6 +71,8 @@ public struct BenchConfig: Sendable, Equatable {
     }
     /// `[inventory] at-start`: inventory the PC the bench runs on once at daemon start (signed, journaled).
     public var inventoryAtStart = false
+    /// The traceability store the outbox is sent to (`[store]`); nil: records stay on the bench.
+    public var store: StoreSettings?
 
     public init() {}
 
@@ -150,6 +153,7 @@ extension BenchConfig {
             "engine": ["buffer-size"],
             "health": ["check", "on-discard", "policy", "smartctl"],
             "inventory": ["at-start"],
+            "store": ["url", "token-file", "ca-file", "connect-timeout-seconds", "request-timeout-seconds", "retry-max-seconds"],
         ]
         var config = BenchConfig()
         for (name, node) in root {
@@ -290,6 +294,38 @@ extension BenchConfig {
             config.smartctlPath = value
         }
         if let value = try boolean("inventory", "at-start") { config.inventoryAtStart = value }
+        if root["store"] != nil {
+            guard let url = try string("store", "url") else {
+                throw fail("store", nil, fr: "la section [store] exige url", en: "the [store] section requires url")
+            }
+            if let problem = StoreSettings.problem(withURL: url) {
+                throw fail("store", "url", fr: problem.french, en: problem.english)
+            }
+            guard let tokenFile = try string("store", "token-file") else {
+                throw fail("store", nil, fr: "la section [store] exige token-file (le jeton n'est jamais dans ce fichier)",
+                           en: "the [store] section requires token-file (the token is never in this file)")
+            }
+            guard tokenFile.hasPrefix("/") else { throw fail("store", "token-file", fr: "chemin absolu attendu", en: "absolute path expected") }
+            do {
+                _ = try StoreSettings.readToken(path: tokenFile)
+            } catch {
+                throw fail("store", "token-file", fr: error.text(in: .french), en: error.text(in: .english))
+            }
+            var store = StoreSettings(url: url, tokenFile: tokenFile)
+            if let caFile = try string("store", "ca-file") {
+                guard caFile.hasPrefix("/") else { throw fail("store", "ca-file", fr: "chemin absolu attendu", en: "absolute path expected") }
+                do {
+                    try StoreSettings.checkCAFile(path: caFile)
+                } catch {
+                    throw fail("store", "ca-file", fr: error.text(in: .french), en: error.text(in: .english))
+                }
+                store.caFile = caFile
+            }
+            if let value = try integer("store", "connect-timeout-seconds", range: 1...300) { store.connectTimeoutSeconds = value }
+            if let value = try integer("store", "request-timeout-seconds", range: 1...600) { store.requestTimeoutSeconds = value }
+            if let value = try integer("store", "retry-max-seconds", range: 10...86_400) { store.retryMaxSeconds = value }
+            config.store = store
+        }
         if root["paths"] != nil, (try? string("paths", "output-directory")) == nil {
             config.outputDirectory = (config.dataDirectory as NSString).appendingPathComponent("certificates")
         }

@@ -4,6 +4,7 @@ import DeviceKit
 import Diagnostics
 import Foundation
 import Journal
+import StoreClient
 import Synchronization
 import WipeEngine
 
@@ -29,6 +30,10 @@ public actor BenchDaemon {
     /// The health policy when `[health] check` is on (the default): each drive's health is read
     /// before its job.
     private var healthPolicy: HealthPolicy?
+    /// Sends the outbox to the store in the background (nil without `[store]`).
+    private let outboxSender: OutboxSender?
+    /// What the screen says about the outbox, refreshed after each round and each job.
+    private var outboxStatus: OutboxStatus?
 
     struct Slot {
         var info: BlockDeviceInfo
@@ -66,6 +71,45 @@ public actor BenchDaemon {
         library = try config.profileLibrary()
         // An invalid health policy stops the start-up with its file:line:field, like the profiles.
         healthPolicy = config.healthCheck ? try HealthPolicy.loadStandard(explicitPath: config.healthPolicyPath) : nil
+        if let store = config.store {
+            outboxSender = OutboxSender(journal: journal, transport: try HTTPStoreTransport(settings: store),
+                                        tokenFile: store.tokenFile, retryPolicy: store.retryPolicy, language: config.language)
+        } else {
+            outboxSender = nil
+        }
+        outboxStatus = Self.outboxStatus(journal: journal, storeConfigured: config.store != nil)
+    }
+
+    // MARK: Outbox
+
+    /// Runs the outbox sender until the task is cancelled; returns at once without `[store]`.
+    public nonisolated func runOutboxSender(idlePoll: Duration = .seconds(30)) async {
+        guard let outboxSender else { return }
+        log("sending the outbox to the store")
+        await outboxSender.run(idlePoll: idlePoll) { [weak self] _ in
+            Task { await self?.refreshOutboxStatus() }
+        }
+    }
+
+    /// Whether `[store]` was configured at start (the sender runs).
+    public nonisolated var sendsOutbox: Bool { outboxSender != nil }
+
+    /// Closes the sender's connections (at shutdown).
+    public func stopOutboxSender() async { await outboxSender?.shutdown() }
+
+    func refreshOutboxStatus() async {
+        let (journal, configured) = (journal, outboxSender != nil)
+        outboxStatus = await BlockingWork.run("ardoise-journal") { Self.outboxStatus(journal: journal, storeConfigured: configured) }
+    }
+
+    static func outboxStatus(journal: JournalDatabase, storeConfigured: Bool) -> OutboxStatus? {
+        guard let summary = try? journal.outboxSummary(), let parked = try? journal.parkedOutbox() else { return nil }
+        return OutboxStatus(storeConfigured: storeConfigured, pending: summary.pending, parkedCount: summary.parked,
+                            lastErrorCode: summary.lastErrorCode, lastError: summary.lastError, nextAttemptAt: summary.nextAttemptAt,
+                            parked: parked.prefix(20).map {
+                                OutboxStatus.Parked(kind: $0.kind.rawValue, recordID: $0.recordID.uuidString.lowercased(),
+                                                    httpStatus: $0.parkedHTTPStatus, code: $0.parkedCode, message: $0.parkedMessage)
+                            })
     }
 
     /// Names of the profiles the bench knows (to validate a configuration).
@@ -379,6 +423,9 @@ public actor BenchDaemon {
     }
 
     private func finish(_ name: String, generation: UInt64, state: SlotState, reason: String?, certificate: String?) {
+        // A finished job may have queued a certificate: count it, and send it now.
+        outboxSender?.wake()
+        Task { await refreshOutboxStatus() }
         guard var slot = slots[name], slot.generation == generation else { return }
         slot.session = nil
         if slot.removed && slot.status.state == .removed { slots[name] = slot; return }
@@ -495,8 +542,12 @@ public actor BenchDaemon {
             }
             return status
         }
-        return BenchSnapshot(benchID: config.benchID, benchName: config.benchName, technician: config.technician.isEmpty ? nil : config.technician,
-                             donor: config.donor, lot: config.lot, policy: config.policy.rawValue, language: config.language, slots: statuses)
+        var snapshot = BenchSnapshot(benchID: config.benchID, benchName: config.benchName,
+                                     technician: config.technician.isEmpty ? nil : config.technician,
+                                     donor: config.donor, lot: config.lot, policy: config.policy.rawValue, language: config.language,
+                                     slots: statuses)
+        snapshot.outbox = outboxStatus
+        return snapshot
     }
 
     // MARK: Configuration and shutdown

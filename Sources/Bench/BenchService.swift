@@ -33,6 +33,10 @@ public enum BenchService {
         await daemon.initialScan()
         await daemon.recordHostInventoryIfConfigured()
         await withTaskGroup(of: Void.self) { group in
+            if daemon.sendsOutbox {
+                // Ends only when cancelled (at shutdown), so it never ends the group by itself.
+                group.addTask { await daemon.runOutboxSender() }
+            }
             group.addTask {
                 for await event in monitor.events {
                     await daemon.reconcile(event.name)
@@ -53,5 +57,6 @@ public enum BenchService {
             await group.next()
             group.cancelAll()
         }
+        await daemon.stopOutboxSender()
     }
 }

@@ -98,6 +98,8 @@ public struct BenchSnapshot: Sendable, Codable, Hashable {
     public var language: Language
     public var slots: [SlotStatus]
     public var takenAt: Date
+    /// Records waiting for the traceability store, and those it refused (nil: not known).
+    public var outbox: OutboxStatus?
 
     public init(benchID: String, benchName: String, technician: String?, donor: String?, lot: String?,
                 policy: String, language: Language, slots: [SlotStatus], takenAt: Date = Date()) {
@@ -110,5 +112,60 @@ public struct BenchSnapshot: Sendable, Codable, Hashable {
         self.language = language
         self.slots = slots
         self.takenAt = takenAt
+    }
+}
+
+/// The outbox as the bench shows it: how many signed records wait to be sent, how many the
+/// store refused (parked, with its reason), and why the last attempt failed.
+public struct OutboxStatus: Sendable, Codable, Hashable {
+    /// One record the store refused.
+    public struct Parked: Sendable, Codable, Hashable {
+        public var kind: String
+        public var recordID: String
+        public var httpStatus: Int?
+        /// The store's stable error code.
+        public var code: String?
+        public var message: String?
+
+        public init(kind: String, recordID: String, httpStatus: Int?, code: String?, message: String?) {
+            self.kind = kind; self.recordID = recordID; self.httpStatus = httpStatus; self.code = code; self.message = message
+        }
+    }
+
+    /// False when the configuration has no `[store]`: records stay on the bench.
+    public var storeConfigured: Bool
+    public var pending: Int
+    public var parkedCount: Int
+    /// Stable code of the last failed attempt on the oldest pending record.
+    public var lastErrorCode: String?
+    public var lastError: String?
+    public var nextAttemptAt: Date?
+    /// The refused records (at most the 20 oldest).
+    public var parked: [Parked]
+
+    public init(storeConfigured: Bool, pending: Int, parkedCount: Int, lastErrorCode: String? = nil, lastError: String? = nil,
+                nextAttemptAt: Date? = nil, parked: [Parked] = []) {
+        self.storeConfigured = storeConfigured; self.pending = pending; self.parkedCount = parkedCount
+        self.lastErrorCode = lastErrorCode; self.lastError = lastError; self.nextAttemptAt = nextAttemptAt; self.parked = parked
+    }
+
+    /// "3 en attente d'envoi · 1 refusé par le serveur" — nil when there is nothing to say.
+    public func label(in language: Language) -> String? {
+        let fr = language == .french
+        var parts: [String] = []
+        if pending > 0 {
+            var text = fr ? "\(pending) en attente d'envoi" : "\(pending) waiting to be sent"
+            if !storeConfigured {
+                text += fr ? " (aucun serveur configuré)" : " (no store configured)"
+            } else if let lastErrorCode {
+                text += fr ? " (dernier essai : \(lastErrorCode))" : " (last attempt: \(lastErrorCode))"
+            }
+            parts.append(text)
+        }
+        if parkedCount > 0 {
+            parts.append(fr ? "\(parkedCount) \(parkedCount > 1 ? "refusés" : "refusé") par le serveur"
+                            : "\(parkedCount) refused by the store")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: " · ")
     }
 }

@@ -41,6 +41,7 @@ public struct DashboardRenderer: Sendable {
             (fr ? "Lot" : "Lot", snapshot.lot),
             (fr ? "Mode" : "Policy", snapshot.policy),
         ].map { "\($0.0) : \($0.1 ?? "-")" }.joined(separator: "   ")
+            + (snapshot.outbox?.label(in: language).map { "   " + (fr ? "Envoi" : "Sending") + " : " + $0 } ?? "")
         lines.append(who)
         lines.append(String(repeating: "─", count: width))
         let header = [pad(fr ? "DISQUE" : "DRIVE", 12), pad(fr ? "MODÈLE" : "MODEL", 18), pad(fr ? "N° SÉRIE" : "SERIAL", 14),

@@ -18,6 +18,10 @@ public enum JournalEventKind {
     public static let firmwareSecretStored = "firmware_secret.stored"
     public static let firmwareSecretCleared = "firmware_secret.cleared"
     public static let outboxSent = "outbox.sent"
+    /// The store refused a record (4xx other than 401/429): it is kept, not retried.
+    public static let outboxParked = "outbox.parked"
+    /// A technician put parked records back in the queue (`ardoise push --retry-parked`).
+    public static let outboxRequeued = "outbox.requeued"
     /// One pass-through command line (audit grammar) or its outcome, during a firmware erase.
     public static let firmwareCommand = "firmware.command"
     /// A job's firmware step ended (the record: method, outcome, verification, hidden areas).
@@ -296,8 +300,8 @@ extension JournalDatabase {
     public func recordCertificate(_ certificate: CertificateRecord, signedJSON: String) throws {
         try write { db in
             try certificate.insert(db)
-            var outbox = OutboxRecord(certificateID: certificate.id, payload: signedJSON)
-            try outbox.insert(db)
+            try Self.enqueueOutbox(db, kind: .certificate, recordID: certificate.id, certificateID: certificate.id,
+                                   payload: signedJSON, at: certificate.issuedAt)
             try Self.appendEvent(db, kind: JournalEventKind.certificateIssued, jobID: certificate.jobID, payload: certificate,
                                  at: certificate.issuedAt)
         }
@@ -308,29 +312,6 @@ extension JournalDatabase {
             var request = CertificateRecord.order(Column("issuedAt"))
             if let jobID { request = request.filter(Column("jobID") == jobID.uuidString.lowercased()) }
             return try request.fetchAll(db)
-        }
-    }
-
-    /// Outbox rows not yet sent, oldest first.
-    public func pendingOutbox(limit: Int = 100) throws -> [OutboxRecord] {
-        try read { db in try OutboxRecord.filter(Column("sentAt") == nil).order(Column("id")).limit(limit).fetchAll(db) }
-    }
-
-    /// Counts a failed delivery attempt.
-    public func recordOutboxAttempt(id: Int64) throws {
-        try write { db in try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", arguments: [id]) }
-    }
-
-    public func markOutboxSent(id: Int64, at date: Date = Date()) throws {
-        try write { db in
-            guard var row = try OutboxRecord.fetchOne(db, key: id) else {
-                throw JournalError(code: .notFound, message: .init(fr: "Envoi inconnu : \(id)", en: "Unknown outbox row: \(id)"), path: path)
-            }
-            row.attempts += 1
-            row.sentAt = date
-            try row.update(db)
-            try Self.appendEvent(db, kind: JournalEventKind.outboxSent, jobID: nil,
-                                 payload: ["certificateID": row.certificateID.uuidString.lowercased()], at: date)
         }
     }
 

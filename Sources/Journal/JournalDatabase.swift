@@ -60,6 +60,10 @@ public struct JournalDatabase: Sendable {
                 }
             }
             try Self.migrator.migrate(dbWriter)
+            // The reader that checked the schema above still has the old one cached, and GRDB
+            // keeps a statement's column names from its first preparation: a `SELECT *` on a
+            // table a migration rebuilt (outbox) would miss the new columns. Close idle readers.
+            (dbWriter as? DatabasePool)?.releaseMemory()
         } catch {
             throw Self.translate(error, path: path)
         }
@@ -193,6 +197,7 @@ public struct JournalDatabase: Sendable {
         }
         // Inventory helper's migration (issue 12); the lead orders it among the branches' migrations.
         registerInventoryMigration(&migrator)
+        registerOutboxDeliveryMigration(&migrator)
         return migrator
     }
 

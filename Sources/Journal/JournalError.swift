@@ -26,6 +26,8 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         public static let newerSchema = Code(rawValue: 7)
         /// Another live process holds the data directory's owner lock (`JournalOwnerLock`).
         public static let ownedByAnotherProcess = Code(rawValue: 8)
+        /// A record with this id is already queued with other content.
+        public static let conflict = Code(rawValue: 9)
 
         public var description: String {
             switch self {
@@ -37,6 +39,7 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
             case .notFound: "notFound"
             case .newerSchema: "newerSchema"
             case .ownedByAnotherProcess: "ownedByAnotherProcess"
+            case .conflict: "conflict"
             default: "code\(rawValue)"
             }
         }

@@ -176,22 +176,87 @@ public struct FirmwareSecretRecord: Codable, Sendable, Equatable, FetchableRecor
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-/// A certificate waiting to be sent to the traceability store.
+/// A signed record (certificate or inventory) queued for the traceability store, with what
+/// happened to its delivery. A row is exactly one of: pending (neither sent nor parked), sent
+/// (`sentAt`), or parked (`parkedAt`: the store refused it; kept, shown, not retried until a
+/// technician re-queues it).
 public struct OutboxRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "outbox"
     public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
-    public var id: Int64?
-    public var certificateID: UUID
-    /// The signed JSON, as sent.
-    public var payload: String
-    public var attempts: Int
-    public var sentAt: Date?
 
-    public init(id: Int64? = nil, certificateID: UUID, payload: String, attempts: Int = 0, sentAt: Date? = nil) {
-        self.id = id; self.certificateID = certificateID; self.payload = payload; self.attempts = attempts; self.sentAt = sentAt
+    /// What the signed record is; the store reads the same from the payload's `schema`.
+    public enum Kind: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+        case certificate
+        case inventory
     }
 
+    /// Where the row stands in delivery.
+    public enum State: String, Codable, Sendable {
+        case pending
+        case sent
+        case parked
+    }
+
+    public var id: Int64?
+    public var kind: Kind
+    /// The record's own id (the payload's `id`), unique per kind.
+    public var recordID: UUID
+    /// The certificate row, for `kind == .certificate`.
+    public var certificateID: UUID?
+    /// The signed JSON, byte for byte as it is sent.
+    public var payload: String
+    public var queuedAt: Date?
+    /// Delivery attempts so far (each POST that got an answer or failed on the network).
+    public var attempts: Int
+    public var sentAt: Date?
+    /// What the store answered when it took the record: `stored` or `already_stored`.
+    public var storeStatus: String?
+    /// Not before this time will the background sender try again (backoff, Retry-After).
+    public var nextAttemptAt: Date?
+    public var lastAttemptAt: Date?
+    /// Stable code of the last transient failure (`store_unreachable`, `rate_limited`, `http_503`…).
+    public var lastErrorCode: String?
+    /// Its message (the store's, or the sender's in the bench's language).
+    public var lastError: String?
+    public var parkedAt: Date?
+    public var parkedHTTPStatus: Int?
+    /// The store's stable error code (`invalid_signature`, `conflicting_record`…).
+    public var parkedCode: String?
+    /// The store's message.
+    public var parkedMessage: String?
+
+    public init(id: Int64? = nil, kind: Kind = .certificate, recordID: UUID, certificateID: UUID? = nil, payload: String,
+                queuedAt: Date? = Date(), attempts: Int = 0, sentAt: Date? = nil) {
+        self.id = id; self.kind = kind; self.recordID = recordID; self.certificateID = certificateID
+        self.payload = payload; self.queuedAt = queuedAt; self.attempts = attempts; self.sentAt = sentAt
+    }
+
+    /// A certificate's row: its record id is the certificate's id.
+    public init(certificateID: UUID, payload: String, attempts: Int = 0, sentAt: Date? = nil) {
+        self.init(kind: .certificate, recordID: certificateID, certificateID: certificateID, payload: payload,
+                  attempts: attempts, sentAt: sentAt)
+    }
+
+    public var state: State { sentAt != nil ? .sent : parkedAt != nil ? .parked : .pending }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// Counts of the outbox, and why the first pending row is waiting.
+public struct OutboxSummary: Codable, Sendable, Equatable {
+    public var pending: Int
+    public var parked: Int
+    public var sent: Int
+    /// The oldest pending row's next attempt time, when it is waiting for a backoff.
+    public var nextAttemptAt: Date?
+    public var lastErrorCode: String?
+    public var lastError: String?
+
+    public init(pending: Int = 0, parked: Int = 0, sent: Int = 0, nextAttemptAt: Date? = nil,
+                lastErrorCode: String? = nil, lastError: String? = nil) {
+        self.pending = pending; self.parked = parked; self.sent = sent; self.nextAttemptAt = nextAttemptAt
+        self.lastErrorCode = lastErrorCode; self.lastError = lastError
+    }
 }
 
 /// One row of the hash-chained event log. See `EventChain` for the hashed encoding.

@@ -1,0 +1,88 @@
+import ArdoiseTestSupport
+import Foundation
+import StoreTestSupport
+import Testing
+
+/// The daemon with `[store]`: a certificate it issues reaches the store by itself, byte for
+/// byte; while the store is down the bench shows it waiting and sends it once the store is back.
+@Suite(.serialized, .enabled(if: LoopDevice.isAvailable, "needs root to attach loop devices"))
+struct StoreDaemonTests {
+    static let token = "daemon-test-token-42"
+
+    /// A harness whose configuration sends to `server`, with an owner-only token file.
+    static func harness(sendingTo server: FakeStoreServer) throws -> DaemonHarness {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "zero")
+        let tokenFile = harness.directory.appendingPathComponent("store.token").path
+        FileManager.default.createFile(atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
+        try harness.appendToConfig("""
+            [store]
+            url = "\(server.url)"
+            token-file = "\(tokenFile)"
+            retry-max-seconds = 10
+            """)
+        return harness
+    }
+
+    static func outbox(_ harness: DaemonHarness) throws -> [String: Any]? {
+        try harness.status()["outbox"] as? [String: Any]
+    }
+
+    static func waitUntil(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return try condition()
+    }
+
+    @Test func aCertificateReachesTheStoreByItself() async throws {
+        let store = ContractStore(tokens: [Self.token])
+        let server = FakeStoreServer(handler: store.handler)
+        try await server.start(port: 0)
+        let harness = try Self.harness(sendingTo: server)
+        defer { harness.cleanUp() }
+        try harness.start()
+        let loop = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory)
+        defer { loop.detach() }
+        let slot = try harness.waitForState(loop.path, ["done", "failed", "interrupted"], timeout: 120)
+        let certificate = try #require(slot["certificate"] as? String, "\(slot)\n\(harness.log())")
+        let delivered = Self.waitUntil(20) { store.storedOrder.count == 1 }
+        await server.stop()
+        #expect(delivered, "\(harness.log())")
+        let id = (certificate as NSString).lastPathComponent.replacingOccurrences(of: ".json", with: "")
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: certificate)))
+        #expect(store.stored[id]?.bytes == bytes, "the store holds the certificate file's exact bytes")
+        #expect(store.stored[id]?.kind == "certificate")
+        #expect(Self.waitUntil(5) { (try? Self.outbox(harness)?["pending"] as? Int) == 0 })
+    }
+
+    @Test func whileTheStoreIsDownTheBenchShowsWhatWaitsAndSendsItLater() async throws {
+        let store = ContractStore(tokens: [Self.token])
+        let server = FakeStoreServer(handler: store.handler)
+        try await server.start(port: 0)
+        await server.stop()  // the port is known; nothing listens: the store is down
+        let harness = try Self.harness(sendingTo: server)
+        defer { harness.cleanUp() }
+        try harness.start()
+        let loop = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory)
+        defer { loop.detach() }
+        _ = try harness.waitForState(loop.path, ["done", "failed", "interrupted"], timeout: 120)
+
+        let waiting = Self.waitUntil(10) {
+            let outbox = try? Self.outbox(harness)
+            return outbox?["pending"] as? Int == 1 && outbox?["lastErrorCode"] as? String == "store_unreachable"
+        }
+        #expect(waiting, "\(String(describing: try? Self.outbox(harness)))\n\(harness.log())")
+        let french = try Shell.runCapturing(ArdoiseExecutable.path, ["status", "--socket", harness.socketPath, "--lang", "fr"])
+        #expect(french.standardOutput.contains("1 en attente d'envoi"), "\(french.standardOutput)")
+        let english = try Shell.runCapturing(ArdoiseExecutable.path, ["status", "--socket", harness.socketPath, "--lang", "en"])
+        #expect(english.standardOutput.contains("1 waiting to be sent"), "\(english.standardOutput)")
+
+        try await server.start()
+        let delivered = Self.waitUntil(30) { store.storedOrder.count == 1 }
+        await server.stop()
+        #expect(delivered, "\(harness.log())")
+        #expect(Self.waitUntil(5) { (try? Self.outbox(harness)?["pending"] as? Int) == 0 })
+    }
+}
