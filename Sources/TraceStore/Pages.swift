@@ -249,5 +249,5 @@ enum PageTemplates {
         </html>
         """
 
-    static var all: [String: String] { ["certificate": certificate, "message": message, "figures": figures] }
+    static var all: [String: String] { ["certificate": certificate, "message": message, "figures": figures, "access": access] }
 }

@@ -172,6 +172,31 @@ public final class PostgresStorage: RecordStorage {
             """)
     }
 
+    public func records(donor: String) async throws -> [StoredRecord] {
+        try await records("""
+            SELECT id, kind, bench_id, key_id, sha256, body, issued_at, received_at, lot, donor, erasure_status,
+                   health_verdict, chassis_type FROM records WHERE donor = \(donor) ORDER BY issued_at, id
+            """)
+    }
+
+    public func addAccessGrant(_ grant: AccessGrant) async throws {
+        let scope = grant.scope.rawValue, created = StoreDate.text(grant.createdAt)
+        try await client.query("""
+            INSERT INTO access_grants (code_sha256, scope, value, created_at)
+            VALUES (\(grant.codeSHA256), \(scope), \(grant.value), \(created))
+            """, logger: logger)
+    }
+
+    public func accessGrant(codeSHA256: String) async throws -> AccessGrant? {
+        let rows = try await client.query(
+            "SELECT scope, value, created_at FROM access_grants WHERE code_sha256 = \(codeSHA256)", logger: logger)
+        for try await (scope, value, created) in rows.decode((String, String, String).self) {
+            guard let scope = AccessGrant.Scope(rawValue: scope) else { return nil }
+            return AccessGrant(codeSHA256: codeSHA256, scope: scope, value: value, createdAt: StoreDate.date(created) ?? .distantPast)
+        }
+        return nil
+    }
+
     public func yearCounts(year: Int) async throws -> YearCounts {
         var binds = PostgresBindings()
         binds.append(String(year))

@@ -137,6 +137,29 @@ public final class SQLiteStorage: RecordStorage {
         }
     }
 
+    public func records(donor: String) async throws -> [StoredRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.recordColumns) FROM records WHERE donor = ? ORDER BY issued_at, id",
+                             arguments: [donor]).map(Self.record)
+        }
+    }
+
+    public func addAccessGrant(_ grant: AccessGrant) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO access_grants (code_sha256, scope, value, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [grant.codeSHA256, grant.scope.rawValue, grant.value, StoreDate.text(grant.createdAt)])
+        }
+    }
+
+    public func accessGrant(codeSHA256: String) async throws -> AccessGrant? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT scope, value, created_at FROM access_grants WHERE code_sha256 = ?",
+                                             arguments: [codeSHA256]),
+                  let scope = AccessGrant.Scope(rawValue: row[0]) else { return nil }
+            return AccessGrant(codeSHA256: codeSHA256, scope: scope, value: row[1], createdAt: StoreDate.date(row[2]) ?? .distantPast)
+        }
+    }
+
     public func yearCounts(year: Int) async throws -> YearCounts {
         try await pool.read { db in
             var counts = YearCounts()

@@ -59,6 +59,24 @@ public enum InsertOutcome: Sendable, Equatable {
     case conflict(existingSHA256: String)
 }
 
+/// What a donor's access code opens: one lot, or everything given by one donor. Only the
+/// code's hash is stored; the code is printed once for the lot certificate or the donor's letter.
+public struct AccessGrant: Sendable, Equatable {
+    public enum Scope: String, Sendable, Codable { case lot, donor }
+    public var codeSHA256: String
+    public var scope: Scope
+    /// The lot name or the donor name, exactly as the certificates carry it.
+    public var value: String
+    public var createdAt: Date
+
+    public init(codeSHA256: String, scope: Scope, value: String, createdAt: Date) {
+        self.codeSHA256 = codeSHA256
+        self.scope = scope
+        self.value = value
+        self.createdAt = createdAt
+    }
+}
+
 /// Counts behind the yearly figures (one year of `issuedAt`).
 public struct YearCounts: Sendable, Equatable, Codable {
     public var certificates = 0
@@ -101,8 +119,14 @@ public protocol RecordStorage: Sendable {
     func recordCount() async throws -> Int
     /// Every record of a lot (certificates and inventories), oldest first.
     func records(lot: String) async throws -> [StoredRecord]
+    /// Every record given for a donor, oldest first.
+    func records(donor: String) async throws -> [StoredRecord]
     /// Figures for the records issued in `year` (UTC).
     func yearCounts(year: Int) async throws -> YearCounts
+
+    /// Stores an access code's hash and what it opens.
+    func addAccessGrant(_ grant: AccessGrant) async throws
+    func accessGrant(codeSHA256: String) async throws -> AccessGrant?
 
     /// Releases connections. The storage is unusable afterwards.
     func close() async
@@ -161,6 +185,17 @@ public enum StoreSchema {
             """,
             "CREATE INDEX records_issued_at ON records (issued_at)",
             "CREATE INDEX records_lot ON records (lot)",
+        ]),
+        Migration(name: "2026-12-06-access-codes", statements: [
+            """
+            CREATE TABLE access_grants (
+                code_sha256 TEXT PRIMARY KEY,
+                scope TEXT NOT NULL,
+                value TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX records_donor ON records (donor)",
         ]),
     ]
 }

@@ -37,6 +37,12 @@ public struct StoreServer: Sendable {
         router.get("/c/:id") { request, context in
             await server.certificatePage(request, id: context.parameters.get("id") ?? "")
         }
+        router.get("/acces") { request, _ in
+            await server.accessPage(request)
+        }
+        router.get("/access") { request, _ in
+            await server.accessPage(request)
+        }
         router.get("/figures/:year") { request, context in
             await server.figuresPage(request, year: context.parameters.get("year") ?? "")
         }
@@ -119,6 +125,24 @@ public struct StoreServer: Sendable {
                 title: LocalizedText(fr: "Registre indisponible", en: "Store unavailable"),
                 message: LocalizedText(fr: "La base du registre ne répond pas ; réessayez dans quelques minutes.",
                                        en: "The store's database does not answer; try again in a few minutes."), language: language))
+        }
+    }
+
+    func accessPage(_ request: Request) async -> Response {
+        let language = Self.language(request)
+        let code = request.uri.queryParameters.get("code").flatMap { $0.isEmpty ? nil : $0 }
+        do {
+            guard let code else { return Self.html(.ok, pages.accessPage(code: nil, grant: nil, records: [], language: language)) }
+            guard let hash = AccessCode.hash(code), let grant = try await service.storage.accessGrant(codeSHA256: hash) else {
+                return Self.html(.notFound, pages.accessPage(code: code, grant: nil, records: [], language: language))
+            }
+            let records = grant.scope == .lot ? try await service.storage.records(lot: grant.value)
+                                              : try await service.storage.records(donor: grant.value)
+            return Self.html(.ok, pages.accessPage(code: code, grant: grant, records: records, language: language))
+        } catch {
+            return Self.html(.serviceUnavailable, pages.messagePage(
+                title: LocalizedText(fr: "Registre indisponible", en: "Store unavailable"),
+                message: LocalizedText(fr: "La base du registre ne répond pas.", en: "The store's database does not answer."), language: language))
         }
     }
 

@@ -12,7 +12,7 @@ struct StoreCommand: AsyncParsableCommand {
         commandName: "ardoise-store",
         abstract: "Registre de traçabilité du réseau / The network's traceability store.",
         version: ArdoiseVersion.string,
-        subcommands: [ServeCommand.self, BenchesCommand.self]
+        subcommands: [ServeCommand.self, BenchesCommand.self, AccessCommand.self]
     )
 }
 
@@ -273,6 +273,43 @@ struct RevokeBench: AsyncParsableCommand {
             }
             _ = try await storage.revokeBench(id: target.id, at: Date())
             print(CurrentLanguage.value == .french ? "Banc révoqué : \(target.name) (\(target.id))" : "Bench revoked: \(target.name) (\(target.id))")
+        }
+    }
+}
+
+struct AccessCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "access", abstract: "Codes d'accès des donateurs / donors' access codes.",
+        subcommands: [AddAccess.self])
+}
+
+struct AddAccess: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Crée un code d'accès à un lot ou aux dons d'un donateur (affiché une fois) / creates an access code to a lot or a donor's donations (shown once).")
+
+    @OptionGroup var options: StoreOptions
+
+    @Option(name: .long, help: "Le lot, tel que les certificats le portent / the lot, as the certificates carry it.")
+    var lot: String?
+
+    @Option(name: .long, help: "Le donateur, tel que les certificats le portent / the donor, as the certificates carry it.")
+    var donor: String?
+
+    func validate() throws {
+        guard (lot == nil) != (donor == nil) else { throw ValidationError("--lot ou / or --donor (un seul / exactly one)") }
+    }
+
+    func run() async throws {
+        let config: StoreConfig
+        do { config = try options.resolve() } catch let error as StoreCommandError { fail(error) }
+        let scope: AccessGrant.Scope = lot != nil ? .lot : .donor
+        let value = lot ?? donor ?? ""
+        try await withStorage(config) { storage in
+            let code = try await TraceStoreService(storage: storage).createAccessCode(scope: scope, value: value)
+            let base = config.publicURL ?? "http://\(config.listenHost):\(config.listenPort)"
+            print(CurrentLanguage.value == .french ? "Code d'accès (affiché une seule fois) : \(code)" : "Access code (shown once): \(code)")
+            print("\(base)/acces?code=\(code)")
         }
     }
 }

@@ -59,7 +59,7 @@ struct FaultTests {
         }
 
         let target = Target()
-        var server = try ServerProcess.start(database: database.location)
+        var server = try await ServerProcess.start(database: database.location)
         defer { server.stop() }
         target.set(server.baseURL)
         let acknowledged = Atomic<Int>(0)
@@ -114,7 +114,7 @@ struct FaultTests {
             server.kill9()
             kills += 1
             try await Task.sleep(for: .milliseconds(300))
-            server = try ServerProcess.start(database: database.location)
+            server = try await ServerProcess.start(database: database.location)
             target.set(server.baseURL)
         }
         let statuses = try await pushing.value

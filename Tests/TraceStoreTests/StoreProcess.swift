@@ -56,7 +56,7 @@ final class ServerProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
     var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
-    static func start(database: String, extra: [String] = []) throws -> ServerProcess {
+    static func start(database: String, extra: [String] = []) async throws -> ServerProcess {
         let executable = try #require(StoreExecutable.path, "ardoise-store is not built")
         let directory = try StoreFixture.temporaryDirectory()
         let log = directory + "/serve.log"
@@ -78,7 +78,7 @@ final class ServerProcess: @unchecked Sendable {
             if !process.isRunning {
                 throw ServerFailure(message: "ardoise-store serve exited (\(process.terminationStatus)): \(text)")
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
