@@ -11,7 +11,7 @@ public final class PostgresStorage: RecordStorage {
     private let logger: Logger
 
     /// Connects lazily: the first query opens the first connection.
-    public init(url: PostgresURL, maximumConnections: Int = 16, logger: Logger = Logger(label: "ardoise-store.postgres")) {
+    public init(url: PostgresURL, maximumConnections: Int = 16, logger: Logger = PostgresStorage.defaultLogger) {
         var configuration: PostgresClient.Configuration
         if let socket = url.unixSocketPath {
             configuration = .init(unixSocketPath: socket, username: url.username, password: url.password, database: url.database)
@@ -31,6 +31,14 @@ public final class PostgresStorage: RecordStorage {
         self.client = client
         self.logger = logger
         runner = Task { await client.run() }
+    }
+
+    /// Errors only: postgres-nio logs a warning for a query issued before `run()` began (the
+    /// pool waits for it, so nothing is lost) and an info line for each connection it closes.
+    public static var defaultLogger: Logger {
+        var logger = Logger(label: "ardoise-store.postgres")
+        logger.logLevel = .error
+        return logger
     }
 
     public func migrate() async throws {

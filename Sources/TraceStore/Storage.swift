@@ -152,7 +152,7 @@ public enum StoreSchema {
         """
 
     public static let migrations: [Migration] = [
-        Migration(name: "2026-12-06-benches-and-records", statements: [
+        Migration(name: "0001-benches-and-records", statements: [
             """
             CREATE TABLE benches (
                 id TEXT PRIMARY KEY,
@@ -186,7 +186,7 @@ public enum StoreSchema {
             "CREATE INDEX records_issued_at ON records (issued_at)",
             "CREATE INDEX records_lot ON records (lot)",
         ]),
-        Migration(name: "2026-12-06-access-codes", statements: [
+        Migration(name: "0002-access-codes", statements: [
             """
             CREATE TABLE access_grants (
                 code_sha256 TEXT PRIMARY KEY,

@@ -110,8 +110,8 @@ struct ServeCommand: AsyncParsableCommand {
                                      figuresSettings: settings.figures)
             let app = server.application(host: settings.listenHost, port: settings.listenPort, logger: logger) { port in
                 // One line on stdout, parsed by tests and scripts that start the store on port 0.
-                print("ardoise-store listening on http://\(settings.listenHost):\(port) (\(redacted(settings.database)))")
-                fflush(stdout)
+                FileHandle.standardOutput.write(Data(
+                    "ardoise-store listening on http://\(settings.listenHost):\(port) (\(redacted(settings.database)))\n".utf8))
             }
             do {
                 try await app.runService()

@@ -25,6 +25,12 @@ struct FaultTests {
         var current: URL? { url.withLock { $0 } }
     }
 
+    final class Counter: Sendable {
+        private let value = Atomic<Int>(0)
+        func increment() { value.add(1, ordering: .relaxed) }
+        var count: Int { value.load(ordering: .relaxed) }
+    }
+
     @Test("kill -9 under load, restart: every record exactly once, bytes identical", arguments: Backend.available)
     func killUnderLoad(backend: Backend) async throws {
         try #require(StoreExecutable.path != nil, "ardoise-store is not built")
@@ -62,7 +68,7 @@ struct FaultTests {
         var server = try await ServerProcess.start(database: database.location)
         defer { server.stop() }
         target.set(server.baseURL)
-        let acknowledged = Atomic<Int>(0)
+        let acknowledged = Counter()
         let started = Date()
 
         // The benches: each sends its outbox in order, retrying a record until the store
@@ -85,7 +91,7 @@ struct FaultTests {
                                 if let reply = try? await HTTP.push(base, token: token, body: record.body) {
                                     if reply.status == 201 || reply.status == 200 {
                                         statuses.append(reply.status)
-                                        acknowledged.add(1, ordering: .relaxed)
+                                        acknowledged.increment()
                                         break
                                     }
                                     if reply.status < 500 {
@@ -107,7 +113,7 @@ struct FaultTests {
         // The faults: kill -9 at ~30 % and ~65 %, restart on the same database after a pause.
         var kills = 0
         for threshold in [0.30, 0.65] {
-            while Double(acknowledged.load(ordering: .relaxed)) < threshold * Double(total) {
+            while Double(acknowledged.count) < threshold * Double(total) {
                 try await Task.sleep(for: .milliseconds(20))
             }
             target.set(nil)

@@ -158,7 +158,7 @@ struct PageTests {
         await storage.close()
         // Someone with database access swaps in a certificate of another key for the same id.
         let swapped = try StoreFixture.certificate(id: id, serial: "SWAPPED", key: StoreFixture.key(seed: 5))
-        let sql = try #require(try SQLiteTestAccess.replaceBody(path: database.location, id: id.uuidString.lowercased(), body: swapped))
+        let sql = try (SQLiteTestAccess.replaceBody(path: database.location, id: id.uuidString.lowercased(), body: swapped))
         #expect(sql == 1)
         let reopened = try database.open()
         let check = try await StorePages.check(id: id.uuidString, storage: reopened, expectedSHA256: nil)
