@@ -30,6 +30,9 @@ public struct StorePages: Sendable {
         public var payload: CertificatePayload?
         public var record: StoredRecord?
         public var bench: EnrolledBench?
+        /// The document shown (its hash) is not the stored one: the facts below are the stored
+        /// certificate's, not the paper's.
+        public var paperMismatch = false
     }
 
     /// Checks a certificate as the donor page shows it: the stored bytes must verify against
@@ -70,9 +73,13 @@ public struct StorePages: Sendable {
                                              en: "The document shown is identical to the one received (same SHA-256)."))
             } else {
                 state = .invalid
-                reasons.append(LocalizedText(
+                reasons.insert(LocalizedText(
                     fr: "Le document présenté (empreinte \(expected.prefix(16))…) n'est pas celui qu'a reçu le registre (\(record.sha256.prefix(16))…) : il a été modifié ou contrefait.",
-                    en: "The document shown (hash \(expected.prefix(16))…) is not the one the store received (\(record.sha256.prefix(16))…): it was altered or forged."))
+                    en: "The document shown (hash \(expected.prefix(16))…) is not the one the store received (\(record.sha256.prefix(16))…): it was altered or forged."),
+                    at: 0)
+                var check = CertificateCheck(state: state, reasons: reasons, payload: report.payload, record: record, bench: bench)
+                check.paperMismatch = true
+                return check
             }
         }
         if let revoked = bench.revokedAt {
@@ -130,6 +137,10 @@ public struct StorePages: Sendable {
             }
             context["facts"] = facts
             context["hasFacts"] = true
+            if check.paperMismatch {
+                context["factsTitle"] = t("Le certificat authentique enregistré sous cet identifiant dit :",
+                                          "The genuine certificate stored under this id says:")
+            }
             context["hasSections"] = true
             let summary = CertificateSummary(payload: payload, keyID: check.record?.keyID, sha256: check.record?.sha256, language: language)
             context["sections"] = summary.sections.map { section in
@@ -219,6 +230,7 @@ enum PageTemplates {
         {{#reasons}}<li>{{.}}</li>
         {{/reasons}}
         </ul>
+        {{#factsTitle}}<h2 id="facts-title">{{factsTitle}}</h2>{{/factsTitle}}
         {{#hasFacts}}<dl id="facts">{{#facts}}<dt>{{label}}</dt><dd>{{value}}</dd>
         {{/facts}}</dl>{{/hasFacts}}
         {{#hasSections}}<h2>{{detailsTitle}}</h2>{{/hasSections}}

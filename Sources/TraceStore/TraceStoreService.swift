@@ -85,7 +85,9 @@ public struct TraceStoreService: Sendable {
         compact.kid = nil
         let bench = EnrolledBench(id: UUID().uuidString.lowercased(), name: name, organisation: organisation,
                                   keyID: publicJWK.thumbprint, publicJWK: String(decoding: compact.jsonData(), as: UTF8.self),
-                                  tokenSHA256: BenchToken.hash(token), enrolledAt: date, revokedAt: nil)
+                                  tokenSHA256: BenchToken.hash(token),
+                                  // Whole seconds: the database keeps RFC 3339 text without fractions.
+                                  enrolledAt: Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)), revokedAt: nil)
         try await storage.addBench(bench)
         return (bench, token)
     }

@@ -39,7 +39,7 @@ struct FiguresAndAccessTests {
         #expect(summary.text.contains("LOT42-A") && summary.text.contains("LOT42-B"))
         #expect(!summary.text.contains("OTHER-LOT"))
         #expect(summary.text.contains("/c/"))
-        let wrong = try await HTTP.get(URL(string: "\(store.baseURL.absoluteString)/acces?code=\(AccessCode.generate())")!)
+        let wrong = try await HTTP.get(URL(string: "\(store.baseURL.absoluteString)/acces?code=\(AccessCode.generate())&lang=fr")!)
         #expect(wrong.status == 404)
         #expect(wrong.text.contains("pas reconnu"))
         #expect(!wrong.text.contains("LOT42-A"))
@@ -86,7 +86,7 @@ struct FiguresAndAccessTests {
         #expect(rows["kg_co2e_avoided"] == "400")
         #expect(csv.text.contains("Étude de test, 2026"))
 
-        let page = try await HTTP.get(store.baseURL.appendingPathComponent("figures/2026"))
+        let page = try await HTTP.get(URL(string: "\(store.baseURL.absoluteString)/figures/2026?lang=fr")!)
         #expect(page.status == 200)
         #expect(page.text.contains("kg CO2e évités"))
         #expect(page.text.contains("Facteurs d&#39;émission : Étude de test, 2026") || page.text.contains("Facteurs d'émission : Étude de test, 2026"))

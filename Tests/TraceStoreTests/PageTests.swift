@@ -32,7 +32,8 @@ struct PageTests {
             _ = FileManager.default.createFile(atPath: output, contents: nil)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: chromium)
-            process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
+            // A French donor's phone: Accept-Language fr.
+            process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars", "--accept-lang=fr-FR,fr",
                                  "--user-data-dir=\(profile)/profile"] + arguments + [url.absoluteString]
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
             process.standardError = FileHandle.nullDevice
@@ -144,6 +145,7 @@ struct PageTests {
         let paperDOM = try await Task.detached { try Self.browse(paperURL, screenshot: Self.artifacts + "/certificate-forged.png") }.value
         #expect(try #require(Self.text(of: "verdict", in: paperDOM)).contains("Certificat NON valide"))
         #expect(try #require(Self.text(of: "reasons", in: paperDOM)).contains("modifié ou contrefait"))
+        #expect(try #require(Self.text(of: "facts-title", in: paperDOM)).contains("certificat authentique enregistré"))
     }
 
     @Test("a stored row altered in the database is shown as not valid")

@@ -159,7 +159,8 @@ final class RunningStore: Sendable {
         let server = StoreServer(service: TraceStoreService(storage: storage), figuresSettings: figures)
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "store-test")
-        logger.logLevel = .warning
+        // Cancelling the server task (how the tests stop it) makes Hummingbird log errors.
+        logger.logLevel = .critical
         let app = server.application(host: "127.0.0.1", port: 0, logger: logger) { port in continuation.yield(port) }
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         var iterator = stream.makeAsyncIterator()
