@@ -9,7 +9,8 @@ BUILD_FLAGS ?=
 # Debian packages: C libraries Ardoise links against, and the tools the tests and the demo use.
 DEBIAN_PACKAGES := pkg-config libblkid-dev libudev-dev libsmartcols-dev libsqlite3-dev \
 	libhpdf-dev libqrencode-dev zlib1g-dev util-linux mount fdisk e2fsprogs udev tmux \
-	poppler-utils zbar-tools python3 python3-pip smartmontools dmidecode edid-decode openssl
+	poppler-utils zbar-tools python3 python3-pip smartmontools dmidecode edid-decode openssl \
+	postgresql chromium
 # Only for `make bench`: the peers Ardoise is measured against.
 BENCH_PACKAGES := fio nwipe
 # Only for `make image` and `make e2e`: the stick builder and the emulated bench.
@@ -45,6 +46,7 @@ image-deps: deps
 
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS) --product ardoise
+	$(SWIFT) build $(BUILD_FLAGS) --product ardoise-store
 
 release: deps
 	$(SWIFT) build -c release --product ardoise
@@ -52,9 +54,19 @@ release: deps
 demo: release
 	scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/ardoise"
 
+# Test artifacts (the store's page screenshots) are kept here; the path is printed at the end.
+TEST_ARTIFACTS ?= $(CURDIR)/out/test-artifacts
+
+# The store's PostgreSQL tests run on a private cluster (scripts/test-postgres.sh) started before
+# the suite and removed after it, whatever the suite's outcome.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	@mkdir -p "$(TEST_ARTIFACTS)"; \
+	state=$$(mktemp /tmp/ardoise-test-pg-state.XXXXXX); \
+	trap 'scripts/test-postgres.sh stop "'"$$state"'"; echo "Test artifacts: $(TEST_ARTIFACTS)"' EXIT; \
+	url=$$(scripts/test-postgres.sh start "$$state") || exit 1; \
+	ARDOISE_TEST_POSTGRES_URL="$$url" ARDOISE_TEST_REQUIRE_POSTGRES=1 ARDOISE_TEST_ARTIFACTS="$(TEST_ARTIFACTS)" \
+		$(SWIFT) test --skip-build
 
 static: deps
 	$(SWIFT) build $(STATIC_FLAGS) --product ardoise
@@ -72,7 +84,10 @@ bench: bench-deps release
 	bench/run.sh "$$($(SWIFT) build -c release --show-bin-path)/ardoise"
 
 install: release
+	$(SWIFT) build -c release --product ardoise-store
 	install -D -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/ardoise" $(DESTDIR)$(PREFIX)/bin/ardoise
+	install -D -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/ardoise-store" $(DESTDIR)$(PREFIX)/bin/ardoise-store
+	install -D -m 0644 systemd/ardoise-store.service $(DESTDIR)/etc/systemd/system/ardoise-store.service
 	install -d $(DESTDIR)$(PREFIX)/share/ardoise/profiles
 	install -m 0644 Profiles/*.toml $(DESTDIR)$(PREFIX)/share/ardoise/profiles/
 	install -D -m 0644 Policies/health-default.toml $(DESTDIR)$(PREFIX)/share/ardoise/policies/health-default.toml

@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// Ardoise: certified data wipe and drive diagnostics for refurbishing benches.
@@ -11,6 +11,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ardoise", targets: ["ardoise"]),
+        /// The network's traceability store (docs/store.md).
+        .executable(name: "ardoise-store", targets: ["ardoise-store"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,6 +21,13 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // The store (docs/store.md): HTTP server, PostgreSQL client, HTML templates. Hummingbird's
+        // default traits pull swift-configuration, which the store does not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // Already in the graph through Hummingbird and postgres-nio; named so TraceStore may import them.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
@@ -110,6 +119,31 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "ardoise", dependencies: ["ArdoiseCLI"]),
+        /// The traceability store: storage (SQLite through GRDB, PostgreSQL through postgres-nio),
+        /// record checks, the HTTP API and the pages for people.
+        .target(
+            name: "TraceStore",
+            dependencies: [
+                "ArdoiseSupport", "Certificates", "WipeEngine",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .executableTarget(
+            name: "ardoise-store",
+            dependencies: [
+                "TraceStore", "ArdoiseSupport", "Certificates",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         /// Loop devices and process helpers shared by the test targets (never linked into ardoise).
         .target(name: "ArdoiseTestSupport", dependencies: ["CLinuxShims"]),
         /// A scripted HTTP server on 127.0.0.1 standing in for the traceability store in tests.
@@ -134,6 +168,16 @@ let package = Package(
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Certificates", "Journal", "ArdoiseTestSupport"]),
         .testTarget(name: "ArdoiseCLITests", dependencies: ["ArdoiseCLI", "DeviceKit", "Sanitize", "ArdoiseTestSupport", "Journal", "StoreTestSupport"]),
         .testTarget(name: "StoreClientTests", dependencies: ["StoreClient", "Journal", "Certificates", "ArdoiseTestSupport", "StoreTestSupport"]),
+        .testTarget(
+            name: "TraceStoreTests",
+            dependencies: [
+                "TraceStore", "Certificates", "ArdoiseSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,7 +3,7 @@
 /// Decoding is strict: only the URL alphabet, no padding, and the unused low bits of the last
 /// character must be zero. A lenient decoder would accept two spellings of the same signature,
 /// so a flipped byte in the last character could go unnoticed.
-enum Base64URL {
+public enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     private static let reverse: [UInt8] = {
@@ -12,7 +12,7 @@ enum Base64URL {
         return table
     }()
 
-    static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+    public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         let input = Array(bytes)
         var out = [UInt8]()
         out.reserveCapacity((input.count * 4 + 2) / 3)
@@ -37,7 +37,7 @@ enum Base64URL {
     }
 
     /// nil unless `text` is canonical base64url without padding.
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         let input = Array(text.utf8)
         guard input.count % 4 != 1 else { return nil }
         var out = [UInt8]()

@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+@testable import Certificates
+@testable import TraceStore
+
+/// `ardoise-store benches add|list|revoke` and the configuration file, through the built binary.
+@Suite("ardoise-store commands")
+struct CommandTests {
+    @Test("benches add writes the token 0600 and stores only its hash; list; revoke; the token then gets 401", arguments: Backend.available)
+    func enrolment(backend: Backend) async throws {
+        let database = try await TestDatabase.make(backend)
+        let directory = try StoreFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let jwk = directory + "/bench.jwk"
+        try StoreFixture.key.publicJWK.jsonData().write(to: URL(fileURLWithPath: jwk))
+        let tokenFile = directory + "/token"
+
+        let added = try StoreExecutable.run(["benches", "add", "--db", database.location, "--name", "Atelier de Rennes",
+                                             "--organisation", "Ordi Grand Ouest", "--jwk", jwk, "--token-file", tokenFile])
+        #expect(added.status == 0, "\(added.error)")
+        #expect(added.output.contains("Banc enregistré : Atelier de Rennes"))
+        #expect(added.output.contains(StoreFixture.key.thumbprint))
+        let attributes = try FileManager.default.attributesOfItem(atPath: tokenFile)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.hasPrefix(BenchToken.prefix))
+        #expect(!added.output.contains(token))
+
+        // Not over an existing file.
+        let again = try StoreExecutable.run(["benches", "add", "--db", database.location, "--name", "X", "--organisation", "Y",
+                                             "--jwk", jwk, "--token-file", tokenFile])
+        #expect(again.status == 105)
+
+        // Printed once when no file is given.
+        let printed = try StoreExecutable.run(["benches", "add", "--db", database.location, "--name", "Atelier de Brest",
+                                               "--organisation", "Ordi Grand Ouest", "--jwk", jwk, "--json"])
+        #expect(printed.status == 0)
+        let printedJSON = try #require(try JSONSerialization.jsonObject(with: Data(printed.output.utf8)) as? [String: Any])
+        #expect((printedJSON["token"] as? String)?.hasPrefix(BenchToken.prefix) == true)
+
+        let listed = try StoreExecutable.run(["benches", "list", "--db", database.location, "--json"])
+        #expect(listed.status == 0)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any])
+        let benches = try #require(list["benches"] as? [[String: Any]])
+        #expect(benches.count == 2)
+        #expect(benches.allSatisfy { $0["status"] as? String == "active" && $0["token"] == nil })
+
+        // The database holds the token's hash, never the token.
+        let storage = try database.open()
+        let stored = try await storage.benches()
+        #expect(stored.contains { $0.tokenSHA256 == BenchToken.hash(token) })
+        #expect(!stored.contains { $0.tokenSHA256 == token || $0.publicJWK.contains(token) })
+
+        // Pushing works, then revoke by name, then 401.
+        let store = try await RunningStore.start(storage: storage)
+        #expect(try await HTTP.push(store.baseURL, token: token, body: try StoreFixture.certificate()).status == 201)
+        let revoked = try StoreExecutable.run(["benches", "revoke", "--db", database.location, "Atelier de Rennes"])
+        #expect(revoked.status == 0, "\(revoked.error)")
+        #expect(revoked.output.contains("Banc révoqué"))
+        let refused = try await HTTP.push(store.baseURL, token: token, body: try StoreFixture.certificate())
+        #expect(refused.status == 401)
+        let unknown = try StoreExecutable.run(["benches", "revoke", "--db", database.location, "Atelier de Rennes"])
+        #expect(unknown.status == 102)
+        #expect(unknown.error.contains("Aucun banc actif"))
+        await store.stop()
+        await storage.close()
+        await database.remove()
+    }
+
+    @Test("a key file that is not one Ed25519 public JWK is refused (103)")
+    func badKey() throws {
+        let directory = try StoreFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("{\"kty\":\"RSA\"}".utf8).write(to: URL(fileURLWithPath: directory + "/bad.jwk"))
+        let result = try StoreExecutable.run(["benches", "add", "--db", directory + "/s.sqlite", "--name", "A", "--organisation", "B",
+                                              "--jwk", directory + "/bad.jwk"])
+        #expect(result.status == 103)
+        #expect(result.error.contains("une seule clé publique Ed25519"))
+    }
+
+    @Test("configuration errors name file, line and field", arguments: [
+        ("[server]\nlisten = \"nowhere\"\n", 2, "server.listen"),
+        ("[server]\nlisten = \"127.0.0.1:8080\"\nmax-record-bytes = 12\n", 3, "server.max-record-bytes"),
+        ("[database]\n\nurl = \"relative.sqlite\"\n", 3, "database.url"),
+        ("[database]\nurl = \"postgres://u@h/db?bogus=1\"\n", 2, "database.url"),
+        ("[figures]\nlaptop-kg-co2e = 100\n", 2, "figures.laptop-kg-co2e"),
+        ("[figures]\nlaptop-kg-co2e = \"lots\"\nsource = \"x\"\n", 2, "figures.laptop-kg-co2e"),
+        ("[serveur]\nlisten = \"127.0.0.1:1\"\n", 1, "serveur"),
+        ("[server]\nport = 8080\n", 2, "server.port"),
+        ("[server]\nlisten = \n", 2, "server.listen"),
+    ])
+    func configErrors(text: String, line: Int, field: String) throws {
+        #expect(throws: StoreConfigError.self) { try StoreConfig.parse(text: text, path: "/etc/ardoise-store/store.toml") }
+        do {
+            _ = try StoreConfig.parse(text: text, path: "/etc/ardoise-store/store.toml")
+        } catch {
+            #expect(error.file == "/etc/ardoise-store/store.toml")
+            #expect(error.line == line, "\(error)")
+            #expect(error.field == field, "\(error)")
+        }
+    }
+
+    @Test("a valid configuration, and serve reports a bad one with exit status 100")
+    func validConfig() throws {
+        let config = try StoreConfig.parse(text: """
+            [server]
+            listen = "0.0.0.0:9090"
+            public-url = "https://tracabilite.example.org/"
+            [database]
+            url = "postgres://ardoise:secret@db.example.org:5433/ardoise?sslmode=require"
+            max-connections = 32
+            [figures]
+            laptop-kg-co2e = 150
+            desktop-kg-co2e = 200.5
+            source = "Étude exemple"
+            """, path: "store.toml")
+        #expect(config.listenHost == "0.0.0.0" && config.listenPort == 9090)
+        #expect(config.publicURL == "https://tracabilite.example.org")
+        #expect(PostgresURL(config.database)?.port == 5433)
+        #expect(PostgresURL(config.database)?.sslMode == .require)
+        #expect(config.maximumConnections == 32)
+        #expect(config.figures.desktopKgCO2e == 200.5)
+
+        let directory = try StoreFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("[server]\nlisten = \"x\"\n".utf8).write(to: URL(fileURLWithPath: directory + "/store.toml"))
+        let result = try StoreExecutable.run(["serve", "--config", directory + "/store.toml"])
+        #expect(result.status == 100)
+        #expect(result.error.contains("store.toml:2: champ 'server.listen'"))
+    }
+
+    @Test("PostgreSQL URLs: TCP, Unix socket, redaction")
+    func postgresURLs() throws {
+        let tcp = try #require(PostgresURL("postgres://ardoise:s%40cret@db:5433/store?sslmode=disable"))
+        #expect(tcp.host == "db" && tcp.port == 5433 && tcp.username == "ardoise" && tcp.password == "s@cret" && tcp.database == "store")
+        #expect(PostgresURL(tcp.text) == tcp)
+        #expect(!tcp.redacted.contains("cret"))
+        let socket = try #require(PostgresURL("postgres://ardoise@localhost/store?host=/run/postgresql&port=5434"))
+        #expect(socket.unixSocketPath == "/run/postgresql/.s.PGSQL.5434")
+        #expect(PostgresURL(socket.text) == socket)
+        #expect(PostgresURL("postgres://u@h/db?host=relative") == nil)
+        #expect(PostgresURL("/var/lib/x.sqlite") == nil)
+    }
+}
