@@ -25,7 +25,7 @@ struct JournalJobsCommand: ParsableCommand {
                     let drive = try job.driveID.flatMap { try journal.drive(id: $0) }
                     let certificate = certificates.first { $0.jobID == job.id }
                     let resumption = try journal.resumption(jobID: job.id)
-                    return ["id": job.id.uuidString.lowercased(), "status": job.status.rawValue, "reason": job.reason ?? NSNull(),
+                    return ["health": try Self.healthVerdict(job.id, journal) ?? NSNull(), "id": job.id.uuidString.lowercased(), "status": job.status.rawValue, "reason": job.reason ?? NSNull(),
                             "resumedFrom": resumption?.resumedFromJobID.uuidString.lowercased() ?? NSNull(),
                             "firstPass": resumption.map { $0.firstPassIndex + 1 } ?? 1,
                             "profile": job.profile, "serial": drive?.serial ?? NSNull(), "model": drive?.model ?? NSNull(),
@@ -45,10 +45,20 @@ struct JournalJobsCommand: ParsableCommand {
                         ? "(reprend \(r.resumedFromJobID.uuidString.lowercased()) à la passe \(r.firstPassIndex + 1))"
                         : "(resumes \(r.resumedFromJobID.uuidString.lowercased()) at pass \(r.firstPassIndex + 1))"
                 }
-                print([job.id.uuidString.lowercased(), ISO8601DateFormatter().string(from: job.startedAt), job.status.rawValue,
-                       job.profile, drive.map { "\($0.model) \($0.serial)" } ?? "-", certificate?.status ?? "-", job.reason ?? "", resumed ?? ""]
+                let health = try Self.healthVerdict(job.id, journal).map { (CurrentLanguage.value == .french ? "santé " : "health ") + $0 }
+                print(([job.id.uuidString.lowercased(), ISO8601DateFormatter().string(from: job.startedAt), job.status.rawValue,
+                        job.profile, drive.map { "\($0.model) \($0.serial)" } ?? "-", certificate?.status ?? "-"]
+                       + (health.map { [$0] } ?? []) + [job.reason ?? "", resumed ?? ""])
                     .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
             }
         }
+    }
+
+    /// The health verdict journaled with the job (`drive.health` event), if one was read.
+    static func healthVerdict(_ jobID: UUID, _ journal: JournalDatabase) throws -> String? {
+        guard let event = try journal.events(jobID: jobID).last(where: { $0.kind == JournalEventKind.driveHealth }),
+              let object = try? JSONSerialization.jsonObject(with: Data(event.payload.utf8)) as? [String: Any],
+              let report = object["report"] as? [String: Any] else { return nil }
+        return report["verdict"] as? String
     }
 }
