@@ -1,5 +1,6 @@
 import ArdoiseSupport
 import ArgumentParser
+import Diagnostics
 import Foundation
 import Journal
 
@@ -26,6 +27,7 @@ struct JournalJobsCommand: ParsableCommand {
                     let certificate = certificates.first { $0.jobID == job.id }
                     let resumption = try journal.resumption(jobID: job.id)
                     return Row(id: job.id.uuidString.lowercased(), status: job.status.rawValue, statusLabel: Self.label(job.status, CurrentLanguage.value),
+                               health: try Self.healthVerdict(job.id, journal),
                                reason: job.reason, resumedFrom: resumption?.resumedFromJobID.uuidString.lowercased(),
                                firstPass: resumption.map { $0.firstPassIndex + 1 } ?? 1, profile: job.profile,
                                serial: drive?.serial, model: drive?.model, lot: job.lot,
@@ -45,10 +47,11 @@ struct JournalJobsCommand: ParsableCommand {
                         : "(resumes \(r.resumedFromJobID.uuidString.lowercased()) at pass \(r.firstPassIndex + 1))"
                 }
                 let language = CurrentLanguage.value
-                print([job.id.uuidString.lowercased(), ISO8601DateFormatter().string(from: job.startedAt), Self.label(job.status, language),
-                       job.profile, drive.map { "\($0.model) \($0.serial)" } ?? "-",
-                       certificate.map { Self.certificateLabel($0.status, language) } ?? "-",
-                       job.reason.map { Self.reasonLabel($0, language) } ?? "", resumed ?? ""]
+                let health = try Self.healthVerdict(job.id, journal).flatMap(HealthVerdict.init(rawValue:)).map { $0.label.text(in: language) }
+                print(([job.id.uuidString.lowercased(), ISO8601DateFormatter().string(from: job.startedAt), Self.label(job.status, language),
+                        job.profile, drive.map { "\($0.model) \($0.serial)" } ?? "-",
+                        certificate.map { Self.certificateLabel($0.status, language) } ?? "-"]
+                       + (health.map { [$0] } ?? []) + [job.reason.map { Self.reasonLabel($0, language) } ?? "", resumed ?? ""])
                     .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
             }
         }
@@ -59,6 +62,8 @@ struct JournalJobsCommand: ParsableCommand {
         var id: String
         var status: String
         var statusLabel: String
+        /// The health verdict code (`reuse`, `caution`, `discard`, `unknown`) read before the job.
+        var health: String?
         var reason: String?
         var resumedFrom: String?
         var firstPass: Int
@@ -71,7 +76,7 @@ struct JournalJobsCommand: ParsableCommand {
         var certificateStatus: String?
 
         enum CodingKeys: String, CodingKey {
-            case id, status, statusLabel, reason, resumedFrom, firstPass, profile, serial, model, lot, startedAt, certificate, certificateStatus
+            case id, status, statusLabel, health, reason, resumedFrom, firstPass, profile, serial, model, lot, startedAt, certificate, certificateStatus
         }
 
         // Explicit nulls: readers test `certificate is NSNull` for a job without one.
@@ -80,6 +85,7 @@ struct JournalJobsCommand: ParsableCommand {
             try container.encode(id, forKey: .id)
             try container.encode(status, forKey: .status)
             try container.encode(statusLabel, forKey: .statusLabel)
+            try container.encode(health, forKey: .health)
             try container.encode(reason, forKey: .reason)
             try container.encode(resumedFrom, forKey: .resumedFrom)
             try container.encode(firstPass, forKey: .firstPass)
@@ -91,6 +97,14 @@ struct JournalJobsCommand: ParsableCommand {
             try container.encode(certificate, forKey: .certificate)
             try container.encode(certificateStatus, forKey: .certificateStatus)
         }
+    }
+
+    /// The drive's health verdict code recorded before the job (`drive.health` event), if any.
+    static func healthVerdict(_ jobID: UUID, _ journal: JournalDatabase) throws -> String? {
+        guard let event = try journal.events(jobID: jobID).last(where: { $0.kind == JournalEventKind.driveHealth }),
+              let object = try? JSONSerialization.jsonObject(with: Data(event.payload.utf8)) as? [String: Any],
+              let report = object["report"] as? [String: Any] else { return nil }
+        return report["verdict"] as? String
     }
 
     /// A job's state in the reader's language (the screen says one language; `--json` has the code).

@@ -333,8 +333,14 @@ public actor BenchDaemon {
         var health: HealthReport?
         if let healthPolicy {
             let check = HealthCheck(policy: healthPolicy, runner: SmartctlRunner(executable: config.smartctlPath))
+            // Up to smartctl's timeout on a hung bridge: the screen says what the bench is doing.
+            let reading = LocalizedText(fr: "lecture de la santé (SMART)…", en: "reading health (SMART)…").text(in: config.language)
+            if slots[name]?.generation == generation { slots[name]?.status.reason = reading }
             health = await BlockingWork.run("ardoise-health") { try? check.run(device: info.path) }
-            if slots[name]?.generation == generation { slots[name]?.status.health = health?.verdict.rawValue }
+            if slots[name]?.generation == generation {
+                slots[name]?.status.health = health?.verdict.rawValue
+                if slots[name]?.status.reason == reading { slots[name]?.status.reason = nil }
+            }
             if let health {
                 log("\(info.path): health \(health.verdict.rawValue)" + (health.reasons.isEmpty ? "" : " (\(health.reasons.map(\.code).joined(separator: ", ")))"))
             }
