@@ -80,6 +80,13 @@ struct ReaderTests {
                 == "Portable Lenovo ThinkPad T480 · i5-8350U · 8 Go · SSD 256 Go · écran 14\" · batterie 78 %")
         #expect(InventoryText.summary(inventory, language: .english)
                 == "Laptop Lenovo ThinkPad T480 · i5-8350U · 8 GB · SSD 256 GB · screen 14\" · battery 78%")
+
+        // With the Diagnostics verdict filled in, the drive carries it in words.
+        var checked = inventory
+        checked.drives[0].health = DriveHealthSummary(verdict: "reuse", checkedAt: Date())
+        #expect(InventoryText.summary(checked, language: .french).contains("· SSD 256 Go (réemploi) ·"))
+        checked.drives[0].health = DriveHealthSummary(verdict: "discard", checkedAt: Date())
+        #expect(InventoryText.summary(checked, language: .english).contains("· SSD 256 GB (discard) ·"))
     }
 
     @Test("Desktop: SMBIOS 2.x entry point, DDR3 with empty slots, SATA HDD, external monitor")
