@@ -323,7 +323,7 @@ public struct NetworkInterfaceInfo: Codable, Sendable, Equatable {
     /// `ethernet`, `wifi`, or `other`.
     public var kind: String
     public var macAddress: String?
-    /// `pci`, `usb`, or `other`.
+    /// `pci`, `usb`, `virtio` (ids of the PCI function carrying it), or `other`.
     public var bus: String
     public var vendorID: String?
     public var deviceID: String?

@@ -308,7 +308,17 @@ public struct InventoryReader: Sendable {
             }
             var bus = "other"
             var vendorID: String?, deviceID: String?
-            if let vendor = text("\(directory)/device/vendor"), let device = text("\(directory)/device/device") {
+            // The bus the device sits on (`device/subsystem` → /sys/bus/NAME).
+            let subsystem = linkName("\(directory)/device/subsystem")
+            if subsystem == "virtio" {
+                // A virtio NIC: the names are those of the PCI function carrying it (its parent).
+                bus = "virtio"
+                if let vendor = text("\(directory)/device/../vendor"), let device = text("\(directory)/device/../device") {
+                    vendorID = Self.hexID(vendor)
+                    deviceID = Self.hexID(device)
+                }
+            } else if subsystem == nil || subsystem == "pci", let vendor = text("\(directory)/device/vendor"),
+                      let device = text("\(directory)/device/device") {
                 bus = "pci"
                 vendorID = Self.hexID(vendor)
                 deviceID = Self.hexID(device)
@@ -320,7 +330,7 @@ public struct InventoryReader: Sendable {
                 deviceID = String(characters[10..<14]).lowercased()
             }
             var names: (vendor: String?, model: String?) = (nil, nil)
-            if let vendorID, let deviceID { names = hardwareDatabase.names(bus: bus, vendorID: vendorID, deviceID: deviceID) }
+            if let vendorID, let deviceID { names = hardwareDatabase.names(bus: bus == "usb" ? "usb" : "pci", vendorID: vendorID, deviceID: deviceID) }
             return NetworkInterfaceInfo(name: name, kind: kind, macAddress: text("\(directory)/address")?.lowercased(), bus: bus,
                                         vendorID: vendorID, deviceID: deviceID, vendor: names.vendor, model: names.model,
                                         driver: linkName("\(directory)/device/driver"))

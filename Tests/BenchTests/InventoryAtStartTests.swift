@@ -1,3 +1,4 @@
+import ArdoiseTestSupport
 import Foundation
 import Journal
 import Testing
@@ -55,5 +56,28 @@ import Testing
         let quiet = try BenchDaemon(config: config, configPath: nil, scanner: DeviceScanner(sysroot: sysroot))
         await quiet.recordHostInventoryIfConfigured()
         #expect(try JournalDatabase(dataDirectory: config.dataDirectory, recoverInterruptedJobs: false).inventories().isEmpty)
+    }
+
+    /// The real daemon, started as systemd would: with `at-start = true` its log names the
+    /// inventory and the journal holds it once the socket answers; SIGTERM stops it.
+    @Test(.enabled(if: getuid() == 0 && ArdoiseExecutable.located != nil, "needs root and the built ardoise executable"))
+    func theRunningDaemonInventoriesItsHost() throws {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, policy: "manual")
+        defer { harness.cleanUp() }
+        let config = try String(contentsOfFile: harness.configPath, encoding: .utf8)
+        try (config + "\n[inventory]\nat-start = true\n").write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+        try harness.start()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !harness.log().contains("ardoise-daemon: inventory ") {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        harness.stop()
+        #expect(harness.log().contains("ardoise-daemon: inventory "), "\(harness.log())")
+        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory, recoverInterruptedJobs: false)
+        let records = try journal.inventories()
+        #expect(records.count == 1)
+        #expect(records.first?.benchID == "test-bench")
+        #expect(records.first.map { $0.signedJSON.contains("\"payload\"") } == true)
+        #expect(try journal.verifyChain().isIntact)
     }
 }

@@ -233,6 +233,22 @@ enum Fixtures {
             "chassis_vendor": "QEMU", "chassis_version": "pc-q35-7.2", "bios_vendor": "SeaBIOS",
             "bios_version": "1.16.2-debian-1.16.2-1", "bios_date": "04/01/2014", "bios_release": "0.0", "board_vendor": "",
         ] { try tree.write("\(id)/\(key)", value) }
+        // A virtio NIC (bus virtio, ids of the PCI function carrying it) and a USB Ethernet adapter.
+        try tree.pciDevice("0000:00:03.0", pciClass: "0x020000", vendor: "0x1af4", device: "0x1041", driver: "virtio-pci")
+        let virtio = "/sys/bus/pci/devices/0000:00:03.0/virtio0"
+        try tree.link("\(virtio)/subsystem", to: "../../../../bus/virtio")
+        try tree.link("\(virtio)/driver", to: "../../../../bus/virtio/drivers/virtio_net")
+        try tree.write("\(virtio)/vendor", "0x1af4")
+        try tree.write("\(virtio)/device", "0x0001")
+        try tree.write("/sys/class/net/enp0s3/address", "52:54:00:12:34:56")
+        try tree.write("/sys/class/net/enp0s3/type", "1")
+        try tree.link("/sys/class/net/enp0s3/device", to: "../../../bus/pci/devices/0000:00:03.0/virtio0")
+        let usb = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0"
+        try tree.write("\(usb)/modalias", "usb:v0BDAp8153d3000dc00dsc00dp00icFFisc06ip00in00")
+        try tree.link("\(usb)/subsystem", to: "../../../../../../bus/usb")
+        try tree.write("/sys/class/net/enx00e04c680001/address", "00:e0:4c:68:00:01")
+        try tree.write("/sys/class/net/enx00e04c680001/type", "1")
+        try tree.link("/sys/class/net/enx00e04c680001/device", to: "../../..\(usb.dropFirst(4))")
         try tree.cpuinfo(model: "QEMU Virtual CPU version 2.5+", cores: 1, threads: 2)
         try tree.meminfo(totalKB: 2_014_412)
         try tree.disk("vda", devicePath: "pci0000:00/0000:00:04.0/virtio1/block/vda", dev: "254:0",

@@ -63,13 +63,24 @@ struct OracleTests {
         return b
     }
 
+    /// An SMBIOS 2.4 table (before 2.6 the UUID is stored in network byte order throughout).
+    static func legacySMBIOS() -> SMBIOSBuilder {
+        var b = SMBIOSBuilder(majorVersion: 2, minorVersion: 4)
+        b.addBIOS(vendor: "Phoenix Technologies LTD", version: "6.00", date: "07/12/2006", release: (0xFF, 0xFF))
+        b.addSystem(manufacturer: "FUJITSU SIEMENS", product: "ESPRIMO P5905", version: nil, serial: "YK4E012345",
+                    uuid: "00112233-4455-6677-8899-aabbccddeeff", sku: nil, family: nil)
+        b.addChassis(type: 0x07, manufacturer: "FUJITSU SIEMENS", version: nil, serial: "YK4E012345", assetTag: nil)
+        return b
+    }
+
     @Test("SMBIOS of every fixture table agrees with dmidecode --from-dump",
           .enabled(if: FileManager.default.isExecutableFile(atPath: dmidecode), "dmidecode is not installed"),
-          arguments: [("laptop", true), ("desktop", false), ("workstation", true)])
+          arguments: [("laptop", true), ("desktop", false), ("workstation", true), ("legacy", false)])
     func smbiosMatchesDmidecode(name: String, sixtyFourBit: Bool) throws {
         let builder = switch name {
         case "laptop": Fixtures.laptopSMBIOS()
         case "desktop": Fixtures.desktopSMBIOS()
+        case "legacy": Self.legacySMBIOS()
         default: Self.workstationSMBIOS()
         }
         let records = try Self.dmidecodeRecords(builder, sixtyFourBit: sixtyFourBit)
@@ -95,6 +106,8 @@ struct OracleTests {
         same(system.sku, dmiSystem["SKU Number"]); same(system.family, dmiSystem["Family"])
         // The UUID byte order (little-endian first three fields since 2.6) as dmidecode reads it.
         #expect(system.uuid == dmiSystem["UUID"]?.lowercased())
+        if name == "legacy" { #expect(system.uuid == "00112233-4455-6677-8899-aabbccddeeff") }
+        if name == "laptop" { #expect(system.uuid == "1f3c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b") }
 
         if let dmi = first(2), let board = SMBIOSDecoder.baseboard(table) {
             same(board.manufacturer, dmi["Manufacturer"]); same(board.product, dmi["Product Name"])

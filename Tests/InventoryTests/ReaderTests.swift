@@ -80,6 +80,13 @@ struct ReaderTests {
                 == "Portable Lenovo ThinkPad T480 · i5-8350U · 8 Go · SSD 256 Go · écran 14\" · batterie 78 %")
         #expect(InventoryText.summary(inventory, language: .english)
                 == "Laptop Lenovo ThinkPad T480 · i5-8350U · 8 GB · SSD 256 GB · screen 14\" · battery 78%")
+
+        // With the Diagnostics verdict filled in, the drive carries it in words.
+        var checked = inventory
+        checked.drives[0].health = DriveHealthSummary(verdict: "reuse", checkedAt: Date())
+        #expect(InventoryText.summary(checked, language: .french).contains("· SSD 256 Go (réemploi) ·"))
+        checked.drives[0].health = DriveHealthSummary(verdict: "discard", checkedAt: Date())
+        #expect(InventoryText.summary(checked, language: .english).contains("· SSD 256 GB (discard) ·"))
     }
 
     @Test("Desktop: SMBIOS 2.x entry point, DDR3 with empty slots, SATA HDD, external monitor")
@@ -124,6 +131,11 @@ struct ReaderTests {
         #expect(inventory.memory.installedBytes == nil && inventory.memory.modules.isEmpty)
         #expect(inventory.cpus.first?.source == "cpuinfo" && inventory.cpus.first?.threads == 2 && inventory.cpus.first?.cores == 1)
         #expect(inventory.drives.map(\.transport) == ["virtio"])
+        let nics = Dictionary(uniqueKeysWithValues: inventory.networkInterfaces.map { ($0.name, $0) })
+        #expect(nics["enp0s3"]?.bus == "virtio" && nics["enp0s3"]?.vendorID == "1af4" && nics["enp0s3"]?.deviceID == "1041")
+        #expect(nics["enp0s3"]?.driver == "virtio_net" && nics["enp0s3"]?.kind == "ethernet")
+        #expect(nics["enx00e04c680001"]?.bus == "usb" && nics["enx00e04c680001"]?.vendorID == "0bda")
+        #expect(nics["enx00e04c680001"]?.deviceID == "8153" && nics["enx00e04c680001"]?.macAddress == "00:e0:4c:68:00:01")
         // MemTotal (1.92 GiB) rounds up to the 2 GB the VM was given.
         #expect(InventoryText.summary(inventory, language: .english) == "PC QEMU Standard PC (Q35 + ICH9, 2009) · QEMU Virtual version 2.5+ · 2 GB · HDD 21 GB")
     }

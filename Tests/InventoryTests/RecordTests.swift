@@ -208,3 +208,70 @@ struct ErasureNotesTests {
         #expect(notes["sdc"]?.french == "pas d'effacement enregistré")
     }
 }
+
+/// Independent checks of the signed record: docs/inventory.schema.json (python-jsonschema)
+/// and a second JOSE implementation (joserfc), as the certificate tests do.
+@Suite("Signed inventory against the documented schema and joserfc")
+struct SchemaTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    /// The python3 on PATH (where scripts/python-deps.sh installed the modules).
+    static var python: String? {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+            .map { "\($0)/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static func hasPython(_ modules: String...) -> Bool {
+        guard let python else { return false }
+        return (try? Shell.runCapturing(python, ["-c", "import " + modules.joined(separator: ", ")]).status) == 0
+    }
+
+    @Test(.enabled(if: hasPython("jsonschema", "joserfc", "cryptography"), "needs python3 with jsonschema and joserfc (scripts/python-deps.sh)"))
+    func everyFixtureFollowsTheSchemaAndVerifiesWithJoserfc() throws {
+        let data = try TemporaryDirectory()
+        defer { data.remove() }
+        let key = try BenchKey.loadOrCreate(dataDirectory: data.path)
+        try key.publicJWK.jsonData().write(to: URL(fileURLWithPath: data.path + "/key.jwk"))
+        let trees = [try Fixtures.laptop(), try Fixtures.desktop(), try Fixtures.virtualMachine(), try Fixtures.chargeBattery(),
+                     try Fixtures.brokenEDID().tree, try FixtureTree("empty")]
+        defer { for tree in trees { tree.remove() } }
+        var files: [String] = []
+        for (index, tree) in trees.enumerated() {
+            var inventory = InventoryReader(sysroot: tree.path, hardwareDatabase: FixtureHardwareDatabase()).read()
+            if index == 0 {
+                // The member the Diagnostics module fills, in the certificate's shape.
+                inventory.drives[0].health = DriveHealthSummary(verdict: "reuse", reasons: [], powerOnHours: 5123,
+                                                                policyVersion: "2026.1", checkedAt: Date(timeIntervalSince1970: 1_800_000_000))
+            }
+            let signed = try InventoryRecorder(key: key, journal: nil, outputDirectory: nil)
+                .record(inventory, benchID: "b\(index)", donor: index == 0 ? "Mairie" : nil, lot: index == 0 ? "L1" : nil)
+            let path = data.path + "/\(index).json"
+            try signed.document.signedJSON.write(to: URL(fileURLWithPath: path))
+            files.append(path)
+        }
+        let script = """
+        import json, sys, base64
+        import jsonschema
+        from joserfc import jws
+        from joserfc.jwk import OKPKey
+        schema = json.load(open(sys.argv[1]))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+        key = OKPKey.import_key(json.load(open(sys.argv[2])))
+        for path in sys.argv[3:]:
+            obj = jws.deserialize_json(json.load(open(path)), key, algorithms=["Ed25519"])
+            assert obj.headers()["cty"] == "ardoise-inventory+json", obj.headers()
+            doc = json.loads(obj.payload)
+            validator.validate(doc)
+            bad = json.loads(obj.payload); bad["chassis"]["type"] = "notebook"
+            assert not validator.is_valid(bad), path
+            bad = json.loads(obj.payload); del bad["schema"]
+            assert not validator.is_valid(bad), path
+        print("inventory-schema-ok", len(sys.argv) - 3)
+        """
+        let result = try Shell.runCapturing(try #require(Self.python), ["-c", script, Self.repositoryRoot + "/docs/inventory.schema.json",
+                                                          data.path + "/key.jwk"] + files)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("inventory-schema-ok \(files.count)"))
+    }
+}
