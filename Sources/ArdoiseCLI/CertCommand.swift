@@ -152,8 +152,9 @@ struct CertLotCommand: ParsableCommand {
             let selection = LotCertificatePDF.select(payloads.map(\.payload), lot: lot)
             let lotName = selection.lot ?? (fr ? "(sans lot)" : "(no lot)")
             for (file, payload) in payloads where payload.lot != selection.lot {
-                printError(fr ? "\(file) : lot « \(payload.lot ?? "-") », pas « \(lotName) » : écarté du PDF."
-                              : "\(file): lot '\(payload.lot ?? "-")', not '\(lotName)': left out of the PDF.")
+                // A notice, not an error: the PDF is still written.
+                FileHandle.standardError.write(Data((fr ? "\(file) : lot « \(payload.lot ?? "-") », pas « \(lotName) » : écarté du PDF.\n"
+                                                        : "\(file): lot '\(payload.lot ?? "-")', not '\(lotName)': left out of the PDF.\n").utf8))
             }
             let pdf = try LotCertificatePDF.render(payloads: selection.certificates, language: CurrentLanguage.value, skipped: selection.skipped)
             do {

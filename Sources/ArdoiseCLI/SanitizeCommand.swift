@@ -113,7 +113,8 @@ struct SanitizeCommand: ParsableCommand {
             // Command lines go to stdout exactly in the trace grammar; nothing reaches a device.
             transport = TracingTransport(wrapping: try DryRun.simulatedDevice(deviceType: type, identifyDump: dump), recordOutcomes: false) { record in
                 printed.count += 1
-                print(record.text)
+                // Unbuffered, so the lines sit between the first and last messages in a log.
+                FileHandle.standardOutput.write(Data((record.text + "\n").utf8))
             }
             store = InMemorySecretStore()
         } else {

@@ -21,7 +21,8 @@ public struct StatusText: Sendable {
             (fr ? "Donateur" : "Donor", snapshot.donor),
             ("Lot", snapshot.lot),
             (fr ? "Mode" : "Policy", snapshot.policy),
-        ].map { "\($0.0)\(fr ? " : " : ": ")\($0.1 ?? "-")" }
+        // No-break spaces keep "Lot : X" on one line; the items wrap between them.
+        ].map { "\($0.0)\(fr ? "\u{00A0}:\u{00A0}" : ":\u{00A0}")\($0.1 ?? "-")" }
         lines += wrap(who.joined(separator: " · "), indent: "")
         if snapshot.slots.isEmpty {
             lines.append(fr ? "Aucun disque. Branchez-en un : il apparaîtra ici." : "No drive. Plug one in: it will appear here.")

@@ -121,18 +121,18 @@ extension CertificatePayload {
             if pass.bytesWritten + unwritten >= capacity, capacity > 0 { fullCoverage = true }
             if pass.bytesWritten + unwritten < capacity {
                 exceptions.append(.init(kind: .incompleteCoverage,
-                                        detail: "pass \(pass.index) covered \(pass.bytesWritten + unwritten) of \(capacity) bytes",
+                                        detail: "pass \(pass.index + 1) covered \(pass.bytesWritten + unwritten) of \(capacity) bytes",
                                         passIndex: pass.index, bytes: capacity - min(capacity, pass.bytesWritten + unwritten)))
             }
             if unwritten > 0 || pass.ioErrors > 0 {
                 let ranges = pass.unwrittenRanges.prefix(8).map { "\($0.offset)+\($0.length)" }.joined(separator: ", ")
                 exceptions.append(.init(kind: .unwrittenSectors,
-                                        detail: "pass \(pass.index): \(pass.ioErrors) I/O error(s), \(unwritten) bytes unwritten"
+                                        detail: "pass \(pass.index + 1): \(pass.ioErrors) I/O error(s), \(unwritten) bytes unwritten"
                                             + (ranges.isEmpty ? "" : " [\(ranges)\(pass.unwrittenRanges.count > 8 ? ", …" : "")]"),
                                         passIndex: pass.index, bytes: unwritten))
             }
             if pass.verification?.result == .failed {
-                exceptions.append(.init(kind: .verificationFailed, detail: "verification of pass \(pass.index) failed",
+                exceptions.append(.init(kind: .verificationFailed, detail: "verification of pass \(pass.index + 1) failed",
                                         passIndex: pass.index))
             }
         }

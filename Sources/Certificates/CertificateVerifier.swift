@@ -170,16 +170,21 @@ public enum CertificateVerifier {
                 en: "Signed by an unknown key (\(header.kid)): add the bench's public key with --key or --trusted-keys."))
         }
 
+        /// The two members that say which schema to decode with, read before the rest.
+        struct SchemaHeader: Decodable {
+            var schema: String?
+            var schemaVersion: Int?
+        }
         guard let payloadBytes = Base64URL.decode(jws.payload),
-              let object = (try? JSONSerialization.jsonObject(with: Data(payloadBytes))) as? [String: Any] else {
+              let schemaHeader = try? JSONDecoder().decode(SchemaHeader.self, from: Data(payloadBytes)) else {
             return finish(.malformed, LocalizedText(fr: "Le contenu signé n'est pas un objet JSON.", en: "The signed content is not a JSON object."))
         }
-        guard object["schema"] as? String == CertificatePayload.schemaURI,
-              let version = object["schemaVersion"] as? Int, version == CertificatePayload.currentSchemaVersion else {
-            let version = object["schemaVersion"].map { "\($0)" } ?? "?"
+        guard schemaHeader.schema == CertificatePayload.schemaURI, let version = schemaHeader.schemaVersion,
+              version == CertificatePayload.currentSchemaVersion else {
+            let version = schemaHeader.schemaVersion.map(String.init) ?? "?"
             return finish(.malformed, LocalizedText(
-                fr: "Version de schéma inconnue (\(object["schema"] ?? "?"), version \(version)) : mettez Ardoise à jour.",
-                en: "Unknown schema version (\(object["schema"] ?? "?"), version \(version)): upgrade Ardoise."))
+                fr: "Version de schéma inconnue (\(schemaHeader.schema ?? "?"), version \(version)) : mettez Ardoise à jour.",
+                en: "Unknown schema version (\(schemaHeader.schema ?? "?"), version \(version)): upgrade Ardoise."))
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601

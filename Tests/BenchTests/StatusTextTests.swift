@@ -28,6 +28,8 @@ import Testing
         let snapshot = Self.snapshot()
         let lines = StatusText(width: width, language: .french).lines(for: snapshot)
         #expect(lines.allSatisfy { $0.count <= width }, "\(lines)")
+        // "Mode : manual" is never split after its colon.
+        #expect(lines.allSatisfy { !$0.hasSuffix(":") }, "\(lines)")
         let words = Set(lines.flatMap { $0.split(separator: " ").map(String.init) })
         for slot in snapshot.slots {
             // Whole words of the model, the serial and the reason, however the lines broke.

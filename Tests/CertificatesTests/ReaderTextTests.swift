@@ -75,6 +75,9 @@ import Testing
                                   finalVerification: nil, outcome: .interrupted(reason: "drive removed"))
         let payload = CertificatePayload(input: input)
         #expect(payload.result.status == .notErased)
+        // The signed detail counts passes from 1 too; passIndex stays the pass's 0-based index.
+        let coverage = payload.result.exceptions.first { $0.kind == .incompleteCoverage }
+        #expect(coverage?.detail.hasPrefix("pass 1 covered") == true && coverage?.passIndex == 0, "\(String(describing: coverage))")
         let french = CertificateSummary(payload: payload, keyID: "k", sha256: "h", language: .french)
         let titles = french.sections.map(\.title)
         #expect(!titles.contains("Support effacé") && titles.contains("Support"))
