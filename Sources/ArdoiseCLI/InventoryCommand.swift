@@ -2,6 +2,7 @@ import ArdoiseSupport
 import ArgumentParser
 import Bench
 import Certificates
+import Diagnostics
 import Foundation
 import Inventory
 import Journal
@@ -26,6 +27,9 @@ struct InventoryCommand: ParsableCommand {
 
     @Option(name: .long, help: "Écrit la fiche PDF du PC / Write the PC's PDF sheet.")
     var pdf: String?
+
+    @Flag(name: .customLong("no-health"), help: "Ne lit pas la santé (SMART) des disques / Do not read the drives' health (SMART).")
+    var noHealth = false
 
     @Option(name: .long, help: "Fichier de configuration (identifiant du banc, dossiers) / Configuration file.")
     var config: String = BenchConfig.defaultPath
@@ -55,7 +59,19 @@ struct InventoryCommand: ParsableCommand {
             }
         }
         let dataDirectory = dataDirectory ?? benchConfig.dataDirectory
-        let inventory = InventoryReader(sysroot: sysroot).read()
+        // Each drive's health (smartctl, read-only) under the bench's health policy, as the
+        // daemon records it; `--no-health` or `[health] check = false` leaves it out.
+        var check: HealthCheck?
+        if !noHealth, benchConfig.healthCheck {
+            do {
+                check = HealthCheck(policy: try HealthPolicy.loadStandard(explicitPath: benchConfig.healthPolicyPath),
+                                    runner: SmartctlRunner(executable: benchConfig.smartctlPath))
+            } catch {
+                printError(error.description)
+                throw ExitCode(error.exitCode)
+            }
+        }
+        let inventory = HostInventory.read(sysroot: sysroot, health: check)
         try reportingInventoryErrors {
             var signed: SignedInventory?
             var journal: JournalDatabase?

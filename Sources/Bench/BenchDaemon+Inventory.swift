@@ -1,4 +1,5 @@
 import ArdoiseSupport
+import Diagnostics
 import Foundation
 import Inventory
 
@@ -12,9 +13,10 @@ extension BenchDaemon {
         let (benchID, donor, lot) = (config.benchID, config.donor, config.lot)
         let (language, directory) = (config.language,
                                               (config.dataDirectory as NSString).appendingPathComponent("inventories"))
+        let check = healthPolicy.map { HealthCheck(policy: $0, runner: SmartctlRunner(executable: config.smartctlPath)) }
         let outcome = await BlockingWork.run("ardoise-inventory") { () -> Result<SignedInventory, any Error> in
             Result {
-                let inventory = InventoryReader(sysroot: sysroot).read()
+                let inventory = HostInventory.read(sysroot: sysroot, health: check)
                 return try InventoryRecorder(key: key, journal: journal, outputDirectory: directory, language: language)
                     .record(inventory, benchID: benchID, donor: donor, lot: lot)
             }
@@ -25,5 +27,15 @@ extension BenchDaemon {
         case .failure(let error):
             log("inventory at start failed: \(error)")
         }
+    }
+}
+
+extension HostInventory {
+    /// The inventory of the PC under `sysroot`, with each drive's health when `health` is given
+    /// and the tree is the live system's (a replayed tree has no drives smartctl could read).
+    public static func read(sysroot: String, health: HealthCheck?) -> HostInventory {
+        let inventory = InventoryReader(sysroot: sysroot).read()
+        guard let health, sysroot == "/" else { return inventory }
+        return inventory.fillingDriveHealth(check: health)
     }
 }

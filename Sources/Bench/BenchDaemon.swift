@@ -29,7 +29,7 @@ public actor BenchDaemon {
     private var stopping = false
     /// The health policy when `[health] check` is on (the default): each drive's health is read
     /// before its job.
-    private var healthPolicy: HealthPolicy?
+    var healthPolicy: HealthPolicy?
     /// Sends the outbox to the store in the background (nil without `[store]`).
     private let outboxSender: OutboxSender?
     /// What the screen says about the outbox, refreshed after each round and each job.

@@ -341,27 +341,7 @@ public final class ErasureSession: Sendable {
             tool: Tool(version: ArdoiseVersion.string), outcome: outcome,
             startedAt: resume?.startedAt ?? report.startedAt, endedAt: report.endedAt, destination: context.destination,
             additionalExceptions: resume.map { [$0.certificateException(thisJob: jobID, thisJobStartedAt: report.startedAt)] } ?? [],
-            health: health.map(Self.certificateHealth))
-    }
-
-    /// The certificate's `health` member from a health report.
-    static func certificateHealth(_ report: HealthReport) -> DriveHealth {
-        func figure(_ value: HealthValue?) -> DriveHealth.Figure? {
-            switch value {
-            case .integer(let number)?: .number(number)
-            case .text(let text)?: .text(text)
-            case .flag(let flag)?: .text(String(flag))
-            case nil: nil
-            }
-        }
-        return DriveHealth(
-            verdict: report.verdict.rawValue,
-            reasons: report.reasons.map {
-                DriveHealth.Reason(code: $0.code, severity: $0.severity, attribute: $0.attribute, field: $0.field,
-                                   value: figure($0.value), threshold: figure($0.threshold))
-            },
-            powerOnHours: report.facts.powerOnHours, policyVersion: "\(report.policyName) \(report.policyVersion)",
-            checkedAt: report.checkedAt)
+            health: health.map(DriveHealth.init(report:)))
     }
 
     static func verification(_ record: WipeEngine.VerificationRecord) -> PassVerification {

@@ -1,4 +1,5 @@
 import Foundation
+import Certificates
 
 /// What a PC is made of: the facts `ardoise inventory` prints and signs. Member names are the
 /// JSON names (camelCase, like the certificate); every code is a stable lowercase string,
@@ -188,34 +189,14 @@ public struct DriveInfo: Codable, Sendable, Equatable {
     /// `ssd`, `hdd` (from the rotational flag), or `unknown`.
     public var media: String
     public var removable: Bool
-    /// The drive's health verdict. Left nil by the inventory: the Diagnostics module
-    /// (`ardoise health`) fills it when both are built together; same shape as the
-    /// certificate's `health` member.
-    public var health: DriveHealthSummary?
+    /// The drive's health verdict, in the certificate's `health` shape. The reader leaves it
+    /// nil; the bench fills it from the Diagnostics module (`HostInventory.fillingDriveHealth`).
+    public var health: DriveHealth?
 
     public init(name: String, model: String? = nil, serial: String? = nil, wwn: String? = nil, sizeBytes: UInt64, transport: String,
-                media: String, removable: Bool, health: DriveHealthSummary? = nil) {
+                media: String, removable: Bool, health: DriveHealth? = nil) {
         self.name = name; self.model = model; self.serial = serial; self.wwn = wwn; self.sizeBytes = sizeBytes; self.transport = transport
         self.media = media; self.removable = removable; self.health = health
-    }
-}
-
-/// A drive's health as the certificate carries it (shared contract with the Diagnostics module):
-/// `verdict` is `reuse`, `caution`, `discard` or `unknown`.
-public struct DriveHealthSummary: Codable, Sendable, Equatable {
-    public struct Reason: Codable, Sendable, Equatable {
-        public var code: String
-        public init(code: String) { self.code = code }
-    }
-    public var verdict: String
-    public var reasons: [Reason]
-    public var powerOnHours: Int?
-    public var policyVersion: String?
-    public var checkedAt: Date
-
-    public init(verdict: String, reasons: [Reason] = [], powerOnHours: Int? = nil, policyVersion: String? = nil, checkedAt: Date) {
-        self.verdict = verdict; self.reasons = reasons; self.powerOnHours = powerOnHours
-        self.policyVersion = policyVersion; self.checkedAt = checkedAt
     }
 }
 

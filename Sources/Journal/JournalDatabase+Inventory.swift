@@ -67,11 +67,9 @@ extension JournalDatabase {
         }
         try write { db in
             try record.insert(db)
-            // Not queued for the store yet: the v1 outbox only holds certificates (certificateID
-            // NOT NULL). With the outbox branch's `outbox-v2-store-delivery` merged, queue it here,
-            // in the same transaction:
-            //   try Self.enqueueOutbox(db, kind: .inventory, recordID: record.id, certificateID: nil,
-            //                          payload: record.signedJSON, at: record.issuedAt)
+            // Queued for the traceability store in the same transaction, like a certificate.
+            try Self.enqueueOutbox(db, kind: .inventory, recordID: record.id, certificateID: nil,
+                                   payload: record.signedJSON, at: record.issuedAt)
             try Self.appendEvent(db, kind: JournalEventKind.inventoryRecorded, jobID: nil,
                                  payload: Event(id: record.id.uuidString.lowercased(), chassisType: record.chassisType,
                                                 signedJSONSHA256: record.signedJSONSHA256),

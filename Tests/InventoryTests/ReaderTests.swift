@@ -1,5 +1,6 @@
 import ArdoiseSupport
 import ArdoiseTestSupport
+import Certificates
 import Foundation
 @testable import Inventory
 import Testing
@@ -83,9 +84,9 @@ struct ReaderTests {
 
         // With the Diagnostics verdict filled in, the drive carries it in words.
         var checked = inventory
-        checked.drives[0].health = DriveHealthSummary(verdict: "reuse", checkedAt: Date())
+        checked.drives[0].health = DriveHealth(verdict: "reuse", reasons: [], checkedAt: Date())
         #expect(InventoryText.summary(checked, language: .french).contains("· SSD 256 Go (réemploi) ·"))
-        checked.drives[0].health = DriveHealthSummary(verdict: "discard", checkedAt: Date())
+        checked.drives[0].health = DriveHealth(verdict: "discard", reasons: [], checkedAt: Date())
         #expect(InventoryText.summary(checked, language: .english).contains("· SSD 256 GB (discard) ·"))
     }
 

@@ -240,7 +240,7 @@ struct SchemaTests {
             var inventory = InventoryReader(sysroot: tree.path, hardwareDatabase: FixtureHardwareDatabase()).read()
             if index == 0 {
                 // The member the Diagnostics module fills, in the certificate's shape.
-                inventory.drives[0].health = DriveHealthSummary(verdict: "reuse", reasons: [], powerOnHours: 5123,
+                inventory.drives[0].health = DriveHealth(verdict: "reuse", reasons: [], powerOnHours: 5123,
                                                                 policyVersion: "2026.1", checkedAt: Date(timeIntervalSince1970: 1_800_000_000))
             }
             let signed = try InventoryRecorder(key: key, journal: nil, outputDirectory: nil)
