@@ -81,6 +81,14 @@ import Testing
         #expect((french as? [String: Any])?["deviceType"] as? String == "sat")
     }
 
+    @Test(arguments: ["ata-sanitize-crypto", "nvme-sanitize-block"])
+    func aSanitizeDryRunResultCarriesCodes(method: String) throws {
+        let type = method.hasPrefix("nvme") ? "nvme" : "sat"
+        let (french, _, _) = try expectSameWithoutLabels(["sanitize", "/dev/ardoise-simulated", "--method", method,
+                                                          "--device-type", type, "--dry-run", "--json"])
+        #expect((french as? [String: Any])?["method"] as? String == method)
+    }
+
     /// A wipe of an image with `--json` lines, then `journal jobs` and `cert verify` on what it wrote.
     @Test func wipeJournalJobsAndCertVerifyCarryCodes() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ardoise-json-\(UUID().uuidString)")
