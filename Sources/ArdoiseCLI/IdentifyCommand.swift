@@ -48,7 +48,7 @@ struct IdentifyCommand: ParsableCommand {
                 let path = device!
                 report = try runOnDedicatedThread {
                     // Identification is read-only: no safety classification is needed here.
-                    let transport = try openPassthroughDevice(path: path, readOnly: true)
+                    let transport = try openForIdentification(path: path)
                     let type = deviceType == .auto ? FirmwareEraser.detectDeviceType(path: path, transport: transport) : deviceType
                     let eraser = FirmwareEraser(transport: transport, deviceType: type, secretStore: InMemorySecretStore())
                     return IdentifyReport(identification: try eraser.identify(), deviceType: type, source: "device", path: path)

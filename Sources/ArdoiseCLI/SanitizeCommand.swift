@@ -110,11 +110,13 @@ struct SanitizeCommand: ParsableCommand {
             let dump = try identifyFrom.map { try DryRun.loadIdentifyDump(path: $0, deviceType: type) }
             say(.init(fr: "simulation : rien n'est envoyé à \(device) ; voici les commandes qu'Ardoise enverrait, une par ligne, dans l'ordre",
                       en: "dry run: nothing is sent to \(device); here are the commands Ardoise would send, one per line, in order"))
-            // Command lines go to stdout exactly in the trace grammar; nothing reaches a device.
+            // Command lines go to stdout exactly in the trace grammar (to stderr with --json, whose
+            // stdout is the JSON result alone); nothing reaches a device.
+            let output = json ? FileHandle.standardError : FileHandle.standardOutput
             transport = TracingTransport(wrapping: try DryRun.simulatedDevice(deviceType: type, identifyDump: dump), recordOutcomes: false) { record in
                 printed.count += 1
                 // Unbuffered, so the lines sit between the first and last messages in a log.
-                FileHandle.standardOutput.write(Data((record.text + "\n").utf8))
+                output.write(Data((record.text + "\n").utf8))
             }
             store = InMemorySecretStore()
         } else {

@@ -416,7 +416,11 @@ public actor BenchDaemon {
         switch outcome.certificate?.status {
         case .erased?: return (.done, nil)
         case .erasedWithExceptions?:
-            return (.doneWithExceptions, outcome.certificate?.signed.payload.result.exceptions.map(\.detail).joined(separator: "; "))
+            // The certificate's exceptions in the bench's language (their signed details are English).
+            return (.doneWithExceptions, outcome.certificate.map { certificate in
+                let payload = certificate.signed.payload
+                return payload.result.exceptions.map { CertificateSummary.exception($0, payload: payload, language: language) }.joined(separator: "; ")
+            })
         default:
             switch outcome.report.status {
             case .interrupted(let why):

@@ -180,7 +180,7 @@ public struct CertificateSummary: Sendable {
     /// structured members (kind, pass, bytes); the recorded `detail` (English, technical) is
     /// shown only where nothing structured says the same (a job's stop reason, a drive
     /// command's answer, a resumption).
-    static func exception(_ exception: ErasureException, payload p: CertificatePayload, language: Language) -> String {
+    public static func exception(_ exception: ErasureException, payload p: CertificatePayload, language: Language) -> String {
         let french = language == .french
         func t(_ fr: String, _ en: String) -> String { french ? fr : en }
         let pass = exception.passIndex.map { $0 + 1 }

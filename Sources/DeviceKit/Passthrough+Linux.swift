@@ -20,7 +20,9 @@ public final class LinuxPassthroughDevice: PassthroughTransport {
     /// The corresponding C function is `open`.
     /// `exclusive` adds `O_EXCL`: on a block device the kernel then refuses a mounted or
     /// claimed drive, and nobody can mount it while the erase runs.
-    public init(path: String, readOnly: Bool = false, exclusive: Bool = false) throws {
+    /// Internal: outside DeviceKit a drive is reached through `DriveAccess.claim(...).passthrough()`
+    /// (anything that changes it) or `DriveAccess.openForIdentification` (read-only commands).
+    init(path: String, readOnly: Bool = false, exclusive: Bool = false) throws {
         self.path = path
         let descriptor = open(path, (readOnly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC | (exclusive ? O_EXCL : 0))
         guard descriptor >= 0 else {
@@ -139,5 +141,59 @@ public final class LinuxPassthroughDevice: PassthroughTransport {
     public func nvmeNamespaceID() -> UInt32? {
         let id = clinux_nvme_namespace_id(fd)
         return id > 0 ? UInt32(id) : nil
+    }
+}
+
+/// Identification only: the read-only commands `ardoise identify` needs, on a read-only
+/// descriptor; every other command is refused before it reaches the kernel (root's
+/// CAP_SYS_RAWIO would let SG_IO send anything, even on a read-only descriptor).
+final class IdentificationPassthrough: PassthroughTransport {
+    private let device: LinuxPassthroughDevice
+
+    init(device: LinuxPassthroughDevice) { self.device = device }
+
+    func scsi(_ command: ScsiCommand) throws -> ScsiResult {
+        guard Self.isIdentification(command.cdb) else {
+            throw PassthroughError(code: .invalidRequest, context: "\(device.path): opcode \(command.cdb.first.map { Hex.fixed(UInt64($0), width: 2) } ?? "-") refused, identification only")
+        }
+        return try device.scsi(command)
+    }
+
+    func nvmeAdmin(_ command: NvmeAdminCommand, dataOut: [UInt8]) throws -> NvmeResult {
+        // NVMe Base 2.0 §5: 06h Identify, 02h Get Log Page.
+        guard [0x06, 0x02].contains(command.opcode) else {
+            throw PassthroughError(code: .invalidRequest, context: "\(device.path): NVMe admin opcode \(Hex.fixed(UInt64(command.opcode), width: 2)) refused, identification only")
+        }
+        return try device.nvmeAdmin(command, dataOut: dataOut)
+    }
+
+    func nvmeNamespaceID() -> UInt32? { device.nvmeNamespaceID() }
+
+    /// INQUIRY (12h, SPC-5 §6.7); READ CAPACITY (16) (9Eh/10h, SBC-4 §5.20); REPORT SUPPORTED
+    /// OPERATION CODES (A3h/0Ch, SPC-5 §6.35); ATA PASS-THROUGH (16) (85h, command in byte 14)
+    /// and (12) (A1h, command in byte 9) carrying IDENTIFY DEVICE (ECh) or IDENTIFY PACKET
+    /// DEVICE (A1h) (SAT-4 §12.2).
+    static func isIdentification(_ cdb: [UInt8]) -> Bool {
+        guard let opcode = cdb.first else { return false }
+        switch opcode {
+        case 0x12: return true
+        case 0x9E: return cdb.count > 1 && cdb[1] & 0x1F == 0x10
+        case 0xA3: return cdb.count > 1 && cdb[1] & 0x1F == 0x0C
+        case 0x85: return cdb.count == 16 && [0xEC, 0xA1].contains(cdb[14])
+        case 0xA1: return cdb.count == 12 && [0xEC, 0xA1].contains(cdb[9])
+        default: return false
+        }
+    }
+}
+
+extension DriveAccess {
+    /// A transport for identification only (`ardoise identify`): `path` opened read-only and
+    /// non-exclusively, any command but IDENTIFY / INQUIRY / READ CAPACITY / REPORT SUPPORTED
+    /// OPERATION CODES / NVMe Identify and Get Log Page refused before it is sent. Needs no
+    /// safety classification since nothing through it changes a drive; whatever changes one
+    /// goes through `claim(...).passthrough()`.
+    /// - Throws: `PassthroughError` `.openFailed`.
+    public static func openForIdentification(_ path: String) throws -> PassthroughTransport {
+        IdentificationPassthrough(device: try LinuxPassthroughDevice(path: path, readOnly: true))
     }
 }

@@ -97,13 +97,12 @@ extension FirmwareEraser {
     }
 }
 
-/// The one place Ardoise opens a real device for pass-through (`ardoise sanitize`,
-/// `ardoise identify`, the bench's firmware step), with its failure as a `SanitizeError`.
-/// Every caller that then changes the drive must first have asked DeviceKit's safety
-/// classifier; `readOnly` opens are for identification only.
-public func openPassthroughDevice(path: String, readOnly: Bool = false, exclusive: Bool = false) throws -> LinuxPassthroughDevice {
+/// A device opened for identification commands only (`ardoise identify`), with its failure as
+/// a `SanitizeError`. Commands that change a drive go through the job's claim
+/// (`DriveAccess.claim(...).passthrough()`), never through a path opened here.
+public func openForIdentification(path: String) throws -> PassthroughTransport {
     do {
-        return try LinuxPassthroughDevice(path: path, readOnly: readOnly, exclusive: exclusive)
+        return try DriveAccess.openForIdentification(path)
     } catch let error as PassthroughError {
         throw SanitizeError(.transport, context: path, errno: error.errno, message: error.message)
     }

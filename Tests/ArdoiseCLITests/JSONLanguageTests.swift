@@ -81,6 +81,14 @@ import Testing
         #expect((french as? [String: Any])?["deviceType"] as? String == "sat")
     }
 
+    @Test(arguments: ["ata-sanitize-crypto", "nvme-sanitize-block"])
+    func aSanitizeDryRunResultCarriesCodes(method: String) throws {
+        let type = method.hasPrefix("nvme") ? "nvme" : "sat"
+        let (french, _, _) = try expectSameWithoutLabels(["sanitize", "/dev/ardoise-simulated", "--method", method,
+                                                          "--device-type", type, "--dry-run", "--json"])
+        #expect((french as? [String: Any])?["method"] as? String == method)
+    }
+
     /// A wipe of an image with `--json` lines, then `journal jobs` and `cert verify` on what it wrote.
     @Test func wipeJournalJobsAndCertVerifyCarryCodes() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ardoise-json-\(UUID().uuidString)")
@@ -149,14 +157,18 @@ import Testing
             object["slots"] = (object["slots"] as? [[String: Any]])?.filter { !(($0["device"] as? String) ?? "").hasPrefix("/dev/loop") }
             return object
         }
-        // The socket answers before the start-up scan ends: wait until two looks agree.
-        var previous = ""
-        for _ in 0..<50 {
-            let now = try Self.canonical(ownDrives(try JSONSerialization.jsonObject(with: Data(Shell.run(ArdoiseExecutable.path,
-                ["status", "--json", "--socket", harness.socketPath]).utf8))))
-            if now == previous { break }
-            previous = now
-            Thread.sleep(forTimeInterval: 0.2)
+        // The socket answers before the start-up scan ends: wait until every whole disk with a
+        // medium that `list` sees (other than loop devices) has its slot.
+        let listed = try JSONSerialization.jsonObject(with: Data(Shell.run(ArdoiseExecutable.path, ["list", "--json"]).utf8)) as? [String: Any]
+        let expected = Set(((listed?["blockdevices"] as? [[String: Any]]) ?? [])
+            .filter { ($0["size"] as? Int ?? 0) > 0 }.compactMap { $0["path"] as? String }.filter { !$0.hasPrefix("/dev/loop") })
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let status = try JSONSerialization.jsonObject(with: Data(Shell.run(ArdoiseExecutable.path,
+                ["status", "--json", "--socket", harness.socketPath]).utf8)) as? [String: Any]
+            let slots = Set(((status?["slots"] as? [[String: Any]]) ?? []).compactMap { $0["device"] as? String })
+            if expected.isSubset(of: slots) { break }
+            Thread.sleep(forTimeInterval: 0.1)
         }
         let (snapshot, _, _) = try expectSameWithoutLabels(["status", "--json", "--socket", harness.socketPath], normalize: ownDrives)
         // A protected drive (this machine's own disk, when the daemon sees one) says why in codes.

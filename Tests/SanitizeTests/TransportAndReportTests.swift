@@ -10,20 +10,45 @@ import Testing
         let path = NSTemporaryDirectory() + "ardoise-passthrough-\(UUID().uuidString)"
         #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 4096)))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let device = try LinuxPassthroughDevice(path: path)
+        let device = try DriveAccess.openForIdentification(path)
         #expect(performing: { _ = try device.scsi(ScsiCommands.inquiry()) }, throws: { error in
             (error as? PassthroughError)?.code == .ioctlFailed && (error as? PassthroughError)?.errno == 25
         })
         #expect(performing: { _ = try device.nvmeAdmin(NvmeCommands.identifyController(), dataOut: []) }, throws: { error in
             (error as? PassthroughError)?.code == .ioctlFailed
         })
-        #expect(device.nvmeNamespaceID() == nil)
         #expect(performing: { _ = try device.scsi(ScsiCommand(cdb: [0x00], direction: .none, timeoutMs: 1)) }, throws: { error in
             (error as? PassthroughError)?.code == .invalidRequest
         })
-        #expect(performing: { _ = try LinuxPassthroughDevice(path: path + "-missing") }, throws: { error in
+        #expect(performing: { _ = try DriveAccess.openForIdentification(path + "-missing") }, throws: { error in
             (error as? PassthroughError)?.code == .openFailed && (error as? PassthroughError)?.errno == 2
         })
+    }
+
+    /// An identification transport sends identification commands only: anything that would
+    /// change a drive is refused before the ioctl (issue 11, item 3).
+    @Test func anIdentificationTransportRefusesEveryCommandThatChangesADrive() throws {
+        let path = NSTemporaryDirectory() + "ardoise-identify-only-\(UUID().uuidString)"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 4096)))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let device = try DriveAccess.openForIdentification(path)
+        func refused(_ body: () throws -> Void) -> Bool {
+            do { try body(); return false } catch { return (error as? PassthroughError)?.code == .invalidRequest }
+        }
+        func sent(_ body: () throws -> Void) -> Bool {
+            do { try body(); return true } catch { return (error as? PassthroughError)?.code == .ioctlFailed }
+        }
+        // Reaches the kernel (a regular file answers ENOTTY): identification.
+        #expect(sent { _ = try device.scsi(ScsiCommands.inquiry()) })
+        #expect(sent { _ = try device.scsi(AtaCommands.identifyDevice().scsiCommand(twelveByte: false)) })
+        #expect(sent { _ = try device.scsi(AtaCommands.identifyDevice().scsiCommand(twelveByte: true)) })
+        #expect(sent { _ = try device.nvmeAdmin(NvmeCommands.identifyController(), dataOut: []) })
+        // Refused: erase, security, sanitize, format, and any other command.
+        #expect(refused { _ = try device.scsi(ScsiCommands.sanitize(.cryptographicErase)) })
+        #expect(refused { _ = try device.scsi(AtaCommands.securityErasePrepare().scsiCommand(twelveByte: false)) })
+        #expect(refused { _ = try device.scsi(ScsiCommand(cdb: [0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0], direction: .toDevice, dataOut: [UInt8](repeating: 0, count: 512), timeoutMs: 1)) })
+        #expect(refused { _ = try device.nvmeAdmin(NvmeAdminCommand(opcode: 0x84, cdw10: 4, timeoutMs: 1), dataOut: []) })
+        #expect(refused { _ = try device.nvmeAdmin(NvmeAdminCommand(opcode: 0x80, timeoutMs: 1), dataOut: []) })
     }
 
     @Test func twelveByteCdbCarriesLba27To24InDevice() {
