@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import Crypto
 import Foundation
 
