@@ -9,7 +9,7 @@ BUILD_FLAGS ?=
 # Debian packages: C libraries Ardoise links against, and the tools the tests and the demo use.
 DEBIAN_PACKAGES := pkg-config libblkid-dev libudev-dev libsmartcols-dev libsqlite3-dev \
 	libhpdf-dev libqrencode-dev util-linux mount fdisk e2fsprogs udev tmux \
-	poppler-utils zbar-tools python3 python3-pip postgresql chromium
+	poppler-utils zbar-tools python3 python3-pip postgresql chromium curl
 # Only for `make bench`: the peers Ardoise is measured against.
 BENCH_PACKAGES := fio nwipe
 
@@ -39,6 +39,7 @@ release: deps
 	$(SWIFT) build -c release --product ardoise
 
 demo: release
+	$(SWIFT) build -c release --product ardoise-store
 	scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/ardoise"
 
 # Test artifacts (the store's page screenshots) are kept here; the path is printed at the end.

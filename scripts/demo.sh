@@ -145,6 +145,15 @@ say "5. Un SSD : la purge par son firmware, en simulation / an SSD: firmware pur
 # nist-800-88-purge(-overwrite) run this from `ardoise wipe` and the daemon, then verify.
 "$ARDOISE" sanitize /dev/sdX --method auto --dry-run --device-type sat
 
+# 6. The network's store: enrol this bench, push its certificates, open the donor page.
+STORE_BIN=$(dirname "$ARDOISE")/ardoise-store
+if [ -x "$STORE_BIN" ]; then
+  say "6. Le registre du réseau / the network's store (ardoise-store, SQLite)"
+  "$(dirname "$0")/demo-store.sh" "$ARDOISE" "$STORE_BIN" "$DATA" "$WORK"
+else
+  echo "(ardoise-store absent à côté de $ARDOISE : étape du registre sautée / not built: store step skipped)"
+fi
+
 say "Certificats / certificates (JSON signés + PDF) : $DATA/certificates"
 ls -1 "$DATA/certificates"
 if [ -n "${ARDOISE_DEMO_KEEP:-}" ]; then
