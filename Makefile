@@ -11,9 +11,9 @@ DEBIAN_PACKAGES := pkg-config libblkid-dev libudev-dev libsmartcols-dev libsqlit
 	libhpdf-dev libqrencode-dev util-linux mount fdisk e2fsprogs udev tmux \
 	poppler-utils zbar-tools python3 python3-pip postgresql chromium curl
 # Only for `make bench`: the peers Ardoise is measured against.
-BENCH_PACKAGES := fio nwipe
+BENCH_PACKAGES := fio nwipe python3-cryptography
 
-.PHONY: all deps bench-deps build release demo test bench install clean
+.PHONY: all deps bench-deps build release demo test bench bench-store install clean
 
 all: build
 
@@ -58,6 +58,14 @@ test: deps
 
 bench: bench-deps release
 	bench/run.sh "$$($(SWIFT) build -c release --show-bin-path)/ardoise"
+
+# The store's load benchmark (bench/store-load.py) on SQLite and on a private PostgreSQL cluster.
+bench-store: bench-deps
+	$(SWIFT) build -c release --product ardoise-store
+	@state=$$(mktemp /tmp/ardoise-test-pg-state.XXXXXX); \
+	trap 'scripts/test-postgres.sh stop "'"$$state"'"' EXIT; \
+	url=$$(scripts/test-postgres.sh start "$$state") || exit 1; \
+	bench/store-load.py "$$($(SWIFT) build -c release --show-bin-path)/ardoise-store" --postgres "$$url"
 
 install: release
 	$(SWIFT) build -c release --product ardoise-store
