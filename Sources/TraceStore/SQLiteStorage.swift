@@ -163,7 +163,11 @@ public final class SQLiteStorage: RecordStorage {
     public func yearCounts(year: Int) async throws -> YearCounts {
         try await pool.read { db in
             var counts = YearCounts()
-            for row in try Row.fetchAll(db, sql: StoreQueries.yearGroups, arguments: [String(year), String(year + 1)]) {
+            let sql = """
+                SELECT kind, erasure_status, health_verdict, chassis_type, COUNT(*) FROM records
+                WHERE issued_at >= ? AND issued_at < ? GROUP BY kind, erasure_status, health_verdict, chassis_type
+                """
+            for row in try Row.fetchAll(db, sql: sql, arguments: [String(year), String(year + 1)]) {
                 counts.add(kind: row[0], erasureStatus: row[1], healthVerdict: row[2], chassisType: row[3], count: row[4])
             }
             return counts
@@ -175,17 +179,9 @@ public final class SQLiteStorage: RecordStorage {
     }
 }
 
-/// SQL both implementations run unchanged.
-enum StoreQueries {
-    /// Records of one year grouped by the facts the figures count ($1 = year, $2 = next year;
-    /// `issued_at` is RFC 3339 text, so the year is its first four characters).
-    static let yearGroups = """
-        SELECT kind, erasure_status, health_verdict, chassis_type, COUNT(*) FROM records
-        WHERE issued_at >= ? AND issued_at < ? GROUP BY kind, erasure_status, health_verdict, chassis_type
-        """
-}
-
 extension YearCounts {
+    /// Adds one group of records (the same `GROUP BY` in both implementations; `issued_at`
+    /// is RFC 3339 text, so a year is the range ["2026", "2027")).
     mutating func add(kind: String, erasureStatus: String?, healthVerdict: String?, chassisType: String?, count: Int) {
         switch RecordKind(rawValue: kind) {
         case .certificate:
