@@ -12,7 +12,7 @@ struct StoreCommand: AsyncParsableCommand {
         commandName: "ardoise-store",
         abstract: "Registre de traçabilité du réseau / The network's traceability store.",
         version: ArdoiseVersion.string,
-        subcommands: [ServeCommand.self, BenchesCommand.self, AccessCommand.self]
+        subcommands: [ServeCommand.self, BenchesCommand.self, AccessCommand.self, DeviceHubCommand.self]
     )
 }
 
@@ -311,5 +311,55 @@ struct AddAccess: AsyncParsableCommand {
             print(CurrentLanguage.value == .french ? "Code d'accès (affiché une seule fois) : \(code)" : "Access code (shown once): \(code)")
             print("\(base)/acces?code=\(code)")
         }
+    }
+}
+
+struct DeviceHubCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devicehub",
+        abstract: "Envoie les inventaires d'un lot à eReuse DeviceHub / sends a lot's inventories to eReuse DeviceHub.")
+
+    @OptionGroup var options: StoreOptions
+
+    @Option(name: .long, help: "Le lot / the lot.")
+    var lot: String
+
+    @Option(name: .long, help: "Adresse de DeviceHub / DeviceHub's base URL, e.g. https://devicehub.example.org")
+    var url: String
+
+    @Option(name: .long, help: "Fichier du jeton DeviceHub (mode 0600) / DeviceHub token file (mode 0600).")
+    var tokenFile: String?
+
+    @Flag(name: .long, help: "Construit les snapshots et les affiche sans rien envoyer / builds and prints the snapshots, sends nothing.")
+    var dryRun = false
+
+    func run() async throws {
+        let config: StoreConfig
+        do { config = try options.resolve() } catch let error as StoreCommandError { fail(error) }
+        guard let base = URL(string: url), base.scheme == "https" || base.scheme == "http" else { throw ValidationError("--url: https://…") }
+        var token = ""
+        if !dryRun {
+            guard let tokenFile, let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw ValidationError("--token-file: le jeton DeviceHub est requis / the DeviceHub token is required")
+            }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let publicURL = config.publicURL ?? "http://\(config.listenHost):\(config.listenPort)"
+        let forwarder = DeviceHubForwarder(baseURL: base, token: token, publicURL: publicURL)
+        let lot = self.lot, dryRun = self.dryRun
+        let failed = try await withStorage(config) { storage -> Bool in
+            var failed = false
+            for (id, outcome, snapshot) in try await forwarder.forward(lot: lot, storage: storage, dryRun: dryRun) {
+                switch outcome {
+                case .sent(let dhid): print("sent \(id) dhid=\(dhid)")
+                case .alreadyThere: print("already_there \(id)")
+                case .refused("dry-run"): print(String(decoding: snapshot ?? Data(), as: UTF8.self))
+                case .refused(let why): print("refused \(id): \(why)"); failed = true
+                case .uncertain(let why): print("uncertain \(id): \(why)"); failed = true
+                }
+            }
+            return failed
+        }
+        if failed { throw ExitCode(1) }
     }
 }
