@@ -161,5 +161,6 @@ struct FaultTests {
         }
         #expect(mismatches == 0)
         await storage.close()
+        await database.remove()
     }
 }
