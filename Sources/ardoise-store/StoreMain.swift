@@ -52,10 +52,10 @@ struct StoreOptions: ParsableArguments {
 
 /// Runs `body` with the opened, migrated storage, closes it, and turns store errors into one
 /// message and their exit status.
-func withStorage<T>(_ config: StoreConfig, _ body: (any RecordStorage) async throws -> T) async throws -> T {
+func withStorage<T>(_ config: StoreConfig, create: Bool = false, _ body: (any RecordStorage) async throws -> T) async throws -> T {
     let storage: any RecordStorage
     do {
-        storage = try StorageOpener.open(config.database, maximumConnections: config.maximumConnections)
+        storage = try StorageOpener.open(config.database, maximumConnections: config.maximumConnections, create: create)
     } catch let error as StoreCommandError {
         fail(error)
     }
@@ -105,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "ardoise-store")
         logger.logLevel = .notice
         let settings = config
-        try await withStorage(config) { storage in
+        try await withStorage(config, create: true) { storage in
             let server = StoreServer(service: TraceStoreService(storage: storage, maximumRecordBytes: settings.maximumRecordBytes),
                                      figuresSettings: settings.figures)
             let app = server.application(host: settings.listenHost, port: settings.listenPort, logger: logger) { port in
@@ -169,7 +169,7 @@ struct AddBench: AsyncParsableCommand {
                 fr: "\(tokenFile) existe déjà ; il n'a pas été modifié.", en: "\(tokenFile) already exists; it was left untouched.")))
         }
         let name = self.name, organisation = self.organisation, tokenFile = self.tokenFile, json = self.json
-        try await withStorage(config) { storage in
+        try await withStorage(config, create: true) { storage in
             let (bench, token) = try await TraceStoreService(storage: storage).enrol(name: name, organisation: organisation, publicJWK: key)
             if let tokenFile {
                 try writeSecret(token + "\n", to: tokenFile)

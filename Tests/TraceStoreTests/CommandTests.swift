@@ -67,6 +67,19 @@ struct CommandTests {
         await database.remove()
     }
 
+    @Test("list on a missing database: 101, and nothing is created")
+    func missingDatabase() throws {
+        let directory = try StoreFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let missing = try StoreExecutable.run(["benches", "list", "--db", directory + "/nowhere/store.sqlite"])
+        #expect(missing.status == 101)
+        #expect(missing.error.contains("Aucune base du registre"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/nowhere"))
+        let noFile = try StoreExecutable.run(["benches", "list", "--db", directory + "/store.sqlite"])
+        #expect(noFile.status == 101)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/store.sqlite"))
+    }
+
     @Test("a key file that is not one Ed25519 public JWK is refused (103)")
     func badKey() throws {
         let directory = try StoreFixture.temporaryDirectory()
