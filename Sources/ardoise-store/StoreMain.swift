@@ -72,9 +72,14 @@ func withStorage<T>(_ config: StoreConfig, create: Bool = false, _ body: (any Re
         throw error
     } catch {
         await storage.close()
+        let detail = String(reflecting: error)
+        // postgres-nio's pool reports every failed connection attempt as a tripped breaker.
+        let cannotConnect = detail.contains("connectionCreationCircuitBreakerTripped")
         fail(StoreCommandError(code: .databaseUnavailable, message: LocalizedText(
-            fr: "Base de données inaccessible (\(redacted(config.database))) : \(String(reflecting: error))",
-            en: "Database unreachable (\(redacted(config.database))): \(String(reflecting: error))")))
+            fr: "Base de données inaccessible (\(redacted(config.database))) : "
+                + (cannotConnect ? "connexion impossible (serveur arrêté, hôte ou port faux, ou accès refusé)." : detail),
+            en: "Database unreachable (\(redacted(config.database))): "
+                + (cannotConnect ? "cannot connect (server down, wrong host or port, or access refused)." : detail))))
     }
 }
 
