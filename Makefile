@@ -10,9 +10,9 @@ BUILD_FLAGS ?=
 DEBIAN_PACKAGES := pkg-config libblkid-dev libudev-dev libsmartcols-dev libsqlite3-dev \
 	libhpdf-dev libqrencode-dev zlib1g-dev util-linux mount fdisk e2fsprogs udev tmux \
 	poppler-utils zbar-tools python3 python3-pip smartmontools dmidecode edid-decode openssl \
-	postgresql chromium
+	postgresql chromium curl
 # Only for `make bench`: the peers Ardoise is measured against.
-BENCH_PACKAGES := fio nwipe
+BENCH_PACKAGES := fio nwipe python3-cryptography
 # Only for `make image` and `make e2e`: the stick builder and the emulated bench.
 IMAGE_PACKAGES := mmdebstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools \
 	fdisk e2fsprogs qemu-system-x86 ovmf python3
@@ -20,7 +20,7 @@ IMAGE_DIR ?= build/image
 # The bench binary: release, Swift runtime linked in (the stick has no Swift toolchain).
 STATIC_FLAGS := -c release --static-swift-stdlib
 
-.PHONY: all deps bench-deps image-deps build release static demo test bench image e2e install clean
+.PHONY: all deps bench-deps image-deps build release static demo test bench bench-store image e2e install clean
 
 all: build
 
@@ -52,6 +52,7 @@ release: deps
 	$(SWIFT) build -c release --product ardoise
 
 demo: release
+	$(SWIFT) build -c release --product ardoise-store
 	scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/ardoise"
 
 # Test artifacts (the store's page screenshots) are kept here; the path is printed at the end.
@@ -82,6 +83,14 @@ e2e: image
 
 bench: bench-deps release
 	bench/run.sh "$$($(SWIFT) build -c release --show-bin-path)/ardoise"
+
+# The store's load benchmark (bench/store-load.py) on SQLite and on a private PostgreSQL cluster.
+bench-store: bench-deps
+	$(SWIFT) build -c release --product ardoise-store
+	@state=$$(mktemp /tmp/ardoise-test-pg-state.XXXXXX); \
+	trap 'scripts/test-postgres.sh stop "'"$$state"'"' EXIT; \
+	url=$$(scripts/test-postgres.sh start "$$state") || exit 1; \
+	bench/store-load.py "$$($(SWIFT) build -c release --show-bin-path)/ardoise-store" --postgres "$$url"
 
 install: release
 	$(SWIFT) build -c release --product ardoise-store

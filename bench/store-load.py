@@ -8,7 +8,7 @@ push is a real insert: signature check + durable write), each over its own keep-
 connection, as fast as the store answers. Prints one result line per database and writes them to
 bench/results/store-latest.md. The store and everything it created are removed afterwards.
 
-  bench/store-load.py STORE_BINARY [--benches 20] [--records 500] [--postgres URL]
+  bench/store-load.py STORE_BINARY [--benches 20] [--records 500] [--postgres URL] [--output FILE]
 
 Needs python3 with `cryptography` (Debian: python3-cryptography). The records are signed before
 the clock starts. Figures from a shared or loaded machine are not results: run it on an idle one.
@@ -143,6 +143,7 @@ def main():
     parser.add_argument("binary")
     parser.add_argument("--benches", type=int, default=20)
     parser.add_argument("--records", type=int, default=500)
+    parser.add_argument("--output", help="where to write the results (default bench/results/store-latest.md)")
     parser.add_argument("--postgres", help="admin URL of a PostgreSQL server (a fresh database is created and dropped)")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="ardoise-store-load-")
@@ -162,7 +163,7 @@ def main():
                 subprocess.run(["psql", args.postgres, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    results = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "store-latest.md")
+    results = args.output or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "store-latest.md")
     os.makedirs(os.path.dirname(results), exist_ok=True)
     with open(results, "w") as f:
         f.write("# ardoise-store load benchmark\n\n")

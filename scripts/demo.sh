@@ -158,6 +158,14 @@ FIXTURES="$(cd "$(dirname "$0")/.." && pwd)/Tests/DiagnosticsTests/Fixtures"
 say "7. Ce PC / this PC: ardoise inventory --sign --pdf (modèle, processeur, mémoire, disques, écran, batterie)"
 # Signed with the bench key and journaled like a certificate; the sheet is French then English.
 "$ARDOISE" inventory --sign --data-dir "$DATA" --output-dir "$DATA/certificates" --pdf "$DATA/certificates/fiche-pc.pdf"
+# 8. The network's store: enrol this bench, push its certificates, open the donor page.
+STORE_BIN=$(dirname "$ARDOISE")/ardoise-store
+if [ -x "$STORE_BIN" ]; then
+  say "8. Le registre du réseau / the network's store (ardoise-store, SQLite)"
+  "$(dirname "$0")/demo-store.sh" "$ARDOISE" "$STORE_BIN" "$DATA" "$WORK"
+else
+  echo "(ardoise-store absent à côté de $ARDOISE : étape du registre sautée / not built: store step skipped)"
+fi
 
 say "Certificats / certificates (JSON signés + PDF) : $DATA/certificates"
 ls -1 "$DATA/certificates"

@@ -206,12 +206,12 @@ public final class PostgresStorage: RecordStorage {
     }
 
     public func yearCounts(year: Int) async throws -> YearCounts {
-        var binds = PostgresBindings()
-        binds.append(String(year))
-        binds.append(String(year + 1))
-        var sql = StoreQueries.yearGroups
-        for index in 1...2 { sql = sql.replacingOccurrences(of: "?", with: "$\(index)", options: [], range: sql.range(of: "?")) }
-        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        let from = String(year), to = String(year + 1)
+        let query: PostgresQuery = """
+            SELECT kind, erasure_status, health_verdict, chassis_type, COUNT(*) FROM records
+            WHERE issued_at >= \(from) AND issued_at < \(to) GROUP BY kind, erasure_status, health_verdict, chassis_type
+            """
+        let rows = try await client.query(query, logger: logger)
         var counts = YearCounts()
         for try await (kind, status, verdict, chassis, count) in rows.decode((String, String?, String?, String?, Int).self) {
             counts.add(kind: kind, erasureStatus: status, healthVerdict: verdict, chassisType: chassis, count: count)

@@ -1,5 +1,9 @@
+import ArdoiseSupport
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The store on one SQLite file (WAL mode, `synchronous = FULL`), through GRDB. GRDB runs
 /// every statement on its own serial queues, so the async methods never block the Swift
@@ -8,13 +12,27 @@ public final class SQLiteStorage: RecordStorage {
     public let path: String
     private let pool: DatabasePool
 
-    /// Opens (creating if needed) the database file. Call `migrate()` before use.
-    public init(path: String) throws {
+    /// Opens the database file, creating it (mode 0640) when `create` is true and it is
+    /// missing; its directory must exist. Call `migrate()` before use.
+    /// - Throws: `StoreCommandError` `.databaseUnavailable` when the file or its directory is
+    ///   missing, or the file is not a SQLite database.
+    public init(path: String, create: Bool = true) throws {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o750])
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: path) {
+            guard create else {
+                throw StoreCommandError(code: .databaseUnavailable, message: LocalizedText(
+                    fr: "Aucune base du registre à \(path) (« ardoise-store serve » ou « benches add » la crée).",
+                    en: "No store database at \(path) (`ardoise-store serve` or `benches add` creates it)."))
+            }
+            guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw StoreCommandError(code: .databaseUnavailable, message: LocalizedText(
+                    fr: "Le dossier \(directory) n'existe pas (créez-le, par exemple avec install -d -m 0750).",
+                    en: "Directory \(directory) does not exist (create it, e.g. with install -d -m 0750)."))
+            }
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+            if descriptor >= 0 { _ = Glibc.close(descriptor) }
         }
         var configuration = Configuration()
         // Several requests (or a second instance on the same file) wait for the write lock
@@ -163,7 +181,11 @@ public final class SQLiteStorage: RecordStorage {
     public func yearCounts(year: Int) async throws -> YearCounts {
         try await pool.read { db in
             var counts = YearCounts()
-            for row in try Row.fetchAll(db, sql: StoreQueries.yearGroups, arguments: [String(year), String(year + 1)]) {
+            let sql = """
+                SELECT kind, erasure_status, health_verdict, chassis_type, COUNT(*) FROM records
+                WHERE issued_at >= ? AND issued_at < ? GROUP BY kind, erasure_status, health_verdict, chassis_type
+                """
+            for row in try Row.fetchAll(db, sql: sql, arguments: [String(year), String(year + 1)]) {
                 counts.add(kind: row[0], erasureStatus: row[1], healthVerdict: row[2], chassisType: row[3], count: row[4])
             }
             return counts
@@ -175,17 +197,9 @@ public final class SQLiteStorage: RecordStorage {
     }
 }
 
-/// SQL both implementations run unchanged.
-enum StoreQueries {
-    /// Records of one year grouped by the facts the figures count ($1 = year, $2 = next year;
-    /// `issued_at` is RFC 3339 text, so the year is its first four characters).
-    static let yearGroups = """
-        SELECT kind, erasure_status, health_verdict, chassis_type, COUNT(*) FROM records
-        WHERE issued_at >= ? AND issued_at < ? GROUP BY kind, erasure_status, health_verdict, chassis_type
-        """
-}
-
 extension YearCounts {
+    /// Adds one group of records (the same `GROUP BY` in both implementations; `issued_at`
+    /// is RFC 3339 text, so a year is the range ["2026", "2027")).
     mutating func add(kind: String, erasureStatus: String?, healthVerdict: String?, chassisType: String?, count: Int) {
         switch RecordKind(rawValue: kind) {
         case .certificate:

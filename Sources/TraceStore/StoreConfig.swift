@@ -170,7 +170,8 @@ public struct StoreConfigError: Error, Sendable, Equatable, CustomStringConverti
 
 /// Opens the storage a `--db` value names: a `postgres://` URL, or a SQLite file path.
 public enum StorageOpener {
-    public static func open(_ database: String, maximumConnections: Int = 16) throws -> any RecordStorage {
+    /// `create`: a missing SQLite file is created (serve, benches add); otherwise it is an error.
+    public static func open(_ database: String, maximumConnections: Int = 16, create: Bool = true) throws -> any RecordStorage {
         if PostgresURL.isPostgres(database) {
             guard let url = PostgresURL(database) else {
                 throw StoreCommandError(code: .databaseUnavailable, message: LocalizedText(
@@ -179,7 +180,9 @@ public enum StorageOpener {
             return PostgresStorage(url: url, maximumConnections: maximumConnections)
         }
         do {
-            return try SQLiteStorage(path: database)
+            return try SQLiteStorage(path: database, create: create)
+        } catch let error as StoreCommandError {
+            throw error
         } catch {
             throw StoreCommandError(code: .databaseUnavailable, message: LocalizedText(
                 fr: "Impossible d'ouvrir la base SQLite \(database) : \(error)", en: "Cannot open the SQLite database \(database): \(error)"))

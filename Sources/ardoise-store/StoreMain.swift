@@ -12,7 +12,7 @@ struct StoreCommand: AsyncParsableCommand {
         commandName: "ardoise-store",
         abstract: "Registre de traçabilité du réseau / The network's traceability store.",
         version: ArdoiseVersion.string,
-        subcommands: [ServeCommand.self, BenchesCommand.self, AccessCommand.self]
+        subcommands: [ServeCommand.self, BenchesCommand.self, AccessCommand.self, DeviceHubCommand.self]
     )
 }
 
@@ -52,10 +52,10 @@ struct StoreOptions: ParsableArguments {
 
 /// Runs `body` with the opened, migrated storage, closes it, and turns store errors into one
 /// message and their exit status.
-func withStorage<T>(_ config: StoreConfig, _ body: (any RecordStorage) async throws -> T) async throws -> T {
+func withStorage<T>(_ config: StoreConfig, create: Bool = false, _ body: (any RecordStorage) async throws -> T) async throws -> T {
     let storage: any RecordStorage
     do {
-        storage = try StorageOpener.open(config.database, maximumConnections: config.maximumConnections)
+        storage = try StorageOpener.open(config.database, maximumConnections: config.maximumConnections, create: create)
     } catch let error as StoreCommandError {
         fail(error)
     }
@@ -72,9 +72,14 @@ func withStorage<T>(_ config: StoreConfig, _ body: (any RecordStorage) async thr
         throw error
     } catch {
         await storage.close()
+        let detail = String(reflecting: error)
+        // postgres-nio's pool reports every failed connection attempt as a tripped breaker.
+        let cannotConnect = detail.contains("connectionCreationCircuitBreakerTripped")
         fail(StoreCommandError(code: .databaseUnavailable, message: LocalizedText(
-            fr: "Base de données inaccessible (\(redacted(config.database))) : \(String(reflecting: error))",
-            en: "Database unreachable (\(redacted(config.database))): \(String(reflecting: error))")))
+            fr: "Base de données inaccessible (\(redacted(config.database))) : "
+                + (cannotConnect ? "connexion impossible (serveur arrêté, hôte ou port faux, ou accès refusé)." : detail),
+            en: "Database unreachable (\(redacted(config.database))): "
+                + (cannotConnect ? "cannot connect (server down, wrong host or port, or access refused)." : detail))))
     }
 }
 
@@ -105,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "ardoise-store")
         logger.logLevel = .notice
         let settings = config
-        try await withStorage(config) { storage in
+        try await withStorage(config, create: true) { storage in
             let server = StoreServer(service: TraceStoreService(storage: storage, maximumRecordBytes: settings.maximumRecordBytes),
                                      figuresSettings: settings.figures)
             let app = server.application(host: settings.listenHost, port: settings.listenPort, logger: logger) { port in
@@ -169,7 +174,7 @@ struct AddBench: AsyncParsableCommand {
                 fr: "\(tokenFile) existe déjà ; il n'a pas été modifié.", en: "\(tokenFile) already exists; it was left untouched.")))
         }
         let name = self.name, organisation = self.organisation, tokenFile = self.tokenFile, json = self.json
-        try await withStorage(config) { storage in
+        try await withStorage(config, create: true) { storage in
             let (bench, token) = try await TraceStoreService(storage: storage).enrol(name: name, organisation: organisation, publicJWK: key)
             if let tokenFile {
                 try writeSecret(token + "\n", to: tokenFile)
@@ -311,5 +316,55 @@ struct AddAccess: AsyncParsableCommand {
             print(CurrentLanguage.value == .french ? "Code d'accès (affiché une seule fois) : \(code)" : "Access code (shown once): \(code)")
             print("\(base)/acces?code=\(code)")
         }
+    }
+}
+
+struct DeviceHubCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devicehub",
+        abstract: "Envoie les inventaires d'un lot à eReuse DeviceHub / sends a lot's inventories to eReuse DeviceHub.")
+
+    @OptionGroup var options: StoreOptions
+
+    @Option(name: .long, help: "Le lot / the lot.")
+    var lot: String
+
+    @Option(name: .long, help: "Adresse de DeviceHub / DeviceHub's base URL, e.g. https://devicehub.example.org")
+    var url: String
+
+    @Option(name: .long, help: "Fichier du jeton DeviceHub (mode 0600) / DeviceHub token file (mode 0600).")
+    var tokenFile: String?
+
+    @Flag(name: .long, help: "Construit les snapshots et les affiche sans rien envoyer / builds and prints the snapshots, sends nothing.")
+    var dryRun = false
+
+    func run() async throws {
+        let config: StoreConfig
+        do { config = try options.resolve() } catch let error as StoreCommandError { fail(error) }
+        guard let base = URL(string: url), base.scheme == "https" || base.scheme == "http" else { throw ValidationError("--url: https://…") }
+        var token = ""
+        if !dryRun {
+            guard let tokenFile, let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw ValidationError("--token-file: le jeton DeviceHub est requis / the DeviceHub token is required")
+            }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let publicURL = config.publicURL ?? "http://\(config.listenHost):\(config.listenPort)"
+        let forwarder = DeviceHubForwarder(baseURL: base, token: token, publicURL: publicURL)
+        let lot = self.lot, dryRun = self.dryRun
+        let failed = try await withStorage(config) { storage -> Bool in
+            var failed = false
+            for (id, outcome, snapshot) in try await forwarder.forward(lot: lot, storage: storage, dryRun: dryRun) {
+                switch outcome {
+                case .sent(let dhid): print("sent \(id) dhid=\(dhid)")
+                case .alreadyThere: print("already_there \(id)")
+                case .refused("dry-run"): print(String(decoding: snapshot ?? Data(), as: UTF8.self))
+                case .refused(let why): print("refused \(id): \(why)"); failed = true
+                case .uncertain(let why): print("uncertain \(id): \(why)"); failed = true
+                }
+            }
+            return failed
+        }
+        if failed { throw ExitCode(1) }
     }
 }

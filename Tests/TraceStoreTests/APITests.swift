@@ -186,3 +186,44 @@ struct APITests {
         }
     }
 }
+
+/// A database that stops answering mid-run: every call throws.
+final class UnavailableStorage: RecordStorage {
+    struct Down: Error {}
+    func migrate() async throws { throw Down() }
+    func appliedMigrations() async throws -> [String] { throw Down() }
+    func addBench(_ bench: EnrolledBench) async throws { throw Down() }
+    func benches() async throws -> [EnrolledBench] { throw Down() }
+    func bench(tokenSHA256: String) async throws -> EnrolledBench? { throw Down() }
+    func bench(id: String) async throws -> EnrolledBench? { throw Down() }
+    func revokeBench(id: String, at date: Date) async throws -> Bool { throw Down() }
+    func insert(_ record: StoredRecord) async throws -> InsertOutcome { throw Down() }
+    func record(id: String) async throws -> StoredRecord? { throw Down() }
+    func recordCount() async throws -> Int { throw Down() }
+    func records(lot: String) async throws -> [StoredRecord] { throw Down() }
+    func records(donor: String) async throws -> [StoredRecord] { throw Down() }
+    func yearCounts(year: Int) async throws -> YearCounts { throw Down() }
+    func addAccessGrant(_ grant: AccessGrant) async throws { throw Down() }
+    func accessGrant(codeSHA256: String) async throws -> AccessGrant? { throw Down() }
+    func close() async {}
+}
+
+@Suite("Store API, database down")
+struct UnavailableTests {
+    @Test("a database that does not answer gives 503 unavailable with Retry-After (the bench retries), pages say so")
+    func databaseDown() async throws {
+        let store = try await RunningStore.start(storage: UnavailableStorage())
+        let push = try await HTTP.push(store.baseURL, token: BenchToken.generate(), body: try StoreFixture.certificate())
+        #expect(push.status == 503)
+        #expect(push.errorCode == "unavailable")
+        #expect(push.headers["retry-after"] == "5")
+        let fetch = try await HTTP.get(store.baseURL.appendingPathComponent("api/v1/certificates/\(UUID().uuidString.lowercased())"))
+        #expect(fetch.status == 503)
+        let page = try await HTTP.get(URL(string: "\(store.baseURL.absoluteString)/c/\(UUID().uuidString.lowercased())?lang=fr")!)
+        #expect(page.status == 503)
+        #expect(page.text.contains("Registre indisponible"))
+        // Liveness does not depend on the database.
+        #expect(try await HTTP.get(store.baseURL.appendingPathComponent("api/v1/health")).status == 200)
+        await store.stop()
+    }
+}

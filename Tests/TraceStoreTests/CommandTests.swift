@@ -67,6 +67,19 @@ struct CommandTests {
         await database.remove()
     }
 
+    @Test("list on a missing database: 101, and nothing is created")
+    func missingDatabase() throws {
+        let directory = try StoreFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let missing = try StoreExecutable.run(["benches", "list", "--db", directory + "/nowhere/store.sqlite"])
+        #expect(missing.status == 101)
+        #expect(missing.error.contains("Aucune base du registre"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/nowhere"))
+        let noFile = try StoreExecutable.run(["benches", "list", "--db", directory + "/store.sqlite"])
+        #expect(noFile.status == 101)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/store.sqlite"))
+    }
+
     @Test("a key file that is not one Ed25519 public JWK is refused (103)")
     func badKey() throws {
         let directory = try StoreFixture.temporaryDirectory()
@@ -140,5 +153,65 @@ struct CommandTests {
         #expect(PostgresURL(socket.text) == socket)
         #expect(PostgresURL("postgres://u@h/db?host=relative") == nil)
         #expect(PostgresURL("/var/lib/x.sqlite") == nil)
+    }
+}
+
+/// The first scenario end to end, with the real binaries: enrol → wipe (image files,
+/// no loop device) → push → the donor page says valid; the same push twice; a tampered copy
+/// refused. Runs scripts/demo-store.sh, the store step of `make demo`.
+@Suite("Enrol, wipe, push, check")
+struct EndToEndTests {
+    static var ardoise: String? {
+        guard let store = StoreExecutable.path else { return nil }
+        let path = (store as NSString).deletingLastPathComponent + "/ardoise"
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
+    static var script: String {
+        // Tests/TraceStoreTests/CommandTests.swift → repository root.
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/demo-store.sh").path
+    }
+
+    @Test("ardoise wipe --image, then the demo's store step", .enabled(if: ardoise != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"),
+                                                                   "needs the ardoise binary and curl"))
+    func wipeThenPush() throws {
+        let ardoise = try #require(Self.ardoise), store = try #require(StoreExecutable.path)
+        let work = try StoreFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        for name in ["a.img", "b.img"] {
+            #expect(FileManager.default.createFile(atPath: "\(work)/\(name)", contents: nil))
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(work)/\(name)"))
+            try handle.truncate(atOffset: 4 << 20)
+            try handle.close()
+        }
+        let wipe = Process()
+        wipe.executableURL = URL(fileURLWithPath: ardoise)
+        wipe.arguments = ["wipe", "\(work)/a.img", "\(work)/b.img", "--image", "--yes", "--profile", "nist-800-88-clear",
+                          "--data-dir", "\(work)/data", "--output-dir", "\(work)/data/certificates", "--technician", "Zoé", "--lot", "LOT-E2E"]
+        wipe.standardOutput = FileHandle.nullDevice
+        wipe.standardError = FileHandle.nullDevice
+        try wipe.run()
+        wipe.waitUntilExit()
+        #expect(wipe.terminationStatus == 0)
+
+        let output = work + "/demo-store.out"
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        let demo = Process()
+        demo.executableURL = URL(fileURLWithPath: "/bin/bash")
+        demo.arguments = [Self.script, ardoise, store, "\(work)/data", work]
+        demo.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        demo.standardError = demo.standardOutput
+        try demo.run()
+        demo.waitUntilExit()
+        let text = String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
+        #expect(demo.terminationStatus == 0, "\(text)")
+        let stored = text.split(separator: "\n").filter { $0.hasPrefix("201 ") && $0.contains("\"status\":\"stored\"") }
+        #expect(stored.count == 2, "\(text)")
+        #expect(text.contains("\"status\":\"already_stored\""))
+        #expect(text.contains("422 {\"error\":{\"code\":\"invalid_signature\""))
+        #expect(text.contains("✔ Certificat valide"))
+        // The script stopped its store and removed its files.
+        #expect(!FileManager.default.fileExists(atPath: work + "/store"))
     }
 }
