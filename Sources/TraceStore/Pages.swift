@@ -1,5 +1,6 @@
 import ArdoiseSupport
 import Certificates
+import Crypto
 import Foundation
 import Mustache
 
@@ -62,7 +63,7 @@ public struct StorePages: Sendable {
         } else {
             reasons.append(contentsOf: report.reasons)
         }
-        if Hex.sha256(record.body) != record.sha256 {
+        if Hex.encode(SHA256.hash(data: record.body)) != record.sha256 {
             state = .invalid
             reasons.append(LocalizedText(fr: "Le contenu enregistré a été altéré depuis sa réception.",
                                          en: "The stored content was altered after it was received."))

@@ -85,7 +85,7 @@ public enum RecordIntake {
               let object = (try? JSONSerialization.jsonObject(with: Data(payloadBytes))) as? [String: Any] else {
             throw PushRefusal(.invalidPayload, fr: "Le contenu signé n'est pas un objet JSON.", en: "The signed content is not a JSON object.")
         }
-        let sha = Hex.sha256(body)
+        let sha = Hex.encode(SHA256.hash(data: body))
         switch object["schema"] as? String {
         case CertificatePayload.schemaURI?:
             let report = CertificateVerifier.verifySignedJSON(body, trusting: TrustedKeys([jwk]))
@@ -140,13 +140,3 @@ public enum RecordIntake {
     }
 }
 
-enum Hex {
-    static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for byte in bytes { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 0x0F)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func sha256(_ data: Data) -> String { encode(SHA256.hash(data: data)) }
-}
