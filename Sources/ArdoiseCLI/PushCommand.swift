@@ -27,10 +27,10 @@ struct PushCommand: AsyncParsableCommand {
 
     /// Exit statuses (docs/exit-codes.md).
     enum Status {
-        static let noStore: Int32 = 90
-        static let storeSettings: Int32 = 91
-        static let pending: Int32 = 92
-        static let refused: Int32 = 93
+        static let noStore: Int32 = 94
+        static let storeSettings: Int32 = 95
+        static let pending: Int32 = 96
+        static let refused: Int32 = 97
     }
 
     func run() async throws {

@@ -24,8 +24,9 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         public static let notFound = Code(rawValue: 6)
         /// The journal was written by a newer Ardoise (unknown migration).
         public static let newerSchema = Code(rawValue: 7)
-        /// A record with this id is already queued with other content.
-        public static let conflict = Code(rawValue: 8)
+        /// A record with this id is already queued with other content. (8 is left to the
+        /// owner-lock work of issue 11, `.ownedByAnotherProcess`.)
+        public static let conflict = Code(rawValue: 9)
 
         public var description: String {
             switch self {

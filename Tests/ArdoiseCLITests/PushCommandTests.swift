@@ -98,7 +98,7 @@ import Testing
         store.refuse(recordID: ids[0], with: .error(403, "wrong_bench_key", "kid is not this token's bench key"))
 
         let result = try bench.pushJSON()
-        #expect(result.status == 93)
+        #expect(result.status == 97)
         #expect(Self.ids(result.json["sent"]) == [ids[1]])
         let refused = try #require((result.json["refused"] as? [[String: Any]])?.first)
         #expect(refused["code"] as? String == "wrong_bench_key")
@@ -107,7 +107,7 @@ import Testing
         #expect(Self.ids(result.json["parked"]) == [ids[0]])
 
         let english = try ArdoiseBinary.run(["push", "--config", bench.configPath, "--lang", "en"])
-        #expect(english.status == 93)
+        #expect(english.status == 97)
         #expect(english.output.contains("refused") && english.output.contains("403 wrong_bench_key"), "\(english.output)")
         #expect(english.output.contains("--retry-parked"))
         let french = try bench.push()
@@ -131,7 +131,7 @@ import Testing
         let bench = try Bench(storeURL: server.url)
         try bench.enqueue(2)
         let result = try bench.pushJSON()
-        #expect(result.status == 92)
+        #expect(result.status == 96)
         let pending = try #require(result.json["pending"] as? [String: Any])
         #expect(pending["count"] as? Int == 2)
         #expect(pending["code"] as? String == "store_unreachable")
@@ -141,7 +141,7 @@ import Testing
     @Test func withoutAStoreSectionPushSaysWhy() throws {
         let bench = try Bench(storeURL: nil)
         let result = try bench.push()
-        #expect(result.status == 90)
+        #expect(result.status == 94)
         #expect(result.error.contains("[store]"))
     }
 }
