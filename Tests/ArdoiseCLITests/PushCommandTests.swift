@@ -136,6 +136,16 @@ import Testing
         #expect(pending["count"] as? Int == 2)
         #expect(pending["code"] as? String == "store_unreachable")
         #expect(try bench.journal.pendingOutbox().count == 2)
+
+        // The JSON's codes are the same in English; only the message is in the reader's language.
+        let english = try ArdoiseBinary.run(["push", "--config", bench.configPath, "--json", "--lang", "en"])
+        let englishJSON = try JSONSerialization.jsonObject(with: Data(english.output.utf8)) as? [String: Any]
+        let englishPending = try #require(englishJSON?["pending"] as? [String: Any])
+        #expect(english.status == 96)
+        #expect(englishPending["code"] as? String == "store_unreachable")
+        #expect(englishPending["count"] as? Int == 2)
+        #expect((englishPending["message"] as? String)?.hasPrefix("store unreachable") == true)
+        #expect((pending["message"] as? String)?.hasPrefix("serveur injoignable") == true)
     }
 
     @Test func withoutAStoreSectionPushSaysWhy() throws {
