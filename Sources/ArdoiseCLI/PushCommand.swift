@@ -27,10 +27,10 @@ struct PushCommand: AsyncParsableCommand {
 
     /// Exit statuses (docs/exit-codes.md).
     enum Status {
-        static let noStore: Int32 = 95
-        static let storeSettings: Int32 = 96
-        static let pending: Int32 = 97
-        static let refused: Int32 = 98
+        static let noStore: Int32 = 94
+        static let storeSettings: Int32 = 95
+        static let pending: Int32 = 96
+        static let refused: Int32 = 97
     }
 
     func run() async throws {

@@ -39,6 +39,9 @@ public final class FakeStoreServer: Sendable {
             self.body = body
         }
 
+        /// No answer at all: the server closes the connection (an answer lost on the way).
+        public static let noAnswer = Response(status: 0)
+
         /// `{"error": {"code": …, "message": …}}` with its status.
         public static func error(_ status: Int, _ code: String, _ message: String, headers: [String: String] = [:]) -> Response {
             let json = try! JSONSerialization.data(withJSONObject: ["error": ["code": code, "message": message]], options: [.sortedKeys])
@@ -128,6 +131,12 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
                                                   receivedAt: Date())
             record(request)
             let response = handler(request)
+            guard response.status != FakeStoreServer.Response.noAnswer.status else {
+                // The answer is lost: the connection closes without a byte.
+                context.close(promise: nil)
+                self.head = nil
+                return
+            }
             var responseHeaders = HTTPHeaders()
             for (name, value) in response.headers { responseHeaders.add(name: name, value: value) }
             responseHeaders.replaceOrAdd(name: "Content-Length", value: String(response.body.utf8.count))
@@ -155,7 +164,8 @@ public final class ContractStore: Sendable {
     }
 
     private let state = Mutex<(tokens: Set<String>, records: [String: Stored], order: [String],
-                               script: [FakeStoreServer.Response], refusals: [String: FakeStoreServer.Response])>(([], [:], [], [], [:]))
+                               script: [FakeStoreServer.Response], refusals: [String: FakeStoreServer.Response],
+                               answersToLose: Int)>(([], [:], [], [], [:], 0))
 
     public init(tokens: Set<String>) {
         state.withLock { $0.tokens = tokens }
@@ -167,6 +177,8 @@ public final class ContractStore: Sendable {
     public func refuse(recordID: String, with response: FakeStoreServer.Response) {
         state.withLock { $0.refusals[recordID.lowercased()] = response }
     }
+    /// The next `count` records are stored but their answers are lost (the connection closes).
+    public func loseAnswers(_ count: Int) { state.withLock { $0.answersToLose += count } }
     /// Stops refusing this id (the cause was fixed on the store's side).
     public func allow(recordID: String) { _ = state.withLock { $0.refusals.removeValue(forKey: recordID.lowercased()) } }
     public func revoke(token: String) { _ = state.withLock { $0.tokens.remove(token) } }
@@ -205,6 +217,10 @@ public final class ContractStore: Sendable {
             }
             state.records[id] = Stored(kind: kind, bytes: request.body)
             state.order.append(id)
+            if state.answersToLose > 0 {
+                state.answersToLose -= 1
+                return .noAnswer
+            }
             return Self.success(201, "stored", id, kind)
         }
     }

@@ -98,7 +98,7 @@ import Testing
         store.refuse(recordID: ids[0], with: .error(403, "wrong_bench_key", "kid is not this token's bench key"))
 
         let result = try bench.pushJSON()
-        #expect(result.status == 98)
+        #expect(result.status == 97)
         #expect(Self.ids(result.json["sent"]) == [ids[1]])
         let refused = try #require((result.json["refused"] as? [[String: Any]])?.first)
         #expect(refused["code"] as? String == "wrong_bench_key")
@@ -107,7 +107,7 @@ import Testing
         #expect(Self.ids(result.json["parked"]) == [ids[0]])
 
         let english = try ArdoiseBinary.run(["push", "--config", bench.configPath, "--lang", "en"])
-        #expect(english.status == 98)
+        #expect(english.status == 97)
         #expect(english.output.contains("refused") && english.output.contains("403 wrong_bench_key"), "\(english.output)")
         #expect(english.output.contains("--retry-parked"))
         let french = try bench.push()
@@ -131,17 +131,27 @@ import Testing
         let bench = try Bench(storeURL: server.url)
         try bench.enqueue(2)
         let result = try bench.pushJSON()
-        #expect(result.status == 97)
+        #expect(result.status == 96)
         let pending = try #require(result.json["pending"] as? [String: Any])
         #expect(pending["count"] as? Int == 2)
         #expect(pending["code"] as? String == "store_unreachable")
         #expect(try bench.journal.pendingOutbox().count == 2)
+
+        // The JSON's codes are the same in English; only the message is in the reader's language.
+        let english = try ArdoiseBinary.run(["push", "--config", bench.configPath, "--json", "--lang", "en"])
+        let englishJSON = try JSONSerialization.jsonObject(with: Data(english.output.utf8)) as? [String: Any]
+        let englishPending = try #require(englishJSON?["pending"] as? [String: Any])
+        #expect(english.status == 96)
+        #expect(englishPending["code"] as? String == "store_unreachable")
+        #expect(englishPending["count"] as? Int == 2)
+        #expect((englishPending["message"] as? String)?.hasPrefix("store unreachable") == true)
+        #expect((pending["message"] as? String)?.hasPrefix("serveur injoignable") == true)
     }
 
     @Test func withoutAStoreSectionPushSaysWhy() throws {
         let bench = try Bench(storeURL: nil)
         let result = try bench.push()
-        #expect(result.status == 95)
+        #expect(result.status == 94)
         #expect(result.error.contains("[store]"))
     }
 }

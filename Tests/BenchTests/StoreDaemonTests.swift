@@ -86,3 +86,33 @@ struct StoreDaemonTests {
         #expect(Self.waitUntil(5) { (try? Self.outbox(harness)?["pending"] as? Int) == 0 })
     }
 }
+
+extension StoreDaemonTests {
+    /// The bench is killed (power cut) while the store is down: after the restart, with the
+    /// store back, the certificate still arrives.
+    @Test func aKilledBenchSendsWhatWaitedAfterItsRestart() async throws {
+        let store = ContractStore(tokens: [Self.token])
+        let server = FakeStoreServer(handler: store.handler)
+        try await server.start(port: 0)
+        await server.stop()
+        let harness = try Self.harness(sendingTo: server)
+        defer { harness.cleanUp() }
+        try harness.start()
+        let loop = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory)
+        defer { loop.detach() }
+        let slot = try harness.waitForState(loop.path, ["done", "failed", "interrupted"], timeout: 120)
+        let certificate = try #require(slot["certificate"] as? String, "\(slot)")
+        #expect(Self.waitUntil(10) { (try? Self.outbox(harness)?["pending"] as? Int) == 1 })
+        harness.kill9()
+        // Off the bench before the restart, so the daemon does not take the drive again.
+        loop.detach()
+
+        try await server.start()
+        try harness.start()
+        let delivered = Self.waitUntil(30) { store.storedOrder.count == 1 }
+        await server.stop()
+        #expect(delivered, "\(harness.log())")
+        let id = (certificate as NSString).lastPathComponent.replacingOccurrences(of: ".json", with: "")
+        #expect(store.stored[id]?.bytes == (try [UInt8](Data(contentsOf: URL(fileURLWithPath: certificate)))))
+    }
+}

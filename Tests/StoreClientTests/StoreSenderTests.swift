@@ -196,6 +196,27 @@ final class StoreFixture: @unchecked Sendable {  // owned by one test
         #expect(try fixture.row(ids[0])?.attempts == 2)
     }
 
+    /// At least once: the store took the record but its answer was lost, so the bench sends it
+    /// again and the store says it already has it; the store holds it once.
+    @Test func aLostAnswerMeansTheRecordIsSentAgainAndStoredOnce() async throws {
+        let fixture = try await StoreFixture()
+        defer { Task { await fixture.cleanup() } }
+        let ids = try fixture.enqueue(2)
+        fixture.store.loseAnswers(1)
+        let sender = try fixture.sender()
+        let first = await sender.sendPending(ignoringSchedule: true)
+        #expect(first.sent.isEmpty && first.pending == 2)
+        #expect(first.stoppedBy?.httpStatus == nil, "no answer: \(String(describing: first.stoppedBy))")
+        #expect(fixture.store.storedOrder == [ids[0].uuidString.lowercased()], "the store did keep it")
+
+        let second = await sender.sendPending(ignoringSchedule: true)
+        await sender.shutdown()
+        #expect(second.alreadyStored.map(\.recordID) == [ids[0].uuidString.lowercased()])
+        #expect(second.sent.map(\.recordID) == [ids[1].uuidString.lowercased()])
+        #expect(fixture.store.storedOrder == ids.map { $0.uuidString.lowercased() })
+        #expect(try fixture.row(ids[0])?.attempts == 2)
+    }
+
     @Test func aRevokedTokenIsRetriedNotParked() async throws {
         let fixture = try await StoreFixture()
         defer { Task { await fixture.cleanup() } }
