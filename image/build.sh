@@ -147,7 +147,8 @@ step "initramfs (squashfs root + RAM overlay; built when the kernel package was 
 kver=$(ls "$root/lib/modules" | sort -V | tail -n1)
 mkdir -p "$work/kernel"
 if [ -e "$root/boot/vmlinuz-$kver" ]; then
-    chroot "$root" lsinitramfs "/boot/initrd.img-$kver" | grep -q 'scripts/local-bottom/ardoise-overlay' || {
+    contents=$(unshare -m sh -c "mount -t proc proc '$root/proc' && chroot '$root' lsinitramfs '/boot/initrd.img-$kver'")
+    grep -q 'scripts/local-bottom/ardoise-overlay' <<<"$contents" || {
         echo "image/build.sh: the initramfs lacks the Ardoise overlay script" >&2; exit 1; }
     mv "$root/boot/vmlinuz-$kver" "$root/boot/initrd.img-$kver" "$work/kernel/"
 fi
