@@ -161,7 +161,7 @@ rm -rf "$root"/boot/* "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/l
 
 # --- 4. The partitions --------------------------------------------------------------------
 step "squashfs root"
-mksquashfs "$root" "$work/root.sqfs" -comp zstd -Xcompression-level 15 -noappend -no-progress -quiet \
+mksquashfs "$root" "$work/root.sqfs" -comp zstd -Xcompression-level 6 -noappend -no-progress -quiet \
     -processors "$(nproc)" >/dev/null
 
 cmdline="root=PARTUUID=$ROOT_PARTUUID rootfstype=squashfs ro ardoise.live systemd.gpt_auto=0 fsck.mode=skip noresume nosplash loglevel=3 console=tty1 console=ttyS0,115200"
