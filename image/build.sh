@@ -50,7 +50,7 @@ root="$work/root"
 mkdir -p "$out"
 # ARDOISE_IMAGE_REUSE_ROOT=1 (development only) keeps the Debian tree of the previous run.
 if [ "${ARDOISE_IMAGE_REUSE_ROOT:-0}" = 1 ] && [ -d "$root/usr" ]; then
-    reuse=1; rm -rf "$work/esp" "$work/data"
+    reuse=1; rm -rf "$work/esp" "$work/data" "$work"/*.img "$work/root.sqfs"
 else
     reuse=0; rm -rf "$work"
 fi
