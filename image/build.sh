@@ -123,12 +123,13 @@ chroot "$root" ldd /usr/local/bin/ardoise | awk '{ print $1 }' | sort >"$out/ard
 unshare -m sh -c "mount -t proc proc '$root/proc' && chroot '$root' /usr/local/bin/ardoise profiles >/dev/null"
 
 step "systemd units: enable the bench, disable everything that touches disks"
+rm -f "$root"/etc/systemd/system/*.wants/ardoise-*.service   # a reused tree's old links
 chroot "$root" systemctl enable ardoise-data.service ardoise.service ardoise-dashboard.service ardoise-e2e-status.service
 # Nothing may touch a donated disk on its own: SMART polling, TRIM, ext4 scrub, volume
 # auto-assembly (not installed: lvm2, mdadm, multipath, udisks2), swap on found partitions.
 chroot "$root" systemctl disable smartmontools.service >/dev/null 2>&1   # also drops its alias smartd.service
 for unit in smartmontools.service fstrim.timer fstrim.service e2scrub_all.timer \
-            e2scrub_reap.service e2scrub_all.service getty@tty1.service apt-daily.timer \
+            e2scrub_reap.service e2scrub_all.service getty@tty1.service serial-getty@ttyS0.service apt-daily.timer \
             apt-daily-upgrade.timer; do
     chroot "$root" systemctl mask "$unit" >/dev/null 2>&1
 done
