@@ -564,6 +564,11 @@ def boot_and_erase(bench: Bench) -> None:
                     not any(op.get("succeeded") and "format" in op.get("command", "").lower() for op in ops):
                 raise Failure(f"{d.serial}: expected a successful NVMe Format NVM on the certificate, got {detail} {ops}")
             detail += " — " + ", ".join(op["command"] for op in ops)
+        category = payload["sanitization"]["category"]
+        if d.kind == "nvme" and category != "purge":
+            raise Failure(f"{d.serial}: a firmware Format NVM should certify a purge, got {category}")
+        if d.kind == "scsi" and category != "clear":
+            raise Failure(f"{d.serial}: the overwrite fallback must be certified as clear, not {category}")
         if d.kind == "scsi":
             exceptions = payload["result"].get("exceptions") or []
             detail += f" (no SCSI SANITIZE in QEMU: the profile's overwrite fallback ran; exceptions: " \
@@ -615,7 +620,7 @@ def boot_without_data(bench: Bench) -> None:
     bench.create_drive(drive)
     qmp = bench.start_qemu("nodata", stick, direct_kernel=True, extra_cmdline="systemd.show_status=1")
     try:
-        t = bench.wait_serial("no data partition, erasing disabled", args.boot_timeout)
+        t = bench.wait_serial("data partition, erasing disabled", args.boot_timeout)
         bench.timings["boot to the no-data screen (direct kernel boot)"] = t
         bench.plug(qmp, drive)
         time.sleep(20)
