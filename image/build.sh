@@ -50,7 +50,7 @@ root="$work/root"
 mkdir -p "$out"
 # ARDOISE_IMAGE_REUSE_ROOT=1 (development only) keeps the Debian tree of the previous run.
 if [ "${ARDOISE_IMAGE_REUSE_ROOT:-0}" = 1 ] && [ -d "$root/usr" ]; then
-    reuse=1; rm -rf "$work/esp" "$work/data"
+    reuse=1; rm -rf "$work/esp" "$work/data" "$work"/*.img "$work/root.sqfs"
 else
     reuse=0; rm -rf "$work"
 fi
@@ -123,12 +123,13 @@ chroot "$root" ldd /usr/local/bin/ardoise | awk '{ print $1 }' | sort >"$out/ard
 unshare -m sh -c "mount -t proc proc '$root/proc' && chroot '$root' /usr/local/bin/ardoise profiles >/dev/null"
 
 step "systemd units: enable the bench, disable everything that touches disks"
+rm -f "$root"/etc/systemd/system/*.wants/ardoise-*.service   # a reused tree's old links
 chroot "$root" systemctl enable ardoise-data.service ardoise.service ardoise-dashboard.service ardoise-e2e-status.service
 # Nothing may touch a donated disk on its own: SMART polling, TRIM, ext4 scrub, volume
 # auto-assembly (not installed: lvm2, mdadm, multipath, udisks2), swap on found partitions.
 chroot "$root" systemctl disable smartmontools.service >/dev/null 2>&1   # also drops its alias smartd.service
 for unit in smartmontools.service fstrim.timer fstrim.service e2scrub_all.timer \
-            e2scrub_reap.service e2scrub_all.service getty@tty1.service apt-daily.timer \
+            e2scrub_reap.service e2scrub_all.service getty@tty1.service serial-getty@ttyS0.service apt-daily.timer \
             apt-daily-upgrade.timer; do
     chroot "$root" systemctl mask "$unit" >/dev/null 2>&1
 done
@@ -147,7 +148,8 @@ step "initramfs (squashfs root + RAM overlay; built when the kernel package was 
 kver=$(ls "$root/lib/modules" | sort -V | tail -n1)
 mkdir -p "$work/kernel"
 if [ -e "$root/boot/vmlinuz-$kver" ]; then
-    chroot "$root" lsinitramfs "/boot/initrd.img-$kver" | grep -q 'scripts/local-bottom/ardoise-overlay' || {
+    contents=$(unshare -m sh -c "mount -t proc proc '$root/proc' && chroot '$root' lsinitramfs '/boot/initrd.img-$kver'")
+    grep -q 'scripts/local-bottom/ardoise-overlay' <<<"$contents" || {
         echo "image/build.sh: the initramfs lacks the Ardoise overlay script" >&2; exit 1; }
     mv "$root/boot/vmlinuz-$kver" "$root/boot/initrd.img-$kver" "$work/kernel/"
 fi
@@ -160,7 +162,7 @@ rm -rf "$root"/boot/* "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/l
 
 # --- 4. The partitions --------------------------------------------------------------------
 step "squashfs root"
-mksquashfs "$root" "$work/root.sqfs" -comp zstd -Xcompression-level 15 -noappend -no-progress -quiet \
+mksquashfs "$root" "$work/root.sqfs" -comp zstd -Xcompression-level 6 -noappend -no-progress -quiet \
     -processors "$(nproc)" >/dev/null
 
 cmdline="root=PARTUUID=$ROOT_PARTUUID rootfstype=squashfs ro ardoise.live systemd.gpt_auto=0 fsck.mode=skip noresume nosplash loglevel=3 console=tty1 console=ttyS0,115200"
