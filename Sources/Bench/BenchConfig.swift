@@ -153,7 +153,7 @@ extension BenchConfig {
             "engine": ["buffer-size"],
             "health": ["check", "on-discard", "policy", "smartctl"],
             "inventory": ["at-start"],
-            "store": ["url", "token-file", "ca-file", "connect-timeout-seconds", "request-timeout-seconds", "retry-max-seconds"],
+            "store": ["url", "token-file", "ca-file", "connect-timeout-seconds", "request-timeout-seconds", "retry-max-seconds", "public-url"],
         ]
         var config = BenchConfig()
         for (name, node) in root {
@@ -324,6 +324,12 @@ extension BenchConfig {
             if let value = try integer("store", "connect-timeout-seconds", range: 1...300) { store.connectTimeoutSeconds = value }
             if let value = try integer("store", "request-timeout-seconds", range: 1...600) { store.requestTimeoutSeconds = value }
             if let value = try integer("store", "retry-max-seconds", range: 10...86_400) { store.retryMaxSeconds = value }
+            if let value = try string("store", "public-url") {
+                guard let parsed = URL(string: value), ["https", "http"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                    throw fail("store", "public-url", fr: "adresse http(s) attendue", en: "an http(s) address is expected")
+                }
+                store.publicURL = value
+            }
             config.store = store
         }
         if root["paths"] != nil, (try? string("paths", "output-directory")) == nil {

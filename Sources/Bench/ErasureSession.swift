@@ -4,6 +4,7 @@ import Diagnostics
 import DeviceKit
 import Foundation
 import Journal
+import StoreClient
 import Synchronization
 import WipeEngine
 
@@ -18,6 +19,9 @@ public struct ErasureContext: Sendable {
     public var journal: JournalDatabase
     public var issuer: CertificateIssuer
     public var bufferSize: Int
+    /// The store's address for donors (`[store] public-url`, else `url`): each certificate
+    /// names its verification page there, and its QR code opens it. Nil without a store.
+    public var verificationBaseURL: String?
 
     public init(benchID: String, organisation: Organisation, technician: String, donor: String?, lot: String?,
                 destination: Destination, journal: JournalDatabase, issuer: CertificateIssuer,
@@ -46,6 +50,7 @@ extension ErasureContext {
             donor: config.donor, lot: config.lot,
             destination: Destination(rawValue: config.destination.replacingOccurrences(of: "-", with: "_")) ?? .externalReuse,
             journal: journal, issuer: issuer, bufferSize: config.bufferSize)
+        verificationBaseURL = config.store?.donorBaseURL
     }
 }
 
@@ -321,8 +326,9 @@ public final class ErasureSession: Sendable {
         case .interrupted(let why):
             outcome = removed.load(ordering: .relaxed) || why.code == .vanished ? .driveRemoved : .interrupted(reason: why.message.english)
         }
+        let certificateID = UUID()
         return CertificateInput(
-            jobID: jobID, benchID: context.benchID, organisation: context.organisation,
+            id: certificateID, jobID: jobID, benchID: context.benchID, organisation: context.organisation,
             technician: Person(name: context.technician), donor: context.donor, lot: context.lot,
             media: Media(manufacturer: medium.vendor, model: medium.model, serial: medium.serial, wwn: medium.wwn,
                          firmware: medium.firmware, type: medium.type, capacityBytes: medium.sizeInBytes,
@@ -341,7 +347,10 @@ public final class ErasureSession: Sendable {
             tool: Tool(version: ArdoiseVersion.string), outcome: outcome,
             startedAt: resume?.startedAt ?? report.startedAt, endedAt: report.endedAt, destination: context.destination,
             additionalExceptions: resume.map { [$0.certificateException(thisJob: jobID, thisJobStartedAt: report.startedAt)] } ?? [],
-            health: health.map(DriveHealth.init(report:)))
+            health: health.map(DriveHealth.init(report:)),
+            verificationURL: context.verificationBaseURL.map {
+                StoreSettings.verificationURL(base: $0, certificateID: certificateID.uuidString.lowercased())
+            })
     }
 
     static func verification(_ record: WipeEngine.VerificationRecord) -> PassVerification {

@@ -24,6 +24,10 @@ public struct StatusText: Sendable {
         // No-break spaces keep "Lot : X" on one line; the items wrap between them.
         ].map { "\($0.0)\(fr ? "\u{00A0}:\u{00A0}" : ":\u{00A0}")\($0.1 ?? "-")" }
         lines += wrap(who.joined(separator: " · "), indent: "")
+        // Records waiting for the network's store ("N en attente d'envoi"), as the dashboard shows them.
+        if let outbox = snapshot.outbox?.label(in: language) {
+            lines += wrap((fr ? "Envoi\u{00A0}: " : "Sending: ") + outbox, indent: "")
+        }
         if snapshot.slots.isEmpty {
             lines.append(fr ? "Aucun disque. Branchez-en un : il apparaîtra ici." : "No drive. Plug one in: it will appear here.")
         }

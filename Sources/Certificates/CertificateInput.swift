@@ -68,6 +68,8 @@ public struct CertificateInput: Sendable {
     public var additionalExceptions: [ErasureException]
     /// The drive's health checked before the job, carried on the certificate as `health`.
     public var health: DriveHealth?
+    /// The store page that verifies this certificate (`<public-url>/c/<id>`), if any.
+    public var verificationURL: String?
 
     public init(id: UUID = UUID(), jobID: UUID, benchID: String, organisation: Organisation, technician: Person,
                 validator: Person? = nil, donor: String? = nil, lot: String? = nil, media: Media,
@@ -75,7 +77,7 @@ public struct CertificateInput: Sendable {
                 profile: String, passes: [Pass], firmwareOperations: [FirmwareOperation] = [],
                 finalVerification: PassVerification?, tool: Tool, outcome: Outcome, startedAt: Date, endedAt: Date,
                 destination: Destination = .externalReuse, additionalExceptions: [ErasureException] = [],
-                health: DriveHealth? = nil) {
+                health: DriveHealth? = nil, verificationURL: String? = nil) {
         self.id = id; self.jobID = jobID; self.benchID = benchID; self.organisation = organisation
         self.technician = technician; self.validator = validator; self.donor = donor; self.lot = lot
         self.media = media; self.sourceHost = sourceHost; self.hiddenAreas = hiddenAreas; self.category = category
@@ -84,6 +86,7 @@ public struct CertificateInput: Sendable {
         self.startedAt = startedAt; self.endedAt = endedAt; self.destination = destination
         self.additionalExceptions = additionalExceptions
         self.health = health
+        self.verificationURL = verificationURL
     }
 }
 
@@ -209,6 +212,7 @@ extension CertificatePayload {
                              throughputBytesPerSecond: totalTime > 0 ? Double(totalBytes) / totalTime : 0)
         self.destination = input.destination
         self.health = input.health
+        self.verificationURL = input.verificationURL
     }
 }
 

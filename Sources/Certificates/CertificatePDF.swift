@@ -14,10 +14,9 @@ public enum CertificatePDF {
         let summary = CertificateSummary(payload: payload, keyID: keyID, sha256: sha256, language: language)
         let french = language == .french
         let canvas = try PDFCanvas()
-        let qrText = QRText.make(id: payload.id, sha256: sha256)
         canvas.setInfo(title: summary.title + " " + payload.id,
                        subject: "\(payload.media.model) \(payload.media.serial) — \(payload.result.status.rawValue)",
-                       keywords: qrText, creator: layoutCreator)
+                       keywords: QRText.make(id: payload.id, sha256: sha256), creator: layoutCreator)
         if let signedJSON { try canvas.attach(name: "\(payload.id).json", contents: signedJSON) }
         canvas.footer = (french ? "Certificat " : "Certificate ") + payload.id
             + (french ? " · vérifier : ardoise cert verify FICHIER · page" : " · verify: ardoise cert verify FILE · page")
@@ -26,7 +25,7 @@ public enum CertificatePDF {
         let left = PDFCanvas.margin
         let right = PDFCanvas.pageWidth - PDFCanvas.margin
         let qrSide: Float = 118
-        try canvas.qrCode(qrText, x: right - qrSide, y: PDFCanvas.pageHeight - PDFCanvas.margin - qrSide + 8, side: qrSide)
+        try canvas.qrCode(QRText.code(for: payload, sha256: sha256), x: right - qrSide, y: PDFCanvas.pageHeight - PDFCanvas.margin - qrSide + 8, side: qrSide)
 
         canvas.text(summary.title, x: left, y: canvas.y - 12, size: 17, bold: true)
         canvas.text(french ? "Selon NIST SP 800-88 — signé (JWS Ed25519)" : "Per NIST SP 800-88 — signed (JWS Ed25519)",

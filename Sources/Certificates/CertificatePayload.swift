@@ -35,6 +35,10 @@ public struct CertificatePayload: Codable, Sendable, Equatable {
     /// The drive's health as judged before erasure (`ardoise health`); absent on certificates
     /// issued without a health check, and on every certificate made before it existed.
     public let health: DriveHealth?
+    /// The page where anyone checks this certificate: the network store's `/c/{id}`
+    /// (`[store] public-url`). The QR code opens it with `?h=<sha256 of the signed JSON>`;
+    /// absent when the bench sends to no store (the QR then holds `ARDOISE1;id;sha256`).
+    public let verificationURL: String?
 }
 
 /// A drive's health verdict as a certificate carries it (docs/health.md): the verdict, the

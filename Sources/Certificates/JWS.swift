@@ -49,13 +49,22 @@ public struct SignedCertificate: Sendable {
     public let sha256: String
     public let keyID: String
 
-    /// The QR code text: `ARDOISE1;<certificate id>;<sha256 hex of the signed JSON>`.
-    public var qrText: String { QRText.make(id: payload.id, sha256: sha256) }
+    /// The QR code text: the store's page for it (`<verificationURL>?h=<sha256>`) when the
+    /// certificate names one, else `ARDOISE1;<certificate id>;<sha256 hex of the signed JSON>`.
+    public var qrText: String { QRText.code(for: payload, sha256: sha256) }
 }
 
 public enum QRText {
     public static let prefix = "ARDOISE1"
+    /// `ARDOISE1;<id>;<sha256>`: the PDF keywords, and the QR code of a certificate without a store page.
     public static func make(id: String, sha256: String) -> String { "\(prefix);\(id);\(sha256)" }
+
+    /// What the certificate's QR code holds: a phone opens the store's verification page, which
+    /// checks that the paper's hash is the stored document's (`?h=`).
+    public static func code(for payload: CertificatePayload, sha256: String) -> String {
+        guard let url = payload.verificationURL else { return make(id: payload.id, sha256: sha256) }
+        return url + (url.contains("?") ? "&" : "?") + "h=" + sha256
+    }
 
     /// (id, sha256) from a QR text or PDF keywords; nil when the text is not ours.
     public static func parse(_ text: String) -> (id: String, sha256: String)? {

@@ -21,11 +21,21 @@ public struct StoreSettings: Sendable, Equatable {
     public var requestTimeoutSeconds = 30
     /// Longest pause between two attempts when the store keeps failing (the backoff's cap).
     public var retryMaxSeconds = 900
+    /// The store's address as donors reach it (`[store] public-url`), when it differs from `url`.
+    public var publicURL: String?
 
     public init(url: String, tokenFile: String, caFile: String? = nil) {
         self.url = url
         self.tokenFile = tokenFile
         self.caFile = caFile
+    }
+
+    /// Where donors reach the store: `public-url`, else `url`.
+    public var donorBaseURL: String { publicURL ?? url }
+
+    /// The page under `base` that verifies certificate `id`, which its QR code opens.
+    public static func verificationURL(base: String, certificateID id: String) -> String {
+        trimmed(base) + "/c/" + id
     }
 
     /// `POST` target for every record.

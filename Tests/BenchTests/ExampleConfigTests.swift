@@ -76,7 +76,7 @@ import WipeEngine
                 if !key.contains(" ") { exampleKeys.insert("\(section).\(key)") }
             }
         }
-        #expect(exampleKeys.count == 36, "\(exampleKeys.sorted())")
+        #expect(exampleKeys.count == 37, "\(exampleKeys.sorted())")
         for key in exampleKeys {
             #expect(documentation.contains("`\(key)`"), "docs/configuration.md does not document \(key)")
         }

@@ -55,6 +55,20 @@ struct StoreDaemonTests {
         #expect(store.stored[id]?.bytes == bytes, "the store holds the certificate file's exact bytes")
         #expect(store.stored[id]?.kind == "certificate")
         #expect(Self.waitUntil(5) { (try? Self.outbox(harness)?["pending"] as? Int) == 0 })
+        // The certificate names its page on that store (its QR code opens it).
+        let payload = try Self.signedPayload(Data(bytes))
+        var base = server.url
+        while base.hasSuffix("/") { base.removeLast() }
+        #expect(payload["verificationURL"] as? String == base + "/c/" + id)
+    }
+
+    /// The signed payload of a JWS (JSON serialization) as a dictionary.
+    static func signedPayload(_ jws: Data) throws -> [String: Any] {
+        let object = try #require(try JSONSerialization.jsonObject(with: jws) as? [String: Any])
+        var text = try #require(object["payload"] as? String).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while text.count % 4 != 0 { text += "=" }
+        let bytes = try #require(Data(base64Encoded: text))
+        return try #require(try JSONSerialization.jsonObject(with: bytes) as? [String: Any])
     }
 
     @Test func whileTheStoreIsDownTheBenchShowsWhatWaitsAndSendsItLater() async throws {

@@ -5,8 +5,9 @@ import Testing
 
 @Suite struct PDFTests {
     /// Writes the French and English PDFs of the fixture certificate.
-    static func makePDF(language: Language = .french, in directory: String) throws -> (SignedCertificate, String) {
-        let signed = try Fixture.signed()
+    static func makePDF(language: Language = .french, in directory: String,
+                        input: CertificateInput = Fixture.input()) throws -> (SignedCertificate, String) {
+        let signed = try Fixture.signed(input)
         let pdf = try CertificatePDF.render(payload: signed.payload, signedJSON: signed.signedJSON, sha256: signed.sha256,
                                             keyID: signed.keyID, language: language)
         let path = directory + "/\(signed.payload.id)-\(language.rawValue).pdf"
@@ -51,18 +52,40 @@ import Testing
 
     @Test(.enabled(if: Fixture.has("pdftoppm", "zbarimg"), "needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)"))
     func qrCodeDecodesToIDAndHash() throws {
-        let pdftoppm = try #require(Fixture.tool("pdftoppm"))
-        let zbarimg = try #require(Fixture.tool("zbarimg"))
         let directory = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (signed, path) = try Self.makePDF(in: directory)
+        let text = try Self.decodeQRCode(path, in: directory)
+        #expect(text == "ARDOISE1;\(signed.payload.id);\(signed.sha256)")
+        #expect(QRText.parse(text)?.sha256 == signed.sha256)
+    }
+
+    /// A bench that sends to a store names the certificate's page there: the QR code opens it
+    /// with the paper's hash, and the PDF still verifies page for page.
+    @Test(.enabled(if: Fixture.has("pdftoppm", "zbarimg"), "needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)"))
+    func qrCodeOpensTheStorePageWhenTheCertificateNamesOne() throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var input = Fixture.input()
+        let page = "https://registre.ogo.example/c/" + input.id.uuidString.lowercased()
+        input.verificationURL = page
+        let (signed, path) = try Self.makePDF(in: directory, input: input)
+        #expect(signed.payload.verificationURL == page)
+        #expect(try Self.decodeQRCode(path, in: directory) == page + "?h=" + signed.sha256)
+        #expect(signed.qrText == page + "?h=" + signed.sha256)
+        let report = CertificateVerifier.verifyPDF(try Data(contentsOf: URL(fileURLWithPath: path)), trusting: Fixture.trusted)
+        #expect(report.verdict == .valid, "\(report.reasons)")
+    }
+
+    /// The text of the QR code on the PDF's first page (pdftoppm, then zbarimg).
+    static func decodeQRCode(_ path: String, in directory: String) throws -> String {
+        let pdftoppm = try #require(Fixture.tool("pdftoppm"))
+        let zbarimg = try #require(Fixture.tool("zbarimg"))
         let render = try Fixture.run(pdftoppm, ["-png", "-r", "150", "-f", "1", "-l", "1", path, directory + "/page"])
         #expect(render.status == 0, "\(render.error)")
         let image = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first { $0.hasPrefix("page") && $0.hasSuffix(".png") })
         let decoded = try Fixture.run(zbarimg, ["--raw", "-q", directory + "/" + image])
-        let text = String(decoding: decoded.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(text == "ARDOISE1;\(signed.payload.id);\(signed.sha256)")
-        #expect(QRText.parse(text)?.sha256 == signed.sha256)
+        return String(decoding: decoded.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test func renderingIsDeterministic() throws {
