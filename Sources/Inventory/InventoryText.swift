@@ -239,7 +239,8 @@ public enum InventoryText {
             if let model = drive.model { parts.append(model) }
             if let serial = drive.serial { parts.append(t("n° ", "s/n ") + serial) }
             if drive.removable { parts.append(t("amovible", "removable")) }
-            if let verdict = drive.health?.verdict { parts.append(t("santé : ", "health: ") + healthLabel(verdict, language: language)) }
+            // The label names health itself ("santé inconnue"), so no "santé :" before it.
+            if let verdict = drive.health?.verdict { parts.append(healthLabel(verdict, language: language)) }
             if let note = driveNotes[drive.name] { parts.append(note.text(in: language)) }
             return Row(drive.name, parts.joined(separator: " · "))
         }))
