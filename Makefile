@@ -10,8 +10,8 @@ BUILD_FLAGS ?=
 DEBIAN_PACKAGES := pkg-config libblkid-dev libudev-dev libsmartcols-dev libsqlite3-dev \
 	libhpdf-dev libqrencode-dev util-linux mount fdisk e2fsprogs udev tmux \
 	poppler-utils zbar-tools python3 python3-pip
-# Only for `make bench`: the peers Ardoise is measured against.
-BENCH_PACKAGES := fio nwipe
+# Only for `make bench`: the peers Ardoise is measured against, and what measures start-up (strace), peak RSS and CPU (time).
+BENCH_PACKAGES := fio nwipe strace time
 
 .PHONY: all deps bench-deps build release demo test bench install clean
 

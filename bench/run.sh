@@ -233,7 +233,6 @@ default = "bench-prng"
 [paths]
 data-directory = "$data"
 control-socket = "$socket"
-profile-directories = ["$PROFILES"]
 TOML
   "$ARDOISE" daemon --config "$config" --hotplug-source kernel 2> "$WORK/daemon.log" &
   DAEMON_PID=$!
