@@ -72,7 +72,7 @@ run() {
   local tpid=$!
   sleep 0.05
   local apid
-  apid=$(pgrep -P "$tpid" -x ardoise || true)
+  apid=$(pgrep -P "$tpid" | head -1 || true)
   [ -n "$apid" ] && sample "$apid" "$WORK/smaps" &
   local spid=$!
   wait "$tpid" || true
@@ -86,12 +86,13 @@ run() {
   rm -rf "$WORK/data"
   echo "   system calls (strace -c -f, separate run):"
   strace -c -f -o "$WORK/strace" "$ARDOISE" wipe "$@" --profile "$profile" --yes --allow-virtual --json --data-dir "$WORK/data" > /dev/null 2>&1 || true
-  head -14 "$WORK/strace" | sed 's/^/     /'
+  head -14 "$WORK/strace" | sed 's/^/     /' || true
   rm -rf "$WORK/data"
   if [ "$PERF" = 1 ] && perf stat -e cpu-clock true >/dev/null 2>&1; then
     echo "   hottest symbols (perf record -e cpu-clock, separate run; children excluded):"
     perf record -q -e cpu-clock -F 999 -o "$WORK/perf.data" "$ARDOISE" wipe "$@" --profile "$profile" --yes --allow-virtual --json --data-dir "$WORK/data" > /dev/null 2>&1 || true
-    perf report -i "$WORK/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null | grep -E '^ +[0-9]' | head -12 | sed 's/^/     /'
+    perf report -i "$WORK/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null > "$WORK/perf.txt" || true
+    grep -E '^ +[0-9]' "$WORK/perf.txt" | head -12 | cut -c1-160 | sed 's/ *$//; s/^/     /' || true
     rm -rf "$WORK/data" "$WORK/perf.data"
   fi
 }

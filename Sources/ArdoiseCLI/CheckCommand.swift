@@ -39,7 +39,9 @@ struct CheckCommand: ParsableCommand {
 enum DriveCheck {
     static func classify(_ path: String, policy: SafetyPolicy, scanner: DeviceScanner = DeviceScanner()) throws(DeviceError) -> BlockDeviceInfo {
         guard case .wholeDisk(let name, let number) = try DriveAccess.resolveWholeDisk(path, reader: scanner.reader),
-              let info = scanner.scan(policy: policy).first(where: { $0.name == name && $0.deviceNumber == number }) else {
+              // Only this drive's signatures are probed (as the daemon does per hot-plug event):
+              // probing every disk made start-up grow with the number of disks on the machine.
+              let info = scanner.scan(policy: policy, probing: [name]).first(where: { $0.name == name && $0.deviceNumber == number }) else {
             throw DeviceError(.vanished, path: path)
         }
         return info

@@ -189,7 +189,9 @@ public enum DriveAccess {
             throw DeviceError(.notABlockDevice, path: path)
         }
         guard geteuid() == 0 else { throw DeviceError(.needsRoot, path: path) }
-        guard let info = scanner.scan(policy: policy).first(where: { $0.name == name && $0.deviceNumber == number }) else {
+        // Only this drive's signatures are probed: classification reads every disk from sysfs,
+        // but a libblkid probe of each made start-up grow with the number of disks.
+        guard let info = scanner.scan(policy: policy, probing: [name]).first(where: { $0.name == name && $0.deviceNumber == number }) else {
             throw DeviceError(.vanished, path: path)
         }
         if let expected, let difference = expected.difference(from: info.identity) {

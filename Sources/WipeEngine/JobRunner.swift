@@ -45,7 +45,7 @@ final class JobRunner: @unchecked Sendable {
         alignment = max(target.bufferAlignment, 4096)
         let scratchSize = max(options.retryIOSize, options.sampleLength, sector) + sector
         scratch = AlignedBuffer(count: (scratchSize + alignment - 1) / alignment * alignment, alignment: alignment)
-        compareScratch = AlignedBuffer(count: 256 << 10, alignment: alignment)
+        compareScratch = AlignedBuffer(count: WipeOptions.compareScratchSize, alignment: alignment)
         var totalWork: UInt64 = 0
         for pass in plan where pass.index >= options.firstPass {
             if pass.specification.writes { totalWork += target.sizeInBytes }
@@ -177,7 +177,14 @@ final class JobRunner: @unchecked Sendable {
     /// I/O threads for this target: several writes or reads in flight keep a queue-based
     /// device (loop, NVMe) busy, as fio's iodepth does; one when the target is not thread-safe.
     private var ioThreadCount: Int {
-        target.supportsConcurrentIO ? min(max(options.ioDepth, 1), 8) : 1
+        target.supportsConcurrentIO ? options.ioThreads : 1
+    }
+
+    /// Writers of generated data: fewer than for a pre-filled pattern, because each holds a
+    /// buffer of the ring (`WipeOptions.streamWriterCount`), and the generator, not the
+    /// queue depth, is what limits a stream pass.
+    private var streamWriterCount: Int {
+        target.supportsConcurrentIO ? options.streamWriterCount : 1
     }
 
     /// Threads of a full verification: each one reads a chunk, then compares it. Two keep a
@@ -226,9 +233,10 @@ final class JobRunner: @unchecked Sendable {
                 }
             }
         } else {
-            // Generated data: a generator thread fills the ring while the I/O threads write.
+            // Generated data: a generator thread fills the ring while the writers write. The
+            // ring is the job's memory (`WipeOptions.streamRingBufferCount` buffers).
             let source = pass.source
-            let ring = BufferRing(buffers: (0..<(threads + min(max(options.ringDepth, 1), 8))).map { _ in
+            let ring = BufferRing(buffers: (0..<options.streamRingBufferCount).map { _ in
                 AlignedBuffer.forLargeIO(count: stride, alignment: alignment)
             })
             let generator = WorkerThread(name: "ardoise-gen-\(pass.index)") {
@@ -241,7 +249,7 @@ final class JobRunner: @unchecked Sendable {
                 }
                 ring.finishProducing()
             }
-            runIOThreads(threads, name: "ardoise-write") { _ in
+            runIOThreads(streamWriterCount, name: "ardoise-write") { _ in
                 let scratch = self.retryScratch()
                 while !ledger.isStopped, let item = ring.acquireSubmitted() {
                     if self.isCancelled() { ledger.stop(self.cancelledStop(pass: passIndex)); break }
@@ -408,7 +416,8 @@ final class JobRunner: @unchecked Sendable {
         let chunkCount = Int((size + UInt64(stride) - 1) / UInt64(stride))
         withMeter { $0.beginPhase(pass: pass.index, phase: .verifying, total: size) }
         let source = pass.source
-        let expected: AlignedBuffer? = staticFill ? AlignedBuffer(count: stride, alignment: alignment) : nil
+        // Expected bytes of a multi-byte pattern (a one-byte pattern is compared without a copy).
+        let expected: AlignedBuffer? = staticFill && (source.fixedBytes?.count ?? 0) > 1 ? AlignedBuffer(count: stride, alignment: alignment) : nil
         if let expected { source.fill(expected.mutableBytes, at: 0) }
         let findings = Mutex(Findings())
         let limit = options.maxRecordedBadOffsets
@@ -421,7 +430,7 @@ final class JobRunner: @unchecked Sendable {
             let buffer = AlignedBuffer.forLargeIO(count: stride, alignment: alignment)
             let scratch = self.retryScratch()
             // Expected stream bytes for `compare` (only stream passes use it).
-            let workScratch = AlignedBuffer(count: 256 << 10, alignment: alignment)
+            let workScratch = AlignedBuffer(count: WipeOptions.compareScratchSize, alignment: alignment)
             while !ledger.isStopped {
                 if findings.withLock({ $0.badOffsets.count >= limit }) { return }
                 if self.isCancelled() { ledger.stop(self.cancelledStop(pass: passIndex)); return }
