@@ -66,7 +66,7 @@ ardoise() {
     echo "ardoise ($label) failed (exit $rc):" >&2; tail -5 "$WORK/err" >&2; exit 1
   fi
   local rate
-  rate=$(engine_rate "$out" "$factor" "$@")
+  rate=$(engine_rate "$out" "$factor" "$@" | cut -d" " -f1)
   printf '%s\t%s\t%s\t%s\t%s\n' "$backing" "$case" "$label" "$round" "$rate" >> "$RAW"
 }
 

@@ -1,36 +1,43 @@
 # Shared by bench/run.sh and bench/ab.sh (sourced). Expects WORK, DEPTHS and a function
-# `record BACKING CASE TOOL ROUND MB/S [RSS WALL]` from the caller.
+# `record BACKING CASE TOOL ROUND MB/S [RSS WALL CPU BYTES EXTRA]` from the caller.
 
 # fio_run BACKING CASE ROUND RW EXTRA DEV...: best of DEPTHS (libaio, direct, 1 MiB,
 # sequential), one fio job per device, aggregate bandwidth; each depth and the best recorded.
+# fio runs under /usr/bin/time: its CPU seconds (user + system) go in the record's CPU field.
 fio_run() {
   local backing=$1 case=$2 round=$3 rw=$4 extra=$5; shift 5
-  local best=0 depth jobs=()
-  for d in "$@"; do jobs+=(--name="$(basename "$d")" --filename="$d"); done
+  local best=0 best_cpu="" depth jobs=() total=0
+  for d in "$@"; do jobs+=(--name="$(basename "$d")" --filename="$d"); total=$(( total + $(blockdev --getsize64 "$d") )); done
   # Ardoise ends every write pass with fdatasync (an erasure only counts once it is on the
   # medium); fio must too, or on a disk-backed loop it stops timing with gigabytes still in
   # the backing file's page cache.
   [ "$rw" = write ] && extra="$extra --end_fsync=1"
   for depth in "${DEPTHS[@]}"; do
     # shellcheck disable=SC2086 # $extra is a list of fio options
-    fio --output-format=json --group_reporting --ioengine=libaio --direct=1 --bs=1M --rw="$rw" \
+    /usr/bin/time -v -o "$WORK/fio.time" fio --output-format=json --group_reporting --ioengine=libaio --direct=1 --bs=1M --rw="$rw" \
         --iodepth="$depth" $extra "${jobs[@]}" > "$WORK/fio.json" 2> "$WORK/fio.err" \
       || { echo "fio failed:" >&2; cat "$WORK/fio.err" >&2; exit 1; }
-    local bw
+    local bw cpu
     bw=$(python3 -c "
 import json
 j = json.load(open('$WORK/fio.json'))['jobs'][0]
 print('%.1f' % ((j['write']['bw_bytes'] + j['read']['bw_bytes']) / 1e6))")
-    record "$backing" "$case" "fio-qd$depth" "$round" "$bw" "" ""
-    best=$(python3 -c "print(max($best, $bw))")
+    cpu=$(cpu_seconds "$WORK/fio.time")
+    record "$backing" "$case" "fio-qd$depth" "$round" "$bw" "" "" "$cpu" "$total"
+    if python3 -c "import sys; sys.exit(0 if $bw > $best else 1)"; then best=$bw; best_cpu=$cpu; fi
   done
-  record "$backing" "$case" fio "$round" "$best" "" ""
+  record "$backing" "$case" fio "$round" "$best" "" "" "$best_cpu" "$total"
+}
+
+# cpu_seconds TIME_V_OUTPUT: user + system seconds from a `/usr/bin/time -v` report.
+cpu_seconds() {
+  awk -F': ' '/User time \(seconds\)/ { u = $2 } /System time \(seconds\)/ { s = $2 } END { printf "%.3f", u + s }' "$1"
 }
 
 # engine_rate OUT FACTOR DEV...: Ardoise's rate in MB/s from `ardoise wipe --json` output OUT:
 # each job's engine time from its own bytes and average rate (job-finished lines), total work
 # over the slowest job. FACTOR is how many times each byte is touched. Fails unless every job
-# succeeded.
+# succeeded. Prints the rate, then the slowest/fastest job time ratio (1 for one drive).
 engine_rate() {
   local out=$1 factor=$2; shift 2
   local sizes=()
@@ -41,7 +48,7 @@ lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
 done = [l for l in lines if l.get("event") == "job-finished"]
 factor = float(sys.argv[2]); sizes = [int(s) for s in sys.argv[3].split()]
 assert len(done) == len(sizes) and all(d["succeeded"] for d in done), done
-seconds = max(factor * s / d["averageBytesPerSecond"] for s, d in zip(sizes, done))
-print("%.1f" % (factor * sum(sizes) / seconds / 1e6))
+times = [factor * s / d["averageBytesPerSecond"] for s, d in zip(sizes, done)]
+print("%.1f %.3f" % (factor * sum(sizes) / max(times) / 1e6, max(times) / min(times)))
 PY
 }

@@ -42,7 +42,8 @@ extension JobRunner {
         let chunkCount = Int((size + UInt64(stride) - 1) / UInt64(stride))
         withMeter { $0.beginPhase(pass: pass.index, phase: .verifying, total: size) }
         let source = pass.source
-        let expected: AlignedBuffer? = staticFill ? AlignedBuffer(count: stride, alignment: alignment) : nil
+        // Expected bytes of a multi-byte pattern (a one-byte pattern is compared without a copy).
+        let expected: AlignedBuffer? = staticFill && (source.fixedBytes?.count ?? 0) > 1 ? AlignedBuffer(count: stride, alignment: alignment) : nil
         if let expected { source.fill(expected.mutableBytes, at: 0) }
         let findings = Mutex(Findings())
         let limit = options.maxRecordedBadOffsets
@@ -55,7 +56,7 @@ extension JobRunner {
             let buffer = AlignedBuffer.forLargeIO(count: stride, alignment: alignment)
             let scratch = self.retryScratch()
             // Expected stream bytes for `compare` (only stream passes use it).
-            let workScratch = AlignedBuffer(count: 256 << 10, alignment: alignment)
+            let workScratch = AlignedBuffer(count: WipeOptions.compareScratchSize, alignment: alignment)
             while !ledger.isStopped {
                 if findings.withLock({ $0.badOffsets.count >= limit }) { return }
                 if self.isCancelled() { ledger.stop(self.cancelledStop(pass: passIndex)); return }

@@ -47,7 +47,7 @@ final class JobRunner: @unchecked Sendable {
         alignment = max(target.bufferAlignment, 4096)
         let scratchSize = max(options.retryIOSize, options.sampleLength, sector) + sector
         scratch = AlignedBuffer(count: (scratchSize + alignment - 1) / alignment * alignment, alignment: alignment)
-        compareScratch = AlignedBuffer(count: 256 << 10, alignment: alignment)
+        compareScratch = AlignedBuffer(count: WipeOptions.compareScratchSize, alignment: alignment)
         var totalWork: UInt64 = 0
         for pass in plan where pass.index >= options.firstPass {
             if pass.specification.writes { totalWork += target.sizeInBytes }
@@ -178,8 +178,15 @@ final class JobRunner: @unchecked Sendable {
 
     /// I/O threads for this target: several writes or reads in flight keep a queue-based
     /// device (loop, NVMe) busy, as fio's iodepth does; one when the target is not thread-safe.
-    var ioThreadCount: Int {
-        target.supportsConcurrentIO ? min(max(options.ioDepth, 1), 8) : 1
+    private var ioThreadCount: Int {
+        target.supportsConcurrentIO ? options.ioThreads : 1
+    }
+
+    /// Writers of generated data: fewer than for a pre-filled pattern, because each holds a
+    /// buffer of the ring (`WipeOptions.streamWriterCount`), and the generator, not the
+    /// queue depth, is what limits a stream pass.
+    private var streamWriterCount: Int {
+        target.supportsConcurrentIO ? options.streamWriterCount : 1
     }
 
     /// Threads of a full verification: each one reads a chunk, then compares it. Two keep a
@@ -228,9 +235,10 @@ final class JobRunner: @unchecked Sendable {
                 }
             }
         } else {
-            // Generated data: a generator thread fills the ring while the I/O threads write.
+            // Generated data: a generator thread fills the ring while the writers write. The
+            // ring is the job's memory (`WipeOptions.streamRingBufferCount` buffers).
             let source = pass.source
-            let ring = BufferRing(buffers: (0..<(threads + min(max(options.ringDepth, 1), 8))).map { _ in
+            let ring = BufferRing(buffers: (0..<options.streamRingBufferCount).map { _ in
                 AlignedBuffer.forLargeIO(count: stride, alignment: alignment)
             })
             let generator = WorkerThread(name: "ardoise-gen-\(pass.index)") {
@@ -243,7 +251,7 @@ final class JobRunner: @unchecked Sendable {
                 }
                 ring.finishProducing()
             }
-            runIOThreads(threads, name: "ardoise-write") { _ in
+            runIOThreads(streamWriterCount, name: "ardoise-write") { _ in
                 let scratch = self.retryScratch()
                 while !ledger.isStopped, let item = ring.acquireSubmitted() {
                     if self.isCancelled() { ledger.stop(self.cancelledStop(pass: passIndex)); break }

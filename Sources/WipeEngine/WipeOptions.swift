@@ -8,14 +8,21 @@ public struct WipeOptions: Sendable {
     public var bufferSize: Int
     /// The job seed (32 bytes by default, from the system CSPRNG). Kept in the journal only.
     public var seed: [UInt8]
-    /// Buffers generated ahead of the writers (or read ahead of the comparer), on top of one
-    /// per I/O thread (1–8).
+    /// Buffers generated ahead of the writers of a stream pass (PRNG, AES-CTR), on top of one
+    /// per stream writer (1–8); the ring is cut down to `streamBufferBudget` (see
+    /// `streamRingBufferCount`).
     public var ringDepth: Int
     /// I/O threads, hence I/Os in flight, when the target supports concurrent I/O (1–8).
-    /// A full verification uses at most 2 of them (each also compares what it read), and
-    /// writes of a fixed pattern go in pieces of at most 1 MiB (see `JobRunner.stride`).
-    /// Memory per job is about `(ioDepth + ringDepth + 1) × bufferSize` for stream passes.
+    /// A full verification uses at most 2 of them (each also compares what it read), a stream
+    /// pass at most `streamIODepth`, and writes of a fixed pattern go in pieces of at most
+    /// 1 MiB (see `JobRunner.stride`). Memory per job: `passBufferBound`.
     public var ioDepth: Int
+    /// Writers of generated data (a stream pass), at most `ioDepth` (1–8). Each holds one
+    /// buffer of generated data while its write is in flight, so this and `ringDepth` decide
+    /// a stream pass's memory; 2 writers of 4 MiB keep 8 MiB queued on the drive, which is
+    /// more than a sequential write needs, while the one generator thread is what limits
+    /// the rate (see bench/results).
+    public var streamIODepth: Int
     /// Minimum seconds between two `.progress` events.
     public var progressInterval: Double
     /// This many sectors failing in a row means the drive is gone: the job stops as interrupted.
@@ -40,8 +47,9 @@ public struct WipeOptions: Sendable {
     public init(
         bufferSize: Int = WipeOptions.defaultBufferSize,
         seed: [UInt8]? = nil,
-        ringDepth: Int = 2,
+        ringDepth: Int = 1,
         ioDepth: Int = 4,
+        streamIODepth: Int = 2,
         progressInterval: Double = 0.25,
         maxConsecutiveSectorErrors: Int = 64,
         retryIOSize: Int = 64 << 10,
@@ -60,6 +68,7 @@ public struct WipeOptions: Sendable {
         }
         self.ringDepth = ringDepth
         self.ioDepth = ioDepth
+        self.streamIODepth = streamIODepth
         self.progressInterval = progressInterval
         self.maxConsecutiveSectorErrors = maxConsecutiveSectorErrors
         self.retryIOSize = retryIOSize
@@ -68,5 +77,54 @@ public struct WipeOptions: Sendable {
         self.maxRecordedBadOffsets = maxRecordedBadOffsets
         self.passHook = passHook
         self.firstPass = firstPass
+    }
+}
+
+// MARK: Memory bound
+
+extension WipeOptions {
+    /// Most bytes of generated data one job holds at once (its ring of buffers), whatever
+    /// `ringDepth` and `streamIODepth` ask: with many drives wiped at once, memory grows by
+    /// this much per drive. 12 MiB is three 4 MiB buffers: two being written, one being
+    /// generated. Issue 15's bound is 64 MiB + 16 MiB per active drive.
+    public static let streamBufferBudget = 12 << 20
+
+    /// Verification scratch per reading thread (expected stream bytes), see `JobRunner.verifyFull`.
+    static let compareScratchSize = 256 << 10
+
+    /// I/O threads for a target that supports concurrent I/O (1–8).
+    var ioThreads: Int { min(max(ioDepth, 1), 8) }
+
+    /// Buffers in a stream pass's ring: one per wanted writer plus `ringDepth`, cut down to
+    /// `streamBufferBudget`, never fewer than 2 (one being written while one is generated).
+    public var streamRingBufferCount: Int {
+        let wanted = min(max(streamIODepth, 1), ioThreads) + min(max(ringDepth, 1), 8)
+        return max(2, min(wanted, Self.streamBufferBudget / max(bufferSize, 1)))
+    }
+
+    /// Writer threads of a stream pass: each needs a buffer of the ring, and one buffer is
+    /// left to the generator.
+    public var streamWriterCount: Int {
+        max(1, min(min(max(streamIODepth, 1), ioThreads), streamRingBufferCount - 1))
+    }
+
+    /// Upper bound, in bytes, of the pass buffers one job holds at once, over every kind of
+    /// phase: a stream pass's ring; a full verification's reading threads (at most 2, each
+    /// with one buffer, its compare scratch and a retry scratch) plus the expected pattern of
+    /// a multi-byte fixed pattern; a fixed-pattern write (one shared 1 MiB buffer, and a retry
+    /// scratch per thread). The job's own scratch (retries, samples) is on top:
+    /// `jobScratchBound`. Thread stacks and the process's fixed cost are not counted.
+    public var passBufferBound: Int {
+        let retry = max(retryIOSize, 4096)
+        let stream = streamRingBufferCount * bufferSize + streamWriterCount * retry
+        let verify = min(ioThreads, 2) * (bufferSize + Self.compareScratchSize + retry) + bufferSize
+        let fixedWrite = (1 << 20) + ioThreads * retry
+        return max(stream, verify, fixedWrite)
+    }
+
+    /// The job's own scratch, allocated once per job: retries and samples (rounded up to
+    /// the alignment), expected data of samples, and the sample buffer.
+    public var jobScratchBound: Int {
+        max(retryIOSize, sampleLength, 4096) + 2 * 4096 + Self.compareScratchSize + sampleLength + 4096
     }
 }
