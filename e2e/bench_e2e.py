@@ -599,10 +599,10 @@ def boot_through_loader(bench: Bench) -> None:
         raise
     bench.stop_qemu(qmp)
     data = bench.read_data_partition(stick, "uefi")
-    for name in ("bench-key.jwk", "journal.sqlite", "ardoise.toml"):
+    for name in ("bench-key.jwk", "bench-public.jwk", "journal.sqlite", "ardoise.toml"):
         if not (data / name).exists():
             raise Failure(f"UEFI boot: {name} missing on ARDOISE-DATA after the daemon ran: {sorted(os.listdir(data))}")
-    bench.ok("UEFI boot: the daemon created its key and journal on ARDOISE-DATA")
+    bench.ok("UEFI boot: the bench key (first boot) and the daemon's journal are on ARDOISE-DATA")
     bench.check_stick_unchanged(stick)
 
 
