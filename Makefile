@@ -15,7 +15,7 @@ DEBIAN_PACKAGES := pkg-config libblkid-dev libudev-dev libsmartcols-dev libsqlit
 BENCH_PACKAGES := fio nwipe python3-cryptography strace time
 # Only for `make image` and `make e2e`: the stick builder and the emulated bench.
 IMAGE_PACKAGES := mmdebstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools \
-	fdisk e2fsprogs qemu-system-x86 ovmf python3
+	fdisk e2fsprogs binutils util-linux qemu-system-x86 ovmf python3
 IMAGE_DIR ?= build/image
 # The bench binary: release, Swift runtime linked in (the stick has no Swift toolchain).
 STATIC_FLAGS := -c release --static-swift-stdlib

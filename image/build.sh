@@ -40,7 +40,6 @@ export LC_ALL=C.UTF-8 TZ=UTC
 uid() { python3 -c 'import sys, uuid; print(uuid.uuid5(uuid.NAMESPACE_URL, "https://ardoise.example/image/" + sys.argv[1] + "/" + sys.argv[2]))' "$commit" "$1"; }
 DISK_GUID=$(uid disk); BIOS_PARTUUID=$(uid bios); ESP_PARTUUID=$(uid esp)
 ROOT_PARTUUID=$(uid root); DATA_PARTUUID=$(uid data); DATA_FSUUID=$(uid data-fs)
-ESP_VOLID=$(uid esp-vol | tr -d - | cut -c1-8)
 
 step_t0=$(date +%s)
 step() { local now; now=$(date +%s); echo "== [$((now - step_t0))s] $*"; }
@@ -157,7 +156,7 @@ cp "$work/kernel/vmlinuz-$kver" "$out/vmlinuz"
 cp "$work/kernel/initrd.img-$kver" "$out/initrd.img"
 
 # Trim what a RAM-run bench never uses (the kernel and initramfs live on the EFI partition).
-rm -rf "$root"/boot/* "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
+rm -rf "$root"/boot/* "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/archives/lock "$root"/var/lib/apt/lists/* \
        "$root"/var/cache/debconf/*-old "$root"/var/log/*.log "$root"/tmp/*
 
 # --- 4. The partitions --------------------------------------------------------------------
@@ -181,7 +180,9 @@ grub-mkimage -O i386-pc -o "$work/core.img" -p '(,gpt2)/boot/grub' biosdisk $gru
 find "$esp" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 esp_kib=$(( ($(du -s --block-size=1K "$esp" | cut -f1) * 11 / 10 / 1024 + 16) * 1024 ))
 [ "$esp_kib" -ge $((40 * 1024)) ] || esp_kib=$((40 * 1024))   # FAT32 needs >= 65525 clusters
-mkfs.fat -F 32 -n ARDOISE-EFI -i "$ESP_VOLID" -C "$work/esp.img" "$esp_kib" >/dev/null
+# --invariant: fixed volume id (1234-ABCD) and label time; nothing boots by it (GRUB uses the
+# partition it was loaded from, Linux the root's PARTUUID).
+mkfs.fat -F 32 -n ARDOISE-EFI --invariant -C "$work/esp.img" "$esp_kib" >/dev/null
 mcopy -s -m -i "$work/esp.img" "$esp"/* ::/
 
 step "data partition ($DATA_MIB MiB, ext4, label ARDOISE-DATA)"
@@ -191,6 +192,14 @@ install -m 0600 "$here/overlay/usr/local/share/ardoise/ardoise.toml.default" "$d
 find "$data" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 mkfs.ext4 -q -L ARDOISE-DATA -U "$DATA_FSUUID" -E "hash_seed=$DATA_FSUUID,root_owner=0:0" \
     -d "$data" "$work/data.img" "${DATA_MIB}M"
+# mkfs.ext4 -d copies each file's ctime (the time of this build): set every time to
+# SOURCE_DATE_EPOCH so that the partition is the same from build to build.
+for p in / lost+found certificates ardoise.toml; do
+    for f in atime ctime mtime crtime; do
+        echo "sif $p $f @$SOURCE_DATE_EPOCH"; echo "sif $p ${f}_extra 0"
+    done
+done >"$work/data-times.debugfs"
+debugfs -w -f "$work/data-times.debugfs" "$work/data.img" >/dev/null 2>&1
 
 # --- 5. The disk --------------------------------------------------------------------------
 step "GPT disk image"
