@@ -19,19 +19,11 @@ struct HealthPolicyParser {
 
     func parse() throws(DiagnosticsError) -> HealthPolicy {
         let root: [String: TOMLNode]
-        do {
-            let table = try TOMLTable(string: text)
-            guard case .table(let entries) = TOMLNode(table: table) else { throw fail("", nil, fr: "document vide", en: "empty document") }
-            root = entries
-        } catch let error as TOMLParseError {
-            let line = error.source.begin.line
-            throw DiagnosticsError(code: .invalidPolicy,
-                                   message: LocalizedText(fr: "syntaxe TOML invalide : \(error.description)", en: "invalid TOML syntax: \(error.description)"),
-                                   file: path, line: line, field: locator.keysByLine[line] ?? "-")
-        } catch let error as DiagnosticsError {
-            throw error
-        } catch {
-            throw fail("", nil, fr: "lecture TOML impossible : \(error)", en: "cannot read TOML: \(error)")
+        switch locator.rootTable(of: text) {
+        case .success(let table): root = table
+        case .failure(let problem):
+            guard let line = problem.line else { throw fail("", nil, fr: problem.message.french, en: problem.message.english) }
+            throw DiagnosticsError(code: .invalidPolicy, message: problem.message, file: path, line: line, field: problem.field)
         }
 
         try rejectUnknownKeys(root, section: "", allowed: ["schema", "name", "version", "smart", "self-test", "ata-attribute", "nvme", "scsi", "surface", "usage"])

@@ -49,19 +49,11 @@ public struct StoreConfig: Sendable, Equatable {
                              message: LocalizedText(fr: fr, en: en))
         }
         let root: [String: TOMLNode]
-        do {
-            let table = try TOMLTable(string: text)
-            guard case .table(let entries) = TOMLNode(table: table) else { throw fail("", nil, fr: "document vide", en: "empty document") }
-            root = entries
-        } catch let error as TOMLParseError {
-            let line = error.source.begin.line
-            throw StoreConfigError(file: path, line: line, field: locator.keysByLine[line] ?? "-",
-                                   message: LocalizedText(fr: "syntaxe TOML invalide : \(error.description)",
-                                                          en: "invalid TOML syntax: \(error.description)"))
-        } catch let error as StoreConfigError {
-            throw error
-        } catch {
-            throw fail("", nil, fr: "lecture TOML impossible : \(error)", en: "cannot read TOML: \(error)")
+        switch locator.rootTable(of: text) {
+        case .success(let table): root = table
+        case .failure(let problem):
+            guard let line = problem.line else { throw fail("", nil, fr: problem.message.french, en: problem.message.english) }
+            throw StoreConfigError(file: path, line: line, field: problem.field, message: problem.message)
         }
         let sections: [String: Set<String>] = [
             "server": ["listen", "public-url", "max-record-bytes"],

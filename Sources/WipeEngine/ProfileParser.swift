@@ -125,6 +125,36 @@ public struct TOMLKeyLocator {
     }
 }
 
+/// Why a TOML text gave no top-level table: a syntax error at `line` (on `field`, the key
+/// written there, or "-"), or, with `line` nil, a failure of the whole document.
+public struct TOMLReadProblem: Error, Sendable {
+    public var line: Int?
+    public var field: String
+    public var message: LocalizedText
+}
+
+extension TOMLKeyLocator {
+    /// The text's top-level table as TOMLKit reads it. Every TOML file Ardoise reads (profiles,
+    /// health policies, bench and store configurations) starts here, so a syntax error is
+    /// reported the same way everywhere: the line TOMLKit gives and the key written on it.
+    public func rootTable(of text: String) -> Result<[String: TOMLNode], TOMLReadProblem> {
+        do {
+            let table = try TOMLTable(string: text)
+            guard case .table(let entries) = TOMLNode(table: table) else {
+                return .failure(TOMLReadProblem(line: nil, field: "", message: LocalizedText(fr: "document vide", en: "empty document")))
+            }
+            return .success(entries)
+        } catch let error as TOMLParseError {
+            let line = error.source.begin.line
+            return .failure(TOMLReadProblem(line: line, field: keysByLine[line] ?? "-", message: LocalizedText(
+                fr: "syntaxe TOML invalide : \(error.description)", en: "invalid TOML syntax: \(error.description)")))
+        } catch {
+            return .failure(TOMLReadProblem(line: nil, field: "", message: LocalizedText(
+                fr: "lecture TOML impossible : \(error)", en: "cannot read TOML: \(error)")))
+        }
+    }
+}
+
 private extension StringProtocol {
     func trimmingCharacters(in characters: String) -> String {
         var slice = Substring(self)
@@ -152,21 +182,11 @@ struct ProfileParser {
 
     func parse() throws(WipeEngineError) -> WipeProfile {
         let root: [String: TOMLNode]
-        do {
-            let table = try TOMLTable(string: text)
-            guard case .table(let entries) = TOMLNode(table: table) else { throw fail("", nil, fr: "document vide", en: "empty document") }
-            root = entries
-        } catch let error as TOMLParseError {
-            let line = error.source.begin.line
-            let field = locator.keysByLine[line] ?? "-"
-            throw WipeEngineError(
-                code: .invalidProfile,
-                message: LocalizedText(fr: "syntaxe TOML invalide : \(error.description)", en: "invalid TOML syntax: \(error.description)"),
-                file: path, line: line, field: field)
-        } catch let error as WipeEngineError {
-            throw error
-        } catch {
-            throw fail("", nil, fr: "lecture TOML impossible : \(error)", en: "cannot read TOML: \(error)")
+        switch locator.rootTable(of: text) {
+        case .success(let table): root = table
+        case .failure(let problem):
+            guard let line = problem.line else { throw fail("", nil, fr: problem.message.french, en: problem.message.english) }
+            throw WipeEngineError(code: .invalidProfile, message: problem.message, file: path, line: line, field: problem.field)
         }
 
         try rejectUnknownKeys(root, section: "", allowed: ["name", "title", "standard", "reading", "nist-category", "on-error", "pass", "final-blank", "firmware"])
