@@ -58,15 +58,18 @@ demo: release
 # Test artifacts (the store's page screenshots) are kept here; the path is printed at the end.
 TEST_ARTIFACTS ?= $(CURDIR)/out/test-artifacts
 
-# The store's PostgreSQL tests run on a private cluster (scripts/test-postgres.sh) started before
-# the suite and removed after it, whatever the suite's outcome.
+# The store's PostgreSQL tests run on a private cluster (scripts/test-postgres.sh), and the bench
+# sender's contract tests against a real ardoise-store on SQLite (scripts/test-store.sh); both are
+# started before the suite and removed after it, whatever the suite's outcome.
 test: deps
 	$(SWIFT) build --build-tests
 	@mkdir -p "$(TEST_ARTIFACTS)"; \
 	state=$$(mktemp /tmp/ardoise-test-pg-state.XXXXXX); \
-	trap 'scripts/test-postgres.sh stop "'"$$state"'"; echo "Test artifacts: $(TEST_ARTIFACTS)"' EXIT; \
+	store_state=$$(mktemp /tmp/ardoise-test-store-state.XXXXXX); \
+	trap 'scripts/test-postgres.sh stop "'"$$state"'"; scripts/test-store.sh stop "'"$$store_state"'"; echo "Test artifacts: $(TEST_ARTIFACTS)"' EXIT; \
 	url=$$(scripts/test-postgres.sh start "$$state") || exit 1; \
-	ARDOISE_TEST_POSTGRES_URL="$$url" ARDOISE_TEST_REQUIRE_POSTGRES=1 ARDOISE_TEST_ARTIFACTS="$(TEST_ARTIFACTS)" \
+	store_env=$$(scripts/test-store.sh start "$$store_state" "$$($(SWIFT) build --show-bin-path)") || exit 1; \
+	env $$store_env ARDOISE_TEST_POSTGRES_URL="$$url" ARDOISE_TEST_REQUIRE_POSTGRES=1 ARDOISE_TEST_ARTIFACTS="$(TEST_ARTIFACTS)" \
 		$(SWIFT) test --skip-build
 
 static: deps
