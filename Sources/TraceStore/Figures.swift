@@ -109,14 +109,7 @@ extension StorePages {
 
 extension PageTemplates {
     static let figures = """
-        <!DOCTYPE html>
-        <html lang="{{lang}}">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{title}}</title>
-        \(style)
-        </head>
+        \(head)
         <body>
         <a class="lang" href="{{otherLanguageLink}}">{{otherLanguageLabel}}</a>
         <h1>{{title}}</h1>

@@ -193,6 +193,18 @@ public struct StorePages: Sendable {
 
 /// The Mustache templates. `{{x}}` escapes HTML; nothing here uses `{{{x}}}`.
 enum PageTemplates {
+    /// The start of every page, up to `</head>`: language, phone viewport, title, style.
+    static let head = """
+        <!DOCTYPE html>
+        <html lang="{{lang}}">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}}</title>
+        \(style)
+        </head>
+        """
+
     static let style = """
         <style>
         body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;padding:1rem;max-width:44rem;margin:auto;line-height:1.45;color:#1b1b1b;background:#fafafa}
@@ -213,14 +225,7 @@ enum PageTemplates {
         """
 
     static let certificate = """
-        <!DOCTYPE html>
-        <html lang="{{lang}}">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{title}}</title>
-        \(style)
-        </head>
+        \(head)
         <body>
         <a class="lang" href="{{otherLanguageLink}}">{{otherLanguageLabel}}</a>
         <h1>{{title}}</h1>
@@ -247,14 +252,7 @@ enum PageTemplates {
         """
 
     static let message = """
-        <!DOCTYPE html>
-        <html lang="{{lang}}">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{title}}</title>
-        \(style)
-        </head>
+        \(head)
         <body>
         <h1>{{title}}</h1>
         <p>{{message}}</p>
