@@ -116,14 +116,8 @@ struct InventoryCommand: ParsableCommand {
 /// Inventory 90–93, journal 51–57, certificates (key) 21–26.
 func reportingInventoryErrors(_ body: () throws -> Void) throws {
     do {
-        try body()
+        try reportingProofErrors(body)
     } catch let error as InventoryError {
-        printError(error.text(in: CurrentLanguage.value))
-        throw ExitCode(error.exitStatus)
-    } catch let error as JournalError {
-        printError(error.text(in: CurrentLanguage.value))
-        throw ExitCode(error.exitStatus)
-    } catch let error as CertificateError {
         printError(error.text(in: CurrentLanguage.value))
         throw ExitCode(error.exitStatus)
     }
