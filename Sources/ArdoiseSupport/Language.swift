@@ -57,3 +57,20 @@ private final class LanguageBox: @unchecked Sendable {
     func get() -> Language { lock.withLock { language } }
     func set(_ value: Language) { lock.withLock { language = value } }
 }
+
+extension LocalizedText {
+    /// `FILE:LINE: field 'x': message` in `language`, the form every file-reading error takes
+    /// (profiles, health policies); parts that are unknown are left out.
+    public func located(file: String?, line: Int?, field: String?, in language: Language) -> String {
+        var prefix = ""
+        if let file {
+            prefix += file
+            if let line { prefix += ":\(line)" }
+            prefix += ": "
+        }
+        if let field {
+            prefix += language == .french ? "champ '\(field)' : " : "field '\(field)': "
+        }
+        return prefix + text(in: language)
+    }
+}

@@ -29,16 +29,7 @@ public struct DiagnosticsError: Error, Sendable, Equatable, CustomStringConverti
 
     /// `FILE:LINE: field 'x': message`, in the chosen language.
     public func text(in language: Language) -> String {
-        var prefix = ""
-        if let file {
-            prefix += file
-            if let line { prefix += ":\(line)" }
-            prefix += ": "
-        }
-        if let field {
-            prefix += language == .french ? "champ '\(field)' : " : "field '\(field)': "
-        }
-        return prefix + message.text(in: language)
+        message.located(file: file, line: line, field: field, in: language)
     }
 
     public var description: String { text(in: CurrentLanguage.value) }

@@ -56,16 +56,7 @@ public struct WipeEngineError: Error, Sendable, Equatable, CustomStringConvertib
 
     /// `FILE:LINE: field 'x': message`, in the chosen language; parts that are unknown are left out.
     public func text(in language: Language) -> String {
-        var prefix = ""
-        if let file {
-            prefix += file
-            if let line { prefix += ":\(line)" }
-            prefix += ": "
-        }
-        if let field {
-            prefix += language == .french ? "champ '\(field)' : " : "field '\(field)': "
-        }
-        var text = prefix + message.text(in: language)
+        var text = message.located(file: file, line: line, field: field, in: language)
         if let underlyingErrno {
             text += " (errno \(underlyingErrno))"
         }
