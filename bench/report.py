@@ -254,11 +254,15 @@ def main():
             for name, label in (("events", "progress events printed"), ("data-bytes", "data directory bytes (journal, key, certificate)")):
                 vs, vb = metric.get((backing, f"growth-small-{name}"), {}), metric.get((backing, f"growth-big-{name}"), {})
                 lines.append(f"| {backing} | growth: {label}, small / large device | {spread(vs.values())} / {spread(vb.values())} |")
-            # Same rate: the large device's Ardoise/fio ratio within 5 % of the small one's.
-            both = [b / s for s, b in zip(rs, rb) if s > 0]
-            if both:
-                r = median(both)
-                targets.append((f"{backing}: same rate on the large and the small device ((Ardoise/fio) large ÷ small)", spread(both, 2), "≥ 0.95", r >= 0.95))
+            # Same rate: Ardoise's own rate on the large device within 5 % of the small one's (per
+            # round). fio's rate is not the yardstick here: on a disk-backed loop the page cache
+            # can make fio faster on the large device, which says nothing of Ardoise's costs.
+            own = [big[k] / small[k] for k in small if k in big and small[k] > 0]
+            if own:
+                lines.append(f"| {backing} | growth: Ardoise's rate, large ÷ small device (per round) | {spread(own, 2)} |")
+                r = median(own)
+                targets.append((f"{backing}: same rate on the large and the small device (Ardoise large ÷ small)", spread(own, 2), "≥ 0.95", r >= 0.95))
+
     lines.append("")
 
     # fio's per-iodepth medians, to show which depth won.
