@@ -191,9 +191,9 @@ public enum DriveAccess {
     /// - Throws: `DeviceError` for a path that is not a whole disk, or a vanished drive.
     public static func classify(_ path: String, policy: SafetyPolicy, scanner: DeviceScanner = DeviceScanner()) throws(DeviceError) -> BlockDeviceInfo {
         guard case .wholeDisk(let name, let number) = try resolveWholeDisk(path, reader: scanner.reader),
-              // Only this drive's signatures are probed (as the daemon does per hot-plug event):
-              // probing every disk made start-up grow with the number of disks on the machine.
-              let info = scanner.scan(policy: policy, probing: [name]).first(where: { $0.name == name && $0.deviceNumber == number }) else {
+              // Only this drive is read in full and probed; the others only as far as
+              // classification needs (DeviceScanner.device(named:)).
+              let info = scanner.device(named: name, policy: policy), info.deviceNumber == number else {
             throw DeviceError(.vanished, path: path)
         }
         return info
@@ -253,9 +253,9 @@ public enum DriveAccess {
             throw DeviceError(.notABlockDevice, path: path)
         }
         guard geteuid() == 0 else { throw DeviceError(.needsRoot, path: path) }
-        // Only this drive's signatures are probed: classification reads every disk from sysfs,
-        // but a libblkid probe of each made start-up grow with the number of disks.
-        guard let info = scanner.scan(policy: policy, probing: [name]).first(where: { $0.name == name && $0.deviceNumber == number }) else {
+        // Only this drive is read in full and probed; the others only as far as classification
+        // needs (DeviceScanner.device(named:)): start-up must not grow with the number of disks.
+        guard let info = scanner.device(named: name, policy: policy), info.deviceNumber == number else {
             throw DeviceError(.vanished, path: path)
         }
         if let expected, let difference = expected.difference(from: info.identity) {

@@ -50,6 +50,46 @@ public struct DeviceScanner: Sendable {
         return devices
     }
 
+    /// One whole disk, classified under `policy`: what `classify` and the claim need.
+    ///
+    /// Classification needs every disk, but only for their device numbers, partitions and
+    /// dm/md slaves (to find which disk a mount, a swap or a kernel parameter rests on): the
+    /// others are read that far only, and only this one is read in full, refined from udev and
+    /// probed by libblkid. The verdict and mount points are the ones `scan` gives; reading
+    /// every attribute of every disk twice per claimed drive made start-up and the first
+    /// seconds of a 16-drive run grow with the number of disks on the machine.
+    public func device(named name: String, policy: SafetyPolicy = SafetyPolicy()) -> BlockDeviceInfo? {
+        var devices: [BlockDeviceInfo] = []
+        var target: Int?
+        for other in reader.blockDeviceNames() {
+            if other == name {
+                guard let device = reader.readDevice(named: other) else { return nil }
+                target = devices.count
+                devices.append(device)
+            } else if let device = reader.readTopology(named: other) {
+                devices.append(device)
+            }
+        }
+        guard let index = target else { return nil }
+        if usesUdev, let values = UdevProperties.values(for: [name])[name] {
+            devices[index].model = values.model ?? devices[index].model
+            devices[index].serial = values.serial ?? devices[index].serial
+            devices[index].wwn = values.wwn ?? devices[index].wwn
+            devices[index].firmwareRevision = values.revision ?? devices[index].firmwareRevision
+        }
+        if probesSignatures, devices[index].sizeInBytes > 0, devices[index].transport != .optical,
+           let result = try? SignatureProbe.probe(path: devices[index].path) {
+            Self.merge(result, into: &devices[index])
+        }
+        let safety = makeSafety(devices: devices)
+        var device = devices[index]
+        device.verdict = safety.classify(device, policy: policy)
+        device.mountPoints = safety.context.mounts
+            .filter { safety.disks(underlying: $0).contains(name) }
+            .map(\.mountPoint)
+        return device
+    }
+
     /// The classifier over the current state of the system.
     public func makeSafety(devices: [BlockDeviceInfo]) -> DriveSafety {
         var slaves: [String: [String]] = [:]

@@ -57,12 +57,14 @@ public struct SysfsReader: Sendable {
         return URL(fileURLWithPath: link).resolvingSymlinksInPath().path
     }
 
-    /// Partitions of `device`: the subdirectories holding a `partition` attribute.
+    /// Partitions of `device`: the subdirectories holding a `partition` attribute. The kernel
+    /// names a partition after its disk (`sda1`, `nvme0n1p2`, `loop0p1`), so only those
+    /// children are looked at (the others are attributes: `size`, `queue`, `holders`…).
     public func partitionNames(of device: String) -> [String] {
         let base = path("/sys/block/\(device)")
         let children = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
         return children.filter { child in
-            FileManager.default.fileExists(atPath: "\(base)/\(child)/partition")
+            child.hasPrefix(device) && FileManager.default.fileExists(atPath: "\(base)/\(child)/partition")
         }.sorted(by: Self.naturalOrder)
     }
 
@@ -108,6 +110,30 @@ extension SysfsReader {
                 sizeInBytes: (integer("\(part)/size", of: name) ?? 0) * 512,
                 signature: nil,
                 holders: entries("\(part)/holders", of: name))
+        }
+        return info
+    }
+
+    /// What classifying *another* disk needs of this one: its device number, its partitions'
+    /// names and numbers, and a transport good enough to tell dm and md (by name). Identity,
+    /// geometry and holders are left empty: `DeviceScanner.device(named:)` reads them in full
+    /// only for the disk it classifies.
+    public func readTopology(named name: String) -> BlockDeviceInfo? {
+        guard let deviceNumber = attribute("dev", of: name).flatMap(DeviceNumber.init(sysfs:)) else { return nil }
+        var info = BlockDeviceInfo(
+            name: name, path: "/dev/\(name)", deviceNumber: deviceNumber, sizeInBytes: 0,
+            transport: Self.transport(name: name, devicePath: ""), rotational: false,
+            vendor: nil, model: nil, serial: nil, wwn: nil, firmwareRevision: nil,
+            logicalSectorSize: 512, physicalSectorSize: 512, diskSequence: nil,
+            removable: false, readOnly: false, holders: [],
+            partitions: [], partitionTableType: nil, wholeDiskSignature: nil, mountPoints: [],
+            backingFile: nil, verdict: .wipeable)
+        info.partitions = partitionNames(of: name).map { part in
+            PartitionInfo(
+                name: part,
+                number: Int(integer("\(part)/partition", of: name) ?? 0),
+                deviceNumber: attribute("\(part)/dev", of: name).flatMap(DeviceNumber.init(sysfs:)),
+                startSector: 0, sizeInBytes: 0, signature: nil, holders: [])
         }
         return info
     }

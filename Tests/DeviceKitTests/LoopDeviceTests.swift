@@ -75,6 +75,10 @@ struct LoopDeviceTests {
         }
         let device = try info(loop)
         #expect(device.verdict == .protected([.mounted(mountPoints: [mountPoint.path])]))
+        // The one-disk read of the claim sees the same mount.
+        let name = (loop.path as NSString).lastPathComponent
+        let one = try #require(DeviceScanner().device(named: name, policy: allowLoops))
+        #expect(one.verdict == device.verdict && one.mountPoints == [mountPoint.path])
         let error = #expect(throws: DeviceError.self) { try DriveAccess.openForWriting(loop.path, policy: allowLoops) }
         #expect(error?.code == .protected(reasons: [.mounted(mountPoints: [mountPoint.path])]))
     }
@@ -150,6 +154,26 @@ struct LoopDeviceTests {
         for device in devices where device.transport == .zram {
             #expect(device.verdict.reasons.contains(.virtual(kind: "zram")))
         }
+    }
+
+    /// `device(named:)` (what classify and the claim read: the others only as far as their
+    /// topology) gives every disk of this machine the verdict, mount points, identity and
+    /// partitions the full scan gives. Loop devices are left out: other suites attach and
+    /// detach theirs while this runs (the mounted-loop test checks the one-disk read on a loop).
+    @Test func theOneDiskReadAgreesWithTheFullScanOnEveryDisk() throws {
+        for policy in [SafetyPolicy(allowVirtual: true, dataDirectory: "/var/lib/ardoise"), SafetyPolicy()] {
+            let scanner = DeviceScanner()
+            let all = scanner.scan(policy: policy)
+            #expect(!all.isEmpty)
+            for device in all where device.transport != .loop {
+                let one = try #require(scanner.device(named: device.name, policy: policy), "\(device.name)")
+                #expect(one.verdict == device.verdict, "\(device.name)")
+                #expect(one.mountPoints == device.mountPoints, "\(device.name)")
+                #expect(one.identity == device.identity, "\(device.name)")
+                #expect(one.partitions == device.partitions, "\(device.name)")
+            }
+        }
+        #expect(DeviceScanner().device(named: "ardoise-no-such-disk") == nil)
     }
 
     @Test(arguments: [
