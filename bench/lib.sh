@@ -2,11 +2,13 @@
 # `record BACKING CASE TOOL ROUND MB/S [RSS WALL CPU BYTES EXTRA]` from the caller.
 
 # fio_run BACKING CASE ROUND RW EXTRA DEV...: best of DEPTHS (libaio, direct, 1 MiB,
-# sequential), one fio job per device, aggregate bandwidth; each depth and the best recorded.
+# sequential), one fio job per device; each depth and the best recorded. The aggregate is
+# measured as Ardoise's is: all bytes over the slowest job's runtime, and the slowest/fastest
+# job runtime goes in the record's extra field (so fio's own fairness sits beside Ardoise's).
 # fio runs under /usr/bin/time: its CPU seconds (user + system) go in the record's CPU field.
 fio_run() {
   local backing=$1 case=$2 round=$3 rw=$4 extra=$5; shift 5
-  local best=0 best_cpu="" depth jobs=() total=0
+  local best=0 best_cpu="" best_ratio="" depth jobs=() total=0
   for d in "$@"; do jobs+=(--name="$(basename "$d")" --filename="$d"); total=$(( total + $(blockdev --getsize64 "$d") )); done
   # Ardoise ends every write pass with fdatasync (an erasure only counts once it is on the
   # medium); fio must too, or on a disk-backed loop it stops timing with gigabytes still in
@@ -14,19 +16,21 @@ fio_run() {
   [ "$rw" = write ] && extra="$extra --end_fsync=1"
   for depth in "${DEPTHS[@]}"; do
     # shellcheck disable=SC2086 # $extra is a list of fio options
-    /usr/bin/time -v -o "$WORK/fio.time" fio --output-format=json --group_reporting --ioengine=libaio --direct=1 --bs=1M --rw="$rw" \
+    /usr/bin/time -v -o "$WORK/fio.time" fio --output-format=json --ioengine=libaio --direct=1 --bs=1M --rw="$rw" \
         --iodepth="$depth" $extra "${jobs[@]}" > "$WORK/fio.json" 2> "$WORK/fio.err" \
       || { echo "fio failed:" >&2; cat "$WORK/fio.err" >&2; exit 1; }
-    local bw cpu
-    bw=$(python3 -c "
+    local bw ratio cpu
+    read -r bw ratio < <(python3 -c "
 import json
-j = json.load(open('$WORK/fio.json'))['jobs'][0]
-print('%.1f' % ((j['write']['bw_bytes'] + j['read']['bw_bytes']) / 1e6))")
+jobs = json.load(open('$WORK/fio.json'))['jobs']
+done = sum(j['write']['io_bytes'] + j['read']['io_bytes'] for j in jobs)
+times = [j['job_runtime'] / 1000 for j in jobs]
+print('%.1f %.3f' % (done / max(times) / 1e6, max(times) / max(min(times), 1e-3)))")
     cpu=$(cpu_seconds "$WORK/fio.time")
-    record "$backing" "$case" "fio-qd$depth" "$round" "$bw" "" "" "$cpu" "$total"
-    if python3 -c "import sys; sys.exit(0 if $bw > $best else 1)"; then best=$bw; best_cpu=$cpu; fi
+    record "$backing" "$case" "fio-qd$depth" "$round" "$bw" "" "" "$cpu" "$total" "$ratio"
+    if python3 -c "import sys; sys.exit(0 if $bw > $best else 1)"; then best=$bw; best_cpu=$cpu; best_ratio=$ratio; fi
   done
-  record "$backing" "$case" fio "$round" "$best" "" "" "$best_cpu" "$total"
+  record "$backing" "$case" fio "$round" "$best" "" "" "$best_cpu" "$total" "$best_ratio"
 }
 
 # cpu_seconds TIME_V_OUTPUT: user + system seconds from a `/usr/bin/time -v` report.
