@@ -1,4 +1,5 @@
 import ArdoiseSupport
+import ErasureRecords
 
 /// Runs a profile's `[firmware]` step for a job. The engine knows no passthrough command:
 /// the bench supplies an implementation (Sanitize's `FirmwareEraser` behind it) through

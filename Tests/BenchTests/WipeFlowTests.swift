@@ -86,7 +86,7 @@ import WipeEngine
         #expect(!flow.confirm(5, answer: ".img", language: .english))
         // The second was never confirmed: the flow refuses to start, whatever the caller does.
         #expect {
-            try flow.start(technicianFallback: "tester", language: .english)
+            _ = try flow.start(technicianFallback: "tester", language: .english)
         } throws: { error in
             (error as? WipeFlowError)?.code == .notConfirmed && (error as? WipeFlowError)?.path == second
         }
@@ -117,7 +117,7 @@ import WipeEngine
         defer { bench.cleanUp() }
         let path = bench.image("ssd.img", size: 1 << 20)
         #expect {
-            try WipeFlow.prepare(WipeRequest(targets: [path], profileName: "nist-800-88-purge", images: true, assumeYes: true),
+            _ = try WipeFlow.prepare(WipeRequest(targets: [path], profileName: "nist-800-88-purge", images: true, assumeYes: true),
                                  config: bench.config)
         } throws: { error in
             (error as? WipeFlowError)?.code == .firmwareProfileOnImage && (error as? WipeFlowError)?.exitStatus == 31
@@ -130,7 +130,7 @@ import WipeEngine
         defer { bench.cleanUp() }
         let path = bench.image("x.img", size: 1 << 20)
         #expect {
-            try WipeFlow.prepare(WipeRequest(targets: [path], profileName: "no-such-profile", images: true), config: bench.config)
+            _ = try WipeFlow.prepare(WipeRequest(targets: [path], profileName: "no-such-profile", images: true), config: bench.config)
         } throws: { error in
             (error as? WipeEngineError)?.code == .profileNotFound
         }
@@ -143,7 +143,7 @@ import WipeEngine
         let other = try JournalOwnerLock.acquire(dataDirectory: bench.config.dataDirectory, role: .daemon)
         defer { withExtendedLifetime(other) {} }
         #expect {
-            try WipeFlow.prepare(WipeRequest(targets: [path], profileName: "zero", images: true, assumeYes: true), config: bench.config)
+            _ = try WipeFlow.prepare(WipeRequest(targets: [path], profileName: "zero", images: true, assumeYes: true), config: bench.config)
         } throws: { error in
             (error as? JournalError)?.code == .ownedByAnotherProcess
         }
