@@ -147,6 +147,8 @@ public final class ErasureSession: Sendable {
     public let resume: ResumePoint?
     /// The drive's health read before the job: journaled with it and carried on the certificate.
     public let health: HealthReport?
+    /// The claimed drive the job writes to, when its target is one (closed by `releaseDrive`).
+    private let claimed: ClaimedDrive?
 
     /// - Parameters:
     ///   - firmware: builds the firmware step's runner for profiles with `[firmware]` (given
@@ -161,6 +163,7 @@ public final class ErasureSession: Sendable {
         self.context = context
         self.resume = resume
         self.health = health
+        claimed = target as? ClaimedDrive
         issuesCertificate = !profile.isReadOnly
         var options = WipeOptions(bufferSize: context.bufferSize, seed: resume?.seed, firstPass: resume?.firstPass ?? 1)
         options.passHook = TestPause.passHook
@@ -181,6 +184,10 @@ public final class ErasureSession: Sendable {
 
     /// Stops the job; it ends interrupted and its certificate says "not erased".
     public func cancel() { job.cancel() }
+
+    /// Closes the claimed drive (its `O_EXCL` claim ends) once `run` has returned; nothing
+    /// for a target that is not a claimed drive. Calling it again does nothing.
+    public func releaseDrive() { claimed?.close() }
 
     /// The drive was pulled (or swapped): stop, and say so on the record.
     public func driveRemoved() {

@@ -63,6 +63,7 @@ public enum SanitizeFlow {
                              scanner: DeviceScanner = DeviceScanner(),
                              echo: (@Sendable (TraceRecord) -> Void)? = nil) throws -> SanitizeRun {
         let claim = try DriveAccess.claim(request.path, policy: SafetyPolicy(dataDirectory: config.dataDirectory), scanner: scanner)
+        let owner = try JournalOwnerLock.acquire(dataDirectory: config.dataDirectory, role: .sanitize)
         if request.unfreeze {
             // The drive passed the safety classification when it was claimed above.
             try SuspendUnfreezer().suspendAndResume()
@@ -71,7 +72,7 @@ public enum SanitizeFlow {
         if options.namespaceID == nil { options.namespaceID = claim.nvmeNamespaceID() }
         let firmware = DriveFirmwarePurger.journaled(claim: claim, deviceType: request.deviceType, eraseOptions: options, echo: echo)
         return try start(request, medium: MediumDescription(device: claim.info), target: claim, firmware: firmware, config: config,
-                         technicianFallback: technicianFallback, language: language)
+                         owner: owner, technicianFallback: technicianFallback, language: language)
     }
 
     /// The same flow on a target the caller has already opened and a firmware step it
@@ -80,6 +81,13 @@ public enum SanitizeFlow {
                              firmware: @escaping FirmwarePurgerFactory, config: BenchConfig, technicianFallback: String,
                              language: Language) throws -> SanitizeRun {
         let owner = try JournalOwnerLock.acquire(dataDirectory: config.dataDirectory, role: .sanitize)
+        return try start(request, medium: medium, target: target, firmware: firmware, config: config, owner: owner,
+                         technicianFallback: technicianFallback, language: language)
+    }
+
+    private static func start(_ request: SanitizeRequest, medium: MediumDescription, target: any WipeTarget,
+                              firmware: @escaping FirmwarePurgerFactory, config: BenchConfig, owner: JournalOwnerLock,
+                              technicianFallback: String, language: Language) throws -> SanitizeRun {
         let context = try ErasureContext.opening(config: config, owner: owner, technicianFallback: technicianFallback, language: language)
         let session = try ErasureSession(medium: medium, target: target,
                                          profile: profile(for: request.method, restoreHiddenArea: request.options.restoreHiddenArea),
@@ -161,6 +169,7 @@ public final class SanitizeRun: Sendable {
     /// Runs the erase and returns once the journal and the certificate are written.
     public func run(onEvent: @escaping @Sendable (WipeEvent) -> Void = { _ in }) async throws -> ErasureOutcome {
         let outcome = try await session.run(onEvent: onEvent)
+        session.releaseDrive()
         withExtendedLifetime(owner) {}
         return outcome
     }

@@ -224,6 +224,7 @@ public final class WipeRun: Sendable {
             for try await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
+        for session in sessions { session.releaseDrive() }
         withExtendedLifetime(owner) {}
         return outcomes
     }
