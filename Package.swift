@@ -46,6 +46,8 @@ let package = Package(
 
         // MARK: Swift libraries
         .target(name: "ArdoiseSupport"),
+        /// The one model of a pass and its verification, shared by the engine, the journal and the certificates.
+        .target(name: "ErasureRecords"),
         .target(
             name: "DeviceKit",
             dependencies: [
@@ -56,7 +58,7 @@ let package = Package(
         .target(
             name: "WipeEngine",
             dependencies: [
-                "ArdoiseSupport",
+                "ArdoiseSupport", "ErasureRecords",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -74,7 +76,7 @@ let package = Package(
         .target(
             name: "Journal",
             dependencies: [
-                "ArdoiseSupport",
+                "ArdoiseSupport", "ErasureRecords",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -82,7 +84,7 @@ let package = Package(
         .target(
             name: "Certificates",
             dependencies: [
-                "ArdoiseSupport", "CHaru", "CQrencode", "CZlib", "Journal",
+                "ArdoiseSupport", "CHaru", "CQrencode", "CZlib", "ErasureRecords", "Journal",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -107,14 +109,14 @@ let package = Package(
         .target(
             name: "Bench",
             dependencies: [
-                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Diagnostics", "Inventory", "StoreClient",
+                "ArdoiseSupport", "DeviceKit", "ErasureRecords", "WipeEngine", "Sanitize", "Journal", "Certificates", "Diagnostics", "Inventory", "StoreClient",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
         .target(
             name: "ArdoiseCLI",
             dependencies: [
-                "ArdoiseSupport", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "Bench", "Diagnostics", "Inventory", "StoreClient",
+                "ArdoiseSupport", "DeviceKit", "ErasureRecords", "WipeEngine", "Sanitize", "Journal", "Certificates", "Bench", "Diagnostics", "Inventory", "StoreClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -161,17 +163,17 @@ let package = Package(
         .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "ArdoiseSupport", "ArdoiseTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "WipeEngineTests", dependencies: ["WipeEngine"]),
         .testTarget(name: "SanitizeTests", dependencies: ["Sanitize", "DeviceKit"]),
-        .testTarget(name: "JournalTests", dependencies: ["Journal", "ArdoiseTestSupport"]),
-        .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "Journal", "ArdoiseTestSupport"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "ErasureRecords", "ArdoiseTestSupport"]),
+        .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "ErasureRecords", "Journal", "ArdoiseTestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "ArdoiseTestSupport", "StoreClient", "StoreTestSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "DeviceKit", "WipeEngine", "ArdoiseTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Certificates", "Journal", "ArdoiseTestSupport"]),
         .testTarget(name: "ArdoiseCLITests", dependencies: ["ArdoiseCLI", "DeviceKit", "Sanitize", "ArdoiseTestSupport", "Journal", "StoreTestSupport"]),
-        .testTarget(name: "StoreClientTests", dependencies: ["StoreClient", "Journal", "Certificates", "ArdoiseTestSupport", "StoreTestSupport"]),
+        .testTarget(name: "StoreClientTests", dependencies: ["StoreClient", "Journal", "Certificates", "ErasureRecords", "ArdoiseTestSupport", "StoreTestSupport"]),
         .testTarget(
             name: "TraceStoreTests",
             dependencies: [
-                "TraceStore", "Certificates", "ArdoiseSupport",
+                "TraceStore", "Certificates", "ErasureRecords", "ArdoiseSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

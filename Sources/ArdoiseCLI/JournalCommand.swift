@@ -1,5 +1,6 @@
 import ArdoiseSupport
 import ArgumentParser
+import ErasureRecords
 import Foundation
 import Journal
 
@@ -61,8 +62,8 @@ struct JournalStressCommand: ParsableCommand {
                 let job = JobRecord(driveID: nil, profile: "stress", technician: "stress", lot: "stress")
                 try journal.startJob(job)
                 for index in 0..<3 {
-                    try journal.recordPass(PassRecord(jobID: job.id, passIndex: index, kind: "pattern", patternHex: "00",
-                                                      bytesWritten: 1 << 20, durationSeconds: 0.01, throughputBytesPerSecond: 1e8))
+                    try journal.recordPass(PassRecord(index: index + 1, kind: "pattern", patternHex: "00",
+                                                      bytesWritten: 1 << 20, durationSeconds: 0.01, bytesPerSecond: 1e8), jobID: job.id)
                     try journal.appendEvent(kind: "stress.tick", jobID: job.id, payload: ["index": index])
                 }
                 try journal.finishJob(id: job.id, status: .completed)

@@ -51,8 +51,9 @@ struct PushCommand: AsyncParsableCommand {
         }
         let journal: JournalDatabase
         do {
-            // Never recover jobs here: the daemon owns them.
-            journal = try JournalDatabase(dataDirectory: benchConfig.dataDirectory, recoverInterruptedJobs: false)
+            // A reader, as `journal jobs` and `cert`: no owner lock, so running jobs are never
+            // recovered here (the daemon or `wipe` owns them).
+            journal = try JournalDatabase(dataDirectory: benchConfig.dataDirectory)
         } catch let error as JournalError {
             printError(error.text(in: language))
             throw ExitCode(error.exitStatus)

@@ -2,15 +2,21 @@ import ArdoiseSupport
 import ArgumentParser
 import Bench
 import DeviceKit
+import Certificates
 import Foundation
 import Journal
 import Sanitize
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension FirmwareEraseMethod: ExpressibleByArgument {}
 
 /// `ardoise sanitize DEV --method M`: firmware erase (ATA security erase / sanitize, NVMe
-/// format / sanitize, SCSI sanitize / format), with dry run, recovery and unfreeze.
-struct SanitizeCommand: ParsableCommand {
+/// format / sanitize, SCSI sanitize / format), with dry run, recovery and unfreeze. Real runs
+/// are Bench's `SanitizeFlow` (the daemon's firmware step, journal and certificate); the dry
+/// run, which sends and records nothing, is here.
+struct SanitizeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sanitize",
         abstract: "Effacement par le firmware du disque / Firmware erase (ATA, NVMe, SCSI).",
@@ -54,11 +60,28 @@ struct SanitizeCommand: ParsableCommand {
     @Option(help: "NVMe namespace for Format NVM (ffffffff = all).")
     var namespace: String?
 
-    @Option(name: .customLong("secrets-dir"), help: "Where temporary ATA passwords are kept (0600 files).")
-    var secretsDirectory: String = "/var/lib/ardoise/secrets"
+    @Option(name: .customLong("secrets-dir"), help: "Where temporary ATA passwords are kept (0600 files; default: secrets/ in the data directory).")
+    var secretsDir: String?
 
     @Flag(help: "Print the result as JSON.")
     var json = false
+
+    @OptionGroup var bench: BenchSessionOptions
+
+    /// The bench journal of a real erase: `--data-dir`, else the directory holding an explicit
+    /// `--secrets-dir` (as before the journal existed), else the configuration's.
+    func settings() throws -> ResolvedBenchSettings {
+        var settings = try bench.resolve()
+        if bench.dataDir == nil, let secretsDir {
+            settings.config.dataDirectory = (secretsDir as NSString).deletingLastPathComponent
+            if bench.outputDir == nil { settings.config.outputDirectory = (settings.config.dataDirectory as NSString).appendingPathComponent("certificates") }
+        }
+        return settings
+    }
+
+    func secretsDirectory(dataDirectory: String) -> String {
+        secretsDir ?? (dataDirectory as NSString).appendingPathComponent("secrets")
+    }
 
     func validate() throws {
         if method == nil && !recover { throw ValidationError("--method is required (or --recover)") }
@@ -77,18 +100,36 @@ struct SanitizeCommand: ParsableCommand {
         return o
     }
 
-    func run() throws {
+    func run() async throws {
         try global.applyLanguage()
         let language = CurrentLanguage.value
-        func say(_ text: LocalizedText) { FileHandle.standardError.write(Data("ardoise sanitize: \(text.text(in: language))\n".utf8)) }
+        let say: @Sendable (LocalizedText) -> Void = { text in
+            FileHandle.standardError.write(Data("ardoise sanitize: \(text.text(in: language))\n".utf8))
+        }
         do {
             if !dryRun && !yes && !recover {
                 say(.init(fr: "cette commande détruit toutes les données de \(device) ; relancez avec --yes pour confirmer (ou --dry-run pour voir les commandes)",
                           en: "this destroys all data on \(device); run again with --yes to confirm (or --dry-run to see the commands)"))
                 throw ExitCode(2)
             }
-            let outcome = try runOnDedicatedThread { try self.perform(say: say) }
-            if let text = outcome { print(text) }
+            if dryRun {
+                let outcome = try runOnDedicatedThread { try self.performDryRun(say: say) }
+                if let text = outcome { print(text) }
+            } else if recover {
+                let settings = try settings()
+                let device = self.device
+                let secrets = secretsDirectory(dataDirectory: settings.dataDirectory)
+                let (deviceType, unfreeze) = (self.deviceType, self.unfreeze)
+                let result = try runOnDedicatedThread {
+                    try SanitizeFlow.recover(path: device, deviceType: deviceType, secretsDirectory: secrets, unfreeze: unfreeze,
+                                             trace: { record in FileHandle.standardError.write(Data("trace \(device): \(record.text)\n".utf8)) },
+                                             progress: { p in say(.init(fr: "\(p.method.rawValue) : \(p.message.french)", en: "\(p.method.rawValue): \(p.message.english)")) })
+                }
+                print(json ? encode(result) : LocalizedText(fr: "sécurité désactivée sur \(result.model) (\(result.serialNumber))",
+                                                            en: "security disabled on \(result.model) (\(result.serialNumber))").text(in: language))
+            } else {
+                try await erase(say: say)
+            }
         } catch let error as SanitizeError {
             say(error.message)
             throw ExitCode(error.exitCode)
@@ -98,76 +139,83 @@ struct SanitizeCommand: ParsableCommand {
         }
     }
 
-    /// The whole job, on the passthrough thread. Returns what to print on stdout.
-    private func perform(say: @escaping (LocalizedText) -> Void) throws -> String? {
-        var options = self.options
-        let transport: PassthroughTransport
-        let type: PassthroughDeviceType
-        let store: SecretStore
-        let printed = CommandCounter()
-        if dryRun {
-            type = deviceType == .auto ? (device.contains("nvme") ? .nvme : .sat) : deviceType
-            let dump = try identifyFrom.map { try DryRun.loadIdentifyDump(path: $0, deviceType: type) }
-            say(.init(fr: "simulation : rien n'est envoyé à \(device) ; voici les commandes qu'Ardoise enverrait, une par ligne, dans l'ordre",
-                      en: "dry run: nothing is sent to \(device); here are the commands Ardoise would send, one per line, in order"))
-            // Command lines go to stdout exactly in the trace grammar (to stderr with --json, whose
-            // stdout is the JSON result alone); nothing reaches a device.
-            let output = json ? FileHandle.standardError : FileHandle.standardOutput
-            transport = TracingTransport(wrapping: try DryRun.simulatedDevice(deviceType: type, identifyDump: dump), recordOutcomes: false) { record in
-                printed.count += 1
-                // Unbuffered, so the lines sit between the first and last messages in a log.
-                output.write(Data((record.text + "\n").utf8))
+    /// A real erase: the bench's flow (claim, journal, the daemon's firmware step, certificate).
+    private func erase(say: @escaping @Sendable (LocalizedText) -> Void) async throws {
+        let language = CurrentLanguage.value
+        let settings = try settings()
+        let device = self.device
+        let request = SanitizeRequest(path: device, method: method!, deviceType: deviceType, options: options, unfreeze: unfreeze)
+        let run = try reportingFlowErrors {
+            try runOnDedicatedThread {
+                try SanitizeFlow.start(request, config: settings.config,
+                                       technicianFallback: ProcessInfo.processInfo.environment["SUDO_USER"] ?? "root", language: language,
+                                       echo: { record in FileHandle.standardError.write(Data("trace \(device): \(record.text)\n".utf8)) })
             }
-            store = InMemorySecretStore()
-        } else {
-            // Every real run changes the drive (erase, unlock, suspend): the same claim as the
-            // overwrite path (safety classification, O_EXCL, identity re-check before each command).
-            let claim = try DriveAccess.claim(self.device, policy: SafetyPolicy(dataDirectory: (secretsDirectory as NSString).deletingLastPathComponent))
-            let device = claim.passthrough()
-            if options.namespaceID == nil {
-                options.namespaceID = claim.nvmeNamespaceID()
-            }
-            // The same lines plus each outcome go to stderr and to the bench journal (when
-            // there is one next to the secrets directory), as `firmware.command` events.
-            let journalTrace = Self.journal(secretsDirectory: secretsDirectory).map { DriveFirmwarePurger.journalTrace($0, jobID: nil) }
-            transport = TracingTransport(wrapping: device) { record in
-                FileHandle.standardError.write(Data("trace \(self.device): \(record.text)\n".utf8))
-                journalTrace?(record)
-            }
-            type = deviceType == .auto ? FirmwareEraser.detectDeviceType(path: self.device, transport: transport) : deviceType
-            store = try Self.secretStore(secretsDirectory: secretsDirectory)
         }
-        let dryRun = self.dryRun
-        let eraser = FirmwareEraser(transport: transport, deviceType: type, secretStore: store, progress: { p in
+        let interrupt = SignalWatcher(signals: [SIGINT, SIGTERM]) { run.cancel() }
+        defer { interrupt.stop() }
+        let outcome = try await run.run { event in
+            if case .firmwareProgress(let p) = event { say(p.message) }
+        }
+        let status = SanitizeFlow.exitStatus(outcome)
+        let firmware = outcome.report.firmware
+        if json {
+            print(try JSONOutput.string(SanitizeResultLine(device: device, outcome: outcome, language: language)))
+        } else if status == 0, let firmware {
+            let method = firmware.operations.last?.method ?? request.method.rawValue
+            let commands = firmware.operations.reduce(0) { $0 + $1.commandCount }
+            var text = LocalizedText(fr: "effacement terminé : \(method) sur \(firmware.driveModel ?? "?") (\(firmware.driveSerial ?? "?")), \(commands) commandes, échantillons relus conformes",
+                                     en: "erase complete: \(method) on \(firmware.driveModel ?? "?") (\(firmware.driveSerial ?? "?")), \(commands) commands, samples read back as expected").text(in: language)
+            if let hidden = firmware.hiddenArea, hidden.detected {
+                text += "\n" + LocalizedText(fr: "zone cachée : présente, \(hidden.erased == true ? "effacée" : "NON effacée (relancez avec --restore-hidden-area)")",
+                                             en: "hidden area: present, \(hidden.erased == true ? "erased" : "NOT erased (run again with --restore-hidden-area)")").text(in: language)
+            }
+            print(text)
+        }
+        for note in firmware?.notes ?? [] { say(note) }
+        if status != 0, let firmware { say(firmware.reason) }
+        if let certificate = outcome.certificate {
+            let label = CertificateSummary.statusLabel(certificate.status, language: language).lowercased()
+            say(.init(fr: "certificat (\(label)) : \(certificate.jsonPath)", en: "certificate (\(label)): \(certificate.jsonPath)"))
+        } else if let error = outcome.certificateError {
+            say(.init(fr: "certificat non écrit : \(error)", en: "certificate not written: \(error)"))
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// The dry run, on the passthrough thread: every command line on stdout (stderr with
+    /// --json), sent to a simulated drive, nothing recorded. Returns what to print on stdout.
+    private func performDryRun(say: @escaping (LocalizedText) -> Void) throws -> String? {
+        let options = self.options
+        let printed = CommandCounter()
+        let type = deviceType == .auto ? (device.contains("nvme") ? .nvme : .sat) : deviceType
+        let dump = try identifyFrom.map { try DryRun.loadIdentifyDump(path: $0, deviceType: type) }
+        say(.init(fr: "simulation : rien n'est envoyé à \(device) ; voici les commandes qu'Ardoise enverrait, une par ligne, dans l'ordre",
+                  en: "dry run: nothing is sent to \(device); here are the commands Ardoise would send, one per line, in order"))
+        // Command lines go to stdout exactly in the trace grammar (to stderr with --json, whose
+        // stdout is the JSON result alone); nothing reaches a device.
+        let output = json ? FileHandle.standardError : FileHandle.standardOutput
+        let transport = TracingTransport(wrapping: try DryRun.simulatedDevice(deviceType: type, identifyDump: dump), recordOutcomes: false) { record in
+            printed.count += 1
+            // Unbuffered, so the lines sit between the first and last messages in a log.
+            output.write(Data((record.text + "\n").utf8))
+        }
+        let eraser = FirmwareEraser(transport: transport, deviceType: type, secretStore: InMemorySecretStore(), progress: { p in
             // A simulation finishes nothing: its progress is the simulated drive's, and its end
             // ("done") is not said (the closing line says what happened: nothing).
-            if dryRun {
-                guard p.fraction != 1 else { return }
-                say(.init(fr: "(simulation) \(p.method.rawValue) : \(p.message.french)", en: "(dry run) \(p.method.rawValue): \(p.message.english)"))
-                return
-            }
-            say(.init(fr: "\(p.method.rawValue) : \(p.message.french)", en: "\(p.method.rawValue): \(p.message.english)"))
+            guard p.fraction != 1 else { return }
+            say(.init(fr: "(simulation) \(p.method.rawValue) : \(p.message.french)", en: "(dry run) \(p.method.rawValue): \(p.message.english)"))
         })
 
         if unfreeze {
-            let unfreezer = SuspendUnfreezer()
-            if dryRun {
-                say(.init(fr: "(simulation) mise en veille puis réveil : echo mem > /sys/power/state", en: "(dry run) suspend and resume: echo mem > /sys/power/state"))
-            } else {
-                // `device` passed the safety classification when it was opened above.
-                try unfreezer.suspendAndResume()
-            }
+            say(.init(fr: "(simulation) mise en veille puis réveil : echo mem > /sys/power/state", en: "(dry run) suspend and resume: echo mem > /sys/power/state"))
         }
 
         if recover {
-            // `device` passed the safety classification when it was opened above.
-            let result = try eraser.recover()
-            if dryRun {
-                say(.init(fr: "simulation : aucune commande n'a été envoyée à \(device) ; les \(printed.count) lignes ci-dessus sont celles d'un vrai déverrouillage",
-                          en: "dry run: no command was sent to \(device); the \(printed.count) lines above are what a real unlock would send"))
-                return nil
-            }
-            return json ? encode(result) : LocalizedText(fr: "sécurité désactivée sur \(result.model) (\(result.serialNumber))", en: "security disabled on \(result.model) (\(result.serialNumber))").text(in: CurrentLanguage.value)
+            _ = try eraser.recover()
+            say(.init(fr: "simulation : aucune commande n'a été envoyée à \(device) ; les \(printed.count) lignes ci-dessus sont celles d'un vrai déverrouillage",
+                      en: "dry run: no command was sent to \(device); the \(printed.count) lines above are what a real unlock would send"))
+            return nil
         }
 
         var chosen = method!
@@ -184,36 +232,11 @@ struct SanitizeCommand: ParsableCommand {
                 throw SanitizeError(.unsupported, context: device, message: reason)
             }
         }
-        // Real runs classified and claimed the drive when opening it; dry runs send nothing.
         let result = try eraser.erase(chosen, options: options)
-        for note in result.notes { say(dryRun ? .init(fr: "(simulation) " + note.french, en: "(dry run) " + note.english) : note) }
-        if dryRun {
-            say(.init(fr: "simulation : aucune commande n'a été envoyée à \(device) ; les \(printed.count) lignes ci-dessus sont celles qu'un vrai effacement enverrait (les lectures d'identité sont refaites avant chaque étape, comme sur un vrai disque)",
-                      en: "dry run: no command was sent to \(device); the \(printed.count) lines above are what a real erase would send (identity reads are repeated before each step, as on a real drive)"))
-        }
-        if json { return encode(result) }
-        var text = LocalizedText(fr: "effacement terminé : \(result.method.rawValue) sur \(result.model) (\(result.serialNumber)), \(result.commandCount) commandes",
-                                 en: "erase complete: \(result.method.rawValue) on \(result.model) (\(result.serialNumber)), \(result.commandCount) commands").text(in: CurrentLanguage.value)
-        if let hidden = result.hiddenArea, hidden.hiddenSectorsExisted {
-            text += "\n" + LocalizedText(fr: "zone cachée : présente, \(hidden.hiddenSectorsErased == true ? "effacée" : "NON effacée (relancez avec --restore-hidden-area)")",
-                                         en: "hidden area: present, \(hidden.hiddenSectorsErased == true ? "erased" : "NOT erased (run again with --restore-hidden-area)")").text(in: CurrentLanguage.value)
-        }
-        return dryRun ? nil : text
-    }
-
-    /// Passwords of standalone runs go to files in `secretsDirectory`; lookups (`--recover`)
-    /// also search the bench journal next to it, where daemon and `wipe` jobs keep theirs.
-    static func secretStore(secretsDirectory: String) throws -> SecretStore {
-        let files = try FileSecretStore(directory: URL(fileURLWithPath: secretsDirectory))
-        guard let journal = journal(secretsDirectory: secretsDirectory) else { return files }
-        return ChainedSecretStore(primary: files, lookups: [JournalSecretStore(journal: journal, jobID: nil)])
-    }
-
-    /// The bench journal in the data directory that holds `secretsDirectory`, if it exists.
-    static func journal(secretsDirectory: String) -> JournalDatabase? {
-        let dataDirectory = (secretsDirectory as NSString).deletingLastPathComponent
-        guard FileManager.default.fileExists(atPath: (dataDirectory as NSString).appendingPathComponent(JournalDatabase.fileName)) else { return nil }
-        return try? JournalDatabase(dataDirectory: dataDirectory)
+        for note in result.notes { say(.init(fr: "(simulation) " + note.french, en: "(dry run) " + note.english)) }
+        say(.init(fr: "simulation : aucune commande n'a été envoyée à \(device) ; les \(printed.count) lignes ci-dessus sont celles qu'un vrai effacement enverrait (les lectures d'identité sont refaites avant chaque étape, comme sur un vrai disque)",
+                  en: "dry run: no command was sent to \(device); the \(printed.count) lines above are what a real erase would send (identity reads are repeated before each step, as on a real drive)"))
+        return json ? encode(result) : nil
     }
 
     private func encode<T: Encodable>(_ value: T) -> String {
@@ -224,36 +247,49 @@ struct SanitizeCommand: ParsableCommand {
 }
 
 
-/// Saves to `primary`; finds a password in `primary` or else the first lookup that has one;
-/// removes it everywhere.
-final class ChainedSecretStore: SecretStore {
-    let primary: SecretStore
-    let lookups: [SecretStore]
-
-    init(primary: SecretStore, lookups: [SecretStore]) {
-        self.primary = primary
-        self.lookups = lookups
-    }
-
-    func saveTemporaryPassword(_ password: AtaPassword, forDevice deviceKey: String) throws {
-        try primary.saveTemporaryPassword(password, forDevice: deviceKey)
-    }
-
-    func temporaryPassword(forDevice deviceKey: String) throws -> AtaPassword? {
-        if let found = try primary.temporaryPassword(forDevice: deviceKey) { return found }
-        for store in lookups {
-            if let found = try store.temporaryPassword(forDevice: deviceKey) { return found }
-        }
-        return nil
-    }
-
-    func removeTemporaryPassword(forDevice deviceKey: String) throws {
-        try primary.removeTemporaryPassword(forDevice: deviceKey)
-        for store in lookups { try store.removeTemporaryPassword(forDevice: deviceKey) }
-    }
-}
-
 /// Counts the command lines a dry run printed (touched only on the pass-through thread).
 final class CommandCounter: @unchecked Sendable {
     var count = 0
+}
+
+/// `ardoise sanitize --json`'s result of a real erase: stable codes (docs/json-codes.md), the
+/// localized reason beside them.
+struct SanitizeResultLine: Encodable {
+    var device: String
+    /// `purged`, `failed` (or `overwrite-fallback`, never with sanitize's profile).
+    var outcome: String
+    /// For `failed`: the Sanitize code (`frozen`, `unsupported`, `verificationFailed`, `noFirmwarePurge`…).
+    var failureCode: String?
+    var reasonLabel: String
+    var method: String?
+    var driveModel: String?
+    var driveSerial: String?
+    var commandCount: Int
+    var samplesVerified: String?
+    var hiddenAreaDetected: Bool?
+    var hiddenAreaErased: Bool?
+    var jobID: String
+    /// `erased`, `erased_with_exceptions`, `not_erased`, or `not_issued`.
+    var certificateStatus: String
+    var certificate: String?
+    var pdf: String?
+
+    init(device: String, outcome: ErasureOutcome, language: Language) {
+        let firmware = outcome.report.firmware
+        self.device = device
+        self.outcome = firmware?.outcome.rawValue ?? "failed"
+        failureCode = firmware?.failureCode
+        reasonLabel = (firmware?.reason ?? outcome.report.status.label).text(in: language)
+        method = firmware?.operations.last?.method
+        driveModel = firmware?.driveModel
+        driveSerial = firmware?.driveSerial
+        commandCount = firmware?.operations.reduce(0) { $0 + $1.commandCount } ?? 0
+        samplesVerified = firmware?.verification?.result.rawValue
+        hiddenAreaDetected = firmware?.hiddenArea?.detected
+        hiddenAreaErased = firmware?.hiddenArea?.erased
+        jobID = outcome.jobID.uuidString.lowercased()
+        certificateStatus = outcome.certificate?.status.rawValue ?? "not_issued"
+        certificate = outcome.certificate?.jsonPath
+        pdf = outcome.certificate?.pdfPath
+    }
 }

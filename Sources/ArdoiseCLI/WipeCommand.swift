@@ -52,145 +52,86 @@ struct WipeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.applyLanguage()
-        let fr = CurrentLanguage.value == .french
+        let language = CurrentLanguage.value
+        let fr = language == .french
         // With --json, stdout carries only JSON lines; the words for people go to stderr.
         let json = self.json
         func say(_ line: String) {
             if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
         }
         let settings = try bench.resolve()
-        let library = try reportingEngineErrors { try settings.config.profileLibrary() }
-        let wipeProfile = try reportingEngineErrors { try library.requireProfile(named: profile) }
-        // One owner per journal: beside a running daemon (or another wipe) refuse before
-        // anything is asked or opened; never recover or touch jobs another process runs.
-        let owner = try reportingProofErrorsReturning {
-            try JournalOwnerLock.acquire(dataDirectory: settings.dataDirectory, role: .wipe)
-        }
-        defer { withExtendedLifetime(owner) {} }
+        // The flow (Bench) checks everything before anything is asked or written: the profile,
+        // the journal's owner, every target's safety verdict; one refusal stops them all.
+        let request = WipeRequest(targets: targets, profileName: profile, images: image, allowVirtual: allowVirtual, assumeYes: yes)
+        let flow = try reportingFlowErrors { try WipeFlow.prepare(request, config: settings.config) }
+        let wipeProfile = flow.profile
 
-        // A firmware profile needs a real drive's pass-through; an image has none.
-        if image, wipeProfile.firmware != nil {
-            printError(fr ? "Le profil \(wipeProfile.name) efface par le firmware du disque : impossible sur une image (--image). Rien n'a été écrit."
-                          : "Profile \(wipeProfile.name) erases with the drive's firmware: not possible on an image (--image). Nothing was written.")
-            throw ExitCode(31)
-        }
-
-        // 1. Check every target before anything is written: one refusal stops them all.
-        var plans: [(medium: MediumDescription, identity: DriveIdentity?)] = []
-        for path in targets {
-            if image {
-                let target = try reportingEngineErrors { try FileWipeTarget(path: path) }
-                plans.append((MediumDescription(imagePath: path, sizeInBytes: target.sizeInBytes, logicalSectorSize: target.logicalSectorSize), nil))
-            } else {
-                let info = try reportingErrors {
-                    try DriveAccess.classify(path, policy: SafetyPolicy(allowVirtual: allowVirtual, dataDirectory: settings.dataDirectory))
-                }
-                if case .protected(let reasons) = info.verdict {
-                    let error = DeviceError(.protected(reasons: reasons), path: path)
-                    printError(error.description)
-                    throw ExitCode(error.exitCode)
-                }
-                plans.append((MediumDescription(device: info), info.identity))
-            }
-        }
-
-        // 2. Show what will be erased and have the technician confirm each drive.
+        // Show what will be erased and have the technician confirm each drive.
         say(fr ? "Profil : \(wipeProfile.name) — \(wipeProfile.title.french)" : "Profile: \(wipeProfile.name) — \(wipeProfile.title.english)")
-        for plan in plans {
-            let medium = plan.medium
+        for candidate in flow.candidates {
+            let medium = candidate.medium
             say("  \(medium.path)  \(medium.model)  \(fr ? "n° de série" : "serial") \(medium.serial)  \(ByteCountFormatter.human(medium.sizeInBytes))")
         }
-        if !yes {
+        if flow.needsConfirmation {
             guard isatty(STDIN_FILENO) == 1 || ProcessInfo.processInfo.environment["ARDOISE_CONFIRM_FROM_STDIN"] == "1" else {
                 printError(fr ? "Confirmation impossible sans terminal : ajoutez --yes pour un banc automatique."
                               : "Cannot confirm without a terminal: add --yes for an automatic bench.")
                 throw ExitCode(2)
             }
-            for plan in plans where !Confirmation.ask(for: plan.medium, hasSerial: plan.identity?.serial != nil || image) {
-                printError(fr ? "Non confirmé pour \(plan.medium.path) : rien n'a été écrit." : "Not confirmed for \(plan.medium.path): nothing was written.")
-                throw ExitCode(3)
-            }
-        }
-
-        // 3. Open every target (exclusive, pinned to the identity shown) and the records.
-        var sessions: [ErasureSession] = []
-        let context = try reportingProofErrorsReturning { try settings.makeContext(owner: owner) }
-        for plan in plans {
-            if image {
-                let target = try reportingEngineErrors { try FileWipeTarget(path: plan.medium.path) }
-                sessions.append(try reportingEngineErrors { try ErasureSession(medium: plan.medium, target: target, profile: wipeProfile, context: context) })
-            } else {
-                // One claim per drive for the whole job: passes and firmware purge alike.
-                let claim = try reportingErrors {
-                    try DriveAccess.claim(plan.medium.path, policy: SafetyPolicy(allowVirtual: allowVirtual, dataDirectory: settings.dataDirectory),
-                                          expected: plan.identity)
+            for (index, candidate) in flow.candidates.enumerated() {
+                let answer = Confirmation.ask(for: candidate.medium, rule: candidate.confirmation)
+                guard flow.confirm(index, answer: answer ?? "", language: language) else {
+                    printError(fr ? "Non confirmé pour \(candidate.medium.path) : rien n'a été écrit." : "Not confirmed for \(candidate.medium.path): nothing was written.")
+                    throw ExitCode(3)
                 }
-                sessions.append(try reportingEngineErrors { try ErasureSession(medium: plan.medium, claim: claim, profile: wipeProfile, context: context) })
             }
         }
 
-        // 4. Run them all, each on its own thread; Ctrl-C cancels them cleanly.
-        let display = ProgressDisplay(paths: sessions.map { $0.medium.path }, json: json, language: CurrentLanguage.value)
-        let running = sessions
-        let interrupt = SignalWatcher(signals: [SIGINT, SIGTERM]) {
-            for session in running { session.cancel() }
+        // Open every target (exclusive, pinned to the identity shown) and the records.
+        let run = try reportingFlowErrors {
+            try flow.start(technicianFallback: ProcessInfo.processInfo.environment["SUDO_USER"] ?? "root", language: language)
         }
+
+        // Run them all, each on its own thread; Ctrl-C cancels them cleanly.
+        let display = ProgressDisplay(paths: run.sessions.map { $0.medium.path }, json: json, language: language)
+        let interrupt = SignalWatcher(signals: [SIGINT, SIGTERM]) { run.cancel() }
         defer { interrupt.stop() }
         display.start()
-        let outcomes = try await withThrowingTaskGroup(of: (Int, ErasureOutcome).self) { group in
-            for (index, session) in running.enumerated() {
-                group.addTask {
-                    let outcome = try await session.run { event in display.update(index: index, event: event) }
-                    return (index, outcome)
-                }
-            }
-            var results: [(Int, ErasureOutcome)] = []
-            for try await result in group { results.append(result) }
-            return results.sorted { $0.0 < $1.0 }.map(\.1)
-        }
+        let outcomes = try await run.run { index, event in display.update(index: index, event: event) }
         display.stop()
 
-        // 5. Results and certificates.
-        var worst: Int32 = 0
+        // Results and certificates.
+        let status = WipeRun.exitStatus(outcomes, profile: wipeProfile)
         if wipeProfile.isReadOnly {
-            // A check, not an erasure: say what was found, exit 0 only if it all matched.
+            // A check, not an erasure: say what was found.
             for outcome in outcomes {
-                let ok = outcome.report.succeeded
-                say("\(outcome.report.targetName): " + (ok
+                say("\(outcome.report.targetName): " + (outcome.report.succeeded
                     ? (fr ? "vérifié : uniquement des zéros ✓" : "verified: only zeros ✓")
                     : (fr ? "VÉRIFICATION ÉCHOUÉE ✗ (données restantes ou illisibles)" : "VERIFICATION FAILED ✗ (data left or unreadable)")))
-                if !ok { worst = 31 }
             }
-            if worst != 0 { throw ExitCode(worst) }
+            if status != 0 { throw ExitCode(status) }
             return
         }
         for outcome in outcomes {
-            let status = CertificateSummary.statusLabel(outcome.certificate?.status ?? .notErased, language: CurrentLanguage.value).lowercased()
-            let label = WipeSummary.label(outcome.report.status, succeeded: outcome.report.succeeded, language: CurrentLanguage.value)
+            let certificateStatus = CertificateSummary.statusLabel(outcome.certificate?.status ?? .notErased, language: language).lowercased()
+            let label = WipeSummary.label(outcome.report.status, succeeded: outcome.report.succeeded, language: language)
             say("\(outcome.report.targetName): \(label)")
             if json {
                 var line = WipeLine(event: "certificate", device: outcome.report.targetName)
                 line.status = outcome.certificate?.status.rawValue ?? "not_issued"
-                line.statusLabel = status
+                line.statusLabel = certificateStatus
                 line.json = outcome.certificate?.jsonPath
                 line.pdf = outcome.certificate?.pdfPath
                 ProgressDisplay.emit(line)
             }
             if let certificate = outcome.certificate {
-                say("  " + (fr ? "certificat (\(status)) : " : "certificate (\(status)): ") + certificate.jsonPath)
+                say("  " + (fr ? "certificat (\(certificateStatus)) : " : "certificate (\(certificateStatus)): ") + certificate.jsonPath)
                 say("  PDF: \(certificate.pdfPath)")
             } else if let error = outcome.certificateError {
                 printError((fr ? "certificat non écrit : " : "certificate not written: ") + error)
             }
-            // The certificate's status is the verdict: a job that ran to its end without the
-            // verification its standard lacks is "erased with exceptions", not "erased".
-            switch (outcome.certificate?.status, outcome.jobStatus) {
-            case (.erased?, .completed): break
-            case (.erasedWithExceptions?, _), (nil, .completed), (nil, .completedWithExceptions): worst = max(worst, 30)
-            default: worst = max(worst, 31)
-            }
         }
-        if worst != 0 { throw ExitCode(worst) }
+        if status != 0 { throw ExitCode(status) }
     }
 }
 
@@ -238,35 +179,20 @@ struct BenchSessionOptions: ParsableArguments {
 struct ResolvedBenchSettings {
     var config: BenchConfig
     var dataDirectory: String { config.dataDirectory }
-
-    /// The journal (recovering what a dead owner left running), key and issuer; `owner` is
-    /// the data directory's lock, taken by the caller before anything else.
-    func makeContext(owner: JournalOwnerLock) throws -> ErasureContext {
-        let journal = try JournalDatabase(dataDirectory: config.dataDirectory, owner: owner)
-        let key = try BenchKey.loadOrCreate(dataDirectory: config.dataDirectory)
-        let issuer = CertificateIssuer(key: key, outputDirectory: config.outputDirectory, journal: journal, language: CurrentLanguage.value)
-        return ErasureContext(config: config, journal: journal, issuer: issuer,
-                              technicianFallback: ProcessInfo.processInfo.environment["SUDO_USER"] ?? "root")
-    }
 }
 
-/// The confirmation a technician types: the last 4 characters of the serial.
+/// The question a technician answers before a drive is erased; what is expected and what is
+/// accepted is the flow's `ConfirmationRule`.
 enum Confirmation {
-    static func expectedAnswer(serial: String, hasSerial: Bool) -> String {
-        hasSerial ? String(serial.suffix(4)) : (CurrentLanguage.value == .french ? "oui" : "yes")
-    }
-
-    static func ask(for medium: MediumDescription, hasSerial: Bool) -> Bool {
+    /// Prints the question and reads one line; nil at the end of input.
+    static func ask(for medium: MediumDescription, rule: ConfirmationRule) -> String? {
         let fr = CurrentLanguage.value == .french
-        let expected = expectedAnswer(serial: medium.serial, hasSerial: hasSerial)
-        let question = hasSerial
+        let question = rule.hasSerial
             ? (fr ? "Effacer \(medium.path) (\(medium.model), n° \(medium.serial)) ? Tapez les 4 derniers caractères du n° de série : "
                   : "Erase \(medium.path) (\(medium.model), serial \(medium.serial))? Type the last 4 characters of the serial: ")
             : (fr ? "Effacer \(medium.path) (\(medium.model)) ? Tapez « oui » : " : "Erase \(medium.path) (\(medium.model))? Type 'yes': ")
         FileHandle.standardOutput.write(Data(question.utf8))
-        guard let answer = readLine() else { return false }
-        let typed = answer.trimmingCharacters(in: .whitespaces)
-        return typed.caseInsensitiveCompare(expected) == .orderedSame || (!hasSerial && ["yes", "oui"].contains(typed.lowercased()))
+        return readLine()
     }
 }
 
@@ -286,6 +212,17 @@ func reportingEngineErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let error as WipeEngineError {
         printError(error.description)
         throw ExitCode(error.code == .profileNotFound ? 41 : error.code == .invalidProfile ? 42 : 43)
+    }
+}
+
+/// The wipe flow's refusals, each with its message and exit status: the profile (41–43),
+/// the drive (its `DeviceError` status), the journal or key (proof errors), the flow's own.
+func reportingFlowErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try reportingEngineErrors { try reportingErrors { try reportingProofErrorsReturning(body) } }
+    } catch let error as WipeFlowError {
+        printError(error.message.text(in: CurrentLanguage.value))
+        throw ExitCode(error.exitStatus)
     }
 }
 

@@ -44,12 +44,13 @@ public final class DriveFirmwarePurger: FirmwarePurging, @unchecked Sendable {
     /// (the one the passes write through), each after an identity re-check; the node is never
     /// reopened by path.
     public static func forClaim(_ drive: ClaimedDrive, deviceType: PassthroughDeviceType = .auto, secretStore: SecretStore,
+                                eraseOptions: FirmwareEraseOptions = FirmwareEraseOptions(),
                                 trace: @escaping (TraceRecord) -> Void = { _ in }) -> DriveFirmwarePurger {
         DriveFirmwarePurger(makeTransport: {
             let transport = drive.passthrough()
             let type = deviceType == .auto ? FirmwareEraser.detectDeviceType(path: drive.path, transport: transport) : deviceType
             return (transport, type)
-        }, secretStore: secretStore, trace: trace)
+        }, secretStore: secretStore, eraseOptions: eraseOptions, trace: trace)
     }
 
     public func purge(target: any WipeTarget, step: FirmwareStep, seed: [UInt8],
@@ -57,8 +58,8 @@ public final class DriveFirmwarePurger: FirmwarePurging, @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         func elapsed() -> Double { (clock.now - start).seconds }
-        func failed(_ reason: LocalizedText, operations: [FirmwarePurgeRecord.Operation] = []) -> FirmwarePurgeRecord {
-            .failed(reason, operations: operations, durationSeconds: elapsed())
+        func failed(_ reason: LocalizedText, code: String, operations: [FirmwarePurgeRecord.Operation] = []) -> FirmwarePurgeRecord {
+            .failed(reason, operations: operations, durationSeconds: elapsed(), code: code)
         }
 
         // 1. Reach the drive and ask what it is (read-only commands).
@@ -74,7 +75,8 @@ public final class DriveFirmwarePurger: FirmwarePurging, @unchecked Sendable {
             identification = try eraser.identify()
         } catch {
             return failed(Self.describe(error, fr: "le disque ne répond pas aux commandes firmware (pont USB sans pass-through ?)",
-                                        en: "the drive does not answer firmware commands (USB bridge without pass-through?)"))
+                                        en: "the drive does not answer firmware commands (USB bridge without pass-through?)"),
+                          code: Self.code(error, otherwise: .transport))
         }
 
         // 2. Choose.
@@ -88,18 +90,20 @@ public final class DriveFirmwarePurger: FirmwarePurging, @unchecked Sendable {
             case .overwritePasses(let why):
                 guard step.overwriteFallback else {
                     return failed(LocalizedText(fr: "\(why.french) ; le profil n'autorise pas de repli sur la réécriture",
-                                                en: "\(why.english); the profile allows no overwrite fallback"))
+                                                en: "\(why.english); the profile allows no overwrite fallback"),
+                                  code: Self.noFirmwarePurge)
                 }
                 return FirmwarePurgeRecord(outcome: .overwriteFallback, reason: why, driveModel: identification.model,
                                            driveSerial: identification.serialNumber, durationSeconds: elapsed())
             case .cannotPurge(let why):
-                return failed(why)
+                return failed(why, code: SanitizeError.Code.unsupported.rawValue)
             }
         } else if let named = FirmwareEraseMethod(rawValue: step.method) {
             method = named
             reason = LocalizedText(fr: "méthode imposée par le profil", en: "method named by the profile")
         } else {
-            return failed(LocalizedText(fr: "méthode firmware inconnue : \(step.method)", en: "unknown firmware method: \(step.method)"))
+            return failed(LocalizedText(fr: "méthode firmware inconnue : \(step.method)", en: "unknown firmware method: \(step.method)"),
+                          code: SanitizeError.Code.invalidRequest.rawValue)
         }
         progress(FirmwarePurgeProgress(fraction: 0, message: LocalizedText(fr: "\(method.label.french) — \(reason.french)",
                                                                           en: "\(method.label.english) — \(reason.english)")))
@@ -109,7 +113,7 @@ public final class DriveFirmwarePurger: FirmwarePurging, @unchecked Sendable {
             try eraser.preflight(method)
         } catch {
             let message = Self.describe(error, fr: "le disque refuse l'effacement", en: "the drive refuses the erase")
-            return failed(message, operations: [FirmwarePurgeRecord.Operation(
+            return failed(message, code: Self.code(error, otherwise: .commandFailed), operations: [FirmwarePurgeRecord.Operation(
                 command: method.label.english, method: method.rawValue, succeeded: false, durationSeconds: 0,
                 commandCount: 0, detail: message.english)])
         }
@@ -121,7 +125,8 @@ public final class DriveFirmwarePurger: FirmwarePurging, @unchecked Sendable {
             try SampledBlocks.write(plan, to: target) { SampledBlocks.seedContent(seed: seed, index: $0, length: plan.sampleLength) }
         } catch {
             return failed(LocalizedText(fr: "écriture des échantillons de contrôle impossible avant l'effacement : \(error)",
-                                        en: "cannot write the check samples before the erase: \(error)"))
+                                        en: "cannot write the check samples before the erase: \(error)"),
+                          code: SanitizeError.Code.transport.rawValue)
         }
 
         // 4. The erase. Nothing is certified unless the drive confirmed it.
@@ -138,7 +143,7 @@ public final class DriveFirmwarePurger: FirmwarePurging, @unchecked Sendable {
                 command: method.label.english, method: method.rawValue, succeeded: false,
                 durationSeconds: (clock.now - eraseStart).seconds,
                 commandCount: tracing.commandLines.count - commandsBefore, detail: message.english)
-            return failed(message, operations: [operation])
+            return failed(message, code: Self.code(error, otherwise: .commandFailed), operations: [operation])
         }
         var operation = FirmwarePurgeRecord.Operation(
             command: method.label.english, method: method.rawValue, succeeded: true,
@@ -196,7 +201,16 @@ public final class DriveFirmwarePurger: FirmwarePurging, @unchecked Sendable {
         return FirmwarePurgeRecord(
             outcome: passed ? .purged : .failed, reason: outcomeReason, driveModel: result.model, driveSerial: result.serialNumber,
             operations: [operation], hiddenArea: hidden, verification: verification,
-            notes: result.notes, durationSeconds: elapsed())
+            notes: result.notes, durationSeconds: elapsed(),
+            failureCode: passed ? nil : SanitizeError.Code.verificationFailed.rawValue)
+    }
+
+    /// `FirmwarePurgeRecord.failureCode` when the drive has no firmware purge and the step
+    /// allows no overwrite fallback (`ardoise sanitize --method auto` on a hard disk).
+    public static let noFirmwarePurge = "noFirmwarePurge"
+
+    private static func code(_ error: Error, otherwise: SanitizeError.Code) -> String {
+        ((error as? SanitizeError)?.code ?? otherwise).rawValue
     }
 
     private static func describe(_ rule: PurgeVerificationRule) -> String {
@@ -220,10 +234,19 @@ public typealias FirmwarePurgerFactory = @Sendable (_ jobID: UUID, _ journal: Jo
 extension DriveFirmwarePurger {
     /// The bench's runner for a block device: temporary ATA passwords and every command line
     /// (with its outcome) go to the journal under the job.
-    public static func journaled(claim drive: ClaimedDrive, deviceType: PassthroughDeviceType = .auto) -> FirmwarePurgerFactory {
+    /// `eraseOptions`: overwrite passes and pattern, NVMe namespace (`ardoise sanitize`'s
+    /// options); `restoreHiddenArea` comes from the profile's step.
+    /// `echo` also sees every trace record (`ardoise sanitize` prints them).
+    public static func journaled(claim drive: ClaimedDrive, deviceType: PassthroughDeviceType = .auto,
+                                 eraseOptions: FirmwareEraseOptions = FirmwareEraseOptions(),
+                                 echo: (@Sendable (TraceRecord) -> Void)? = nil) -> FirmwarePurgerFactory {
         { jobID, journal in
-            forClaim(drive, deviceType: deviceType, secretStore: JournalSecretStore(journal: journal, jobID: jobID),
-                      trace: journalTrace(journal, jobID: jobID))
+            let journaling = journalTrace(journal, jobID: jobID)
+            return forClaim(drive, deviceType: deviceType, secretStore: JournalSecretStore(journal: journal, jobID: jobID),
+                            eraseOptions: eraseOptions, trace: { record in
+                                journaling(record)
+                                echo?(record)
+                            })
         }
     }
 

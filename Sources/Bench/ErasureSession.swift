@@ -2,6 +2,7 @@ import ArdoiseSupport
 import Certificates
 import Diagnostics
 import DeviceKit
+import ErasureRecords
 import Foundation
 import Journal
 import StoreClient
@@ -146,6 +147,8 @@ public final class ErasureSession: Sendable {
     public let resume: ResumePoint?
     /// The drive's health read before the job: journaled with it and carried on the certificate.
     public let health: HealthReport?
+    /// The claimed drive the job writes to, when its target is one (closed by `releaseDrive`).
+    private let claimed: ClaimedDrive?
 
     /// - Parameters:
     ///   - firmware: builds the firmware step's runner for profiles with `[firmware]` (given
@@ -160,6 +163,7 @@ public final class ErasureSession: Sendable {
         self.context = context
         self.resume = resume
         self.health = health
+        claimed = target as? ClaimedDrive
         issuesCertificate = !profile.isReadOnly
         var options = WipeOptions(bufferSize: context.bufferSize, seed: resume?.seed, firstPass: resume?.firstPass ?? 1)
         options.passHook = TestPause.passHook
@@ -180,6 +184,10 @@ public final class ErasureSession: Sendable {
 
     /// Stops the job; it ends interrupted and its certificate says "not erased".
     public func cancel() { job.cancel() }
+
+    /// Closes the claimed drive (its `O_EXCL` claim ends) once `run` has returned; nothing
+    /// for a target that is not a claimed drive. Calling it again does nothing.
+    public func releaseDrive() { claimed?.close() }
 
     /// The drive was pulled (or swapped): stop, and say so on the record.
     public func driveRemoved() {
@@ -273,52 +281,25 @@ public final class ErasureSession: Sendable {
         }
     }
 
-    private static func recordPass(_ pass: WipeEngine.PassRecord, jobID: UUID, journal: JournalDatabase) {
-        let ranges = pass.badRanges.map { [$0.start, $0.count] }
-        _ = try? journal.recordPass(Journal.PassRecord(
-            jobID: jobID, passIndex: pass.index - 1, kind: pass.kind, patternHex: pass.patternHex,
-            prngAlgorithm: pass.prngAlgorithm, seedSHA256: pass.seedSHA256, bytesWritten: Int64(pass.bytesWritten),
-            durationSeconds: pass.durationSeconds, throughputBytesPerSecond: pass.bytesPerSecond,
-            errorsJSON: pass.ioErrorCount > 0 ? "[{\"count\":\(pass.ioErrorCount)}]" : nil,
-            badRangesJSON: ranges.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(ranges)) ?? Data(), as: UTF8.self),
-            startedAt: pass.startedAt, endedAt: pass.endedAt))
-        if let verification = pass.verification, verification.result != .notRun {
-            recordVerification(verification, jobID: jobID, passIndex: pass.index - 1, mode: verification.mode, journal: journal)
-        }
-    }
-
-    /// One verification row (`passIndex` 0-based; -1 for the firmware step's samples).
-    private static func recordVerification(_ verification: WipeEngine.VerificationRecord, jobID: UUID, passIndex: Int, mode: String,
-                                           journal: JournalDatabase) {
-        let offsets = verification.firstBadOffsets
-        _ = try? journal.recordVerification(Journal.VerificationRecord(
-            jobID: jobID, passIndex: passIndex, mode: mode,
-            samples: Int64(verification.sampleCount), result: verification.result.rawValue,
-            firstBadOffsetsJSON: offsets.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(offsets)) ?? Data(), as: UTF8.self)))
+    private static func recordPass(_ pass: PassRecord, jobID: UUID, journal: JournalDatabase) {
+        _ = try? journal.recordPass(pass, jobID: jobID)
     }
 
     private static func recordFirmware(_ record: FirmwarePurgeRecord, jobID: UUID, journal: JournalDatabase) {
         _ = try? journal.appendEvent(kind: JournalEventKind.firmwareFinished, jobID: jobID, payload: record)
         if let verification = record.verification {
-            recordVerification(verification, jobID: jobID, passIndex: -1, mode: "firmware:" + verification.mode, journal: journal)
+            _ = try? journal.recordFirmwareVerification(verification, jobID: jobID)
         }
     }
 
     /// The facts of the job for the certificate; its status is derived there from them.
     func certificateInput(_ report: WipeReport) -> CertificateInput {
-        let current = report.passes.filter(\.writes).map { pass in
-            CertificateInput.Pass(
-                index: pass.index - 1, kind: pass.kind == "prng" ? .random : .pattern, patternHex: pass.patternHex,
-                prngAlgorithm: pass.prngAlgorithm, bytesWritten: pass.bytesWritten,
-                unwrittenRanges: pass.badRanges.map { CertificateInput.ByteRange(offset: $0.start, length: $0.count) },
-                ioErrors: pass.ioErrorCount, durationSeconds: pass.durationSeconds,
-                verification: pass.verification.map(Self.verification))
-        }
+        let current = report.passes.filter(\.writes)
         // A resumed job's certificate covers the earlier job's passes too, and says which job ran what.
         let passes = (resume?.certificatePasses ?? []) + current
         // The closing verification is this job's own: an earlier job's read-back predates the pull.
         let final = report.passes.last(where: { $0.verification != nil && $0.verification?.result != .notRun })?.verification
-            .map(Self.verification) ?? report.firmware?.verification.map(Self.verification)
+            ?? report.firmware?.verification
         let outcome: CertificateInput.Outcome
         switch report.status {
         case .completed, .completedWithExceptions: outcome = .completed
@@ -351,17 +332,6 @@ public final class ErasureSession: Sendable {
             verificationURL: context.verificationBaseURL.map {
                 StoreSettings.verificationURL(base: $0, certificateID: certificateID.uuidString.lowercased())
             })
-    }
-
-    static func verification(_ record: WipeEngine.VerificationRecord) -> PassVerification {
-        let mode: Certificates.VerificationMode = record.mode == "full" ? .full : record.mode.hasPrefix("sample") ? .sampled : .none
-        let result: VerificationOutcome
-        switch record.result {
-        case .passed: result = .passed
-        case .failed, .incomplete: result = .failed
-        case .notRun: result = .notPerformed
-        }
-        return PassVerification(mode: mode, samples: record.sampleCount > 0 ? UInt64(record.sampleCount) : nil, result: result)
     }
 }
 

@@ -1,5 +1,6 @@
 import ArdoiseSupport
 import Certificates
+import ErasureRecords
 import Foundation
 import Journal
 import WipeEngine
@@ -11,11 +12,8 @@ import WipeEngine
 /// file) can resume, and only from the last job run on that identity when that job was
 /// interrupted: any later job, finished or not, closes the earlier one's story.
 public struct ResumePoint: Sendable, Equatable {
-    /// A completed pass of an earlier job, as the journal recorded it.
-    public struct EarlierPass: Sendable, Equatable {
-        public var pass: Journal.PassRecord
-        public var verification: Journal.VerificationRecord?
-    }
+    /// A completed pass of an earlier job, as the journal recorded it (with its verification).
+    public typealias EarlierPass = PassRecord
 
     /// One earlier job of the chain and the passes it ran (0-based profile positions).
     public struct EarlierJob: Sendable, Equatable {
@@ -64,12 +62,12 @@ public struct ResumePoint: Sendable, Equatable {
         while let job = current {
             let resumption = try journal.resumption(jobID: job.id)
             let floor = resumption?.firstPassIndex ?? 0
-            let verifications = try journal.verifications(jobID: job.id)
             var indices: [Int] = []
-            for pass in try journal.passes(jobID: job.id) where pass.passIndex >= floor && pass.passIndex < limit {
-                guard byIndex[pass.passIndex] == nil else { continue }
-                byIndex[pass.passIndex] = EarlierPass(pass: pass, verification: verifications.last { $0.passIndex == pass.passIndex })
-                indices.append(pass.passIndex)
+            for pass in try journal.passes(jobID: job.id) {
+                let position = pass.index - 1
+                guard position >= floor, position < limit, byIndex[position] == nil else { continue }
+                byIndex[position] = pass
+                indices.append(position)
             }
             chain.insert(EarlierJob(job: job, passIndices: indices.sorted()), at: 0)
             guard let resumption else { break }
@@ -86,17 +84,16 @@ public struct ResumePoint: Sendable, Equatable {
         guard completed > 0, completed < plan.count else { return nil }
         var earlierPasses: [EarlierPass] = []
         for index in 0..<completed {
-            let earlier = byIndex[index]!
-            let pass = earlier.pass
+            let pass = byIndex[index]!
             let planned = plan[index]
             // The seed must give back the very passes the journal recorded.
             guard pass.seedSHA256 == planned.seedSHA256, pass.patternHex == planned.fixedPattern.map(Self.hex) else { return nil }
             // Only clean passes carry over; anything else starts over.
             let writes = planned.specification.writes
-            guard pass.errorsJSON == nil, pass.badRangesJSON == nil,
-                  !writes || pass.bytesWritten == Int64(medium.sizeInBytes),
-                  earlier.verification.map({ $0.result == "passed" }) ?? true else { return nil }
-            earlierPasses.append(earlier)
+            guard pass.ioErrorCount == 0, pass.badRanges.isEmpty,
+                  !writes || pass.bytesWritten == medium.sizeInBytes,
+                  pass.verification.map({ $0.result == .passed }) ?? true else { return nil }
+            earlierPasses.append(pass)
         }
         return ResumePoint(fromJobID: last.id, profileName: profile.name, seed: seed, firstPass: completed + 1,
                            passCount: plan.count, earlierPasses: earlierPasses,
@@ -105,20 +102,9 @@ public struct ResumePoint: Sendable, Equatable {
 
     static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 
-    /// The earlier passes as the certificate lists them (0-based indices, as for this job's).
-    var certificatePasses: [CertificateInput.Pass] {
-        earlierPasses.filter { $0.pass.bytesWritten > 0 }.map { earlier in
-            let pass = earlier.pass
-            return CertificateInput.Pass(
-                index: pass.passIndex, kind: pass.kind == "prng" ? .random : .pattern, patternHex: pass.patternHex,
-                prngAlgorithm: pass.prngAlgorithm, bytesWritten: UInt64(max(0, pass.bytesWritten)),
-                durationSeconds: pass.durationSeconds,
-                verification: earlier.verification.map { record in
-                    PassVerification(mode: record.mode == "full" ? .full : record.mode.hasPrefix("sample") ? .sampled : .none,
-                                     samples: record.samples > 0 ? UInt64(record.samples) : nil,
-                                     result: record.result == "passed" ? .passed : .failed)
-                })
-        }
+    /// The earlier passes as the certificate lists them (the ones that wrote; with this job's).
+    var certificatePasses: [PassRecord] {
+        earlierPasses.filter(\.writes)
     }
 
     /// The certificate's account of the resumption: which job ran which passes, and when.

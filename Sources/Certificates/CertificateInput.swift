@@ -1,7 +1,9 @@
+import ErasureRecords
 import Foundation
 
-/// What the bench knows after a job, filled by the caller from the engine's report. Plain
-/// values only: this module does not depend on the wipe engine.
+/// What the bench knows after a job, filled by the caller from the engine's report. The
+/// passes and verifications are the shared model (ErasureRecords) the engine fills and the
+/// journal stores; this module does not depend on the wipe engine.
 public struct CertificateInput: Sendable {
     /// How the job ended.
     public enum Outcome: Sendable, Equatable {
@@ -9,36 +11,6 @@ public struct CertificateInput: Sendable {
         case failed(reason: String)
         case interrupted(reason: String)
         case driveRemoved
-    }
-
-    /// A byte range the pass could not write (bad sectors).
-    public struct ByteRange: Sendable, Equatable {
-        public var offset: UInt64
-        public var length: UInt64
-        public init(offset: UInt64, length: UInt64) { self.offset = offset; self.length = length }
-    }
-
-    /// One overwrite pass as the engine reports it.
-    public struct Pass: Sendable {
-        public var index: Int
-        public var kind: PassKind
-        /// Lowercase hex of the repeated pattern (`"00"`, `"924924"`); nil for random.
-        public var patternHex: String?
-        public var prngAlgorithm: String?
-        public var bytesWritten: UInt64
-        public var unwrittenRanges: [ByteRange]
-        public var ioErrors: Int
-        public var durationSeconds: Double
-        /// The read-back of this pass, if one ran.
-        public var verification: PassVerification?
-
-        public init(index: Int, kind: PassKind, patternHex: String? = nil, prngAlgorithm: String? = nil,
-                    bytesWritten: UInt64, unwrittenRanges: [ByteRange] = [], ioErrors: Int = 0,
-                    durationSeconds: Double, verification: PassVerification? = nil) {
-            self.index = index; self.kind = kind; self.patternHex = patternHex; self.prngAlgorithm = prngAlgorithm
-            self.bytesWritten = bytesWritten; self.unwrittenRanges = unwrittenRanges; self.ioErrors = ioErrors
-            self.durationSeconds = durationSeconds; self.verification = verification
-        }
     }
 
     public var id: UUID
@@ -54,10 +26,12 @@ public struct CertificateInput: Sendable {
     public var hiddenAreas: HiddenAreas?
     public var category: NISTCategory
     public var profile: String
-    public var passes: [Pass]
+    /// The overwrite passes that wrote, in order (1-based `index`, as the engine numbers them;
+    /// the certificate lists them 0-based).
+    public var passes: [PassRecord]
     public var firmwareOperations: [FirmwareOperation]
     /// The verification that closes the job (usually of the last pass or the firmware erase).
-    public var finalVerification: PassVerification?
+    public var finalVerification: VerificationRecord?
     public var tool: Tool
     public var outcome: Outcome
     public var startedAt: Date
@@ -74,8 +48,8 @@ public struct CertificateInput: Sendable {
     public init(id: UUID = UUID(), jobID: UUID, benchID: String, organisation: Organisation, technician: Person,
                 validator: Person? = nil, donor: String? = nil, lot: String? = nil, media: Media,
                 sourceHost: SourceHost? = nil, hiddenAreas: HiddenAreas? = nil, category: NISTCategory,
-                profile: String, passes: [Pass], firmwareOperations: [FirmwareOperation] = [],
-                finalVerification: PassVerification?, tool: Tool, outcome: Outcome, startedAt: Date, endedAt: Date,
+                profile: String, passes: [PassRecord], firmwareOperations: [FirmwareOperation] = [],
+                finalVerification: VerificationRecord?, tool: Tool, outcome: Outcome, startedAt: Date, endedAt: Date,
                 destination: Destination = .externalReuse, additionalExceptions: [ErasureException] = [],
                 health: DriveHealth? = nil, verificationURL: String? = nil) {
         self.id = id; self.jobID = jobID; self.benchID = benchID; self.organisation = organisation
@@ -114,29 +88,33 @@ extension CertificatePayload {
         var executed: [ExecutedPass] = []
         var fullCoverage = false
         for pass in input.passes {
-            let unwritten = pass.unwrittenRanges.reduce(UInt64(0)) { $0 + $1.length }
+            // The certificate numbers passes from 0; the engine and the journal from 1.
+            let position = pass.index - 1
+            let kind: PassKind = pass.kind == "prng" ? .random : .pattern
+            let unwritten = pass.badRanges.reduce(UInt64(0)) { $0 + $1.count }
+            let verification = pass.verification.map(PassVerification.init(record:))
             executed.append(ExecutedPass(
-                index: pass.index, kind: pass.kind, pattern: pass.kind == .pattern ? pass.patternHex?.lowercased() : nil,
-                prngAlgorithm: pass.kind == .random ? pass.prngAlgorithm : nil, bytesWritten: pass.bytesWritten,
-                unwrittenBytes: unwritten, ioErrors: pass.ioErrors, durationSeconds: pass.durationSeconds,
+                index: position, kind: kind, pattern: kind == .pattern ? pass.patternHex?.lowercased() : nil,
+                prngAlgorithm: kind == .random ? pass.prngAlgorithm : nil, bytesWritten: pass.bytesWritten,
+                unwrittenBytes: unwritten, ioErrors: pass.ioErrorCount, durationSeconds: pass.durationSeconds,
                 throughputBytesPerSecond: pass.durationSeconds > 0 ? Double(pass.bytesWritten) / pass.durationSeconds : 0,
-                verification: pass.verification))
+                verification: verification))
             if pass.bytesWritten + unwritten >= capacity, capacity > 0 { fullCoverage = true }
             if pass.bytesWritten + unwritten < capacity {
                 exceptions.append(.init(kind: .incompleteCoverage,
-                                        detail: "pass \(pass.index + 1) covered \(pass.bytesWritten + unwritten) of \(capacity) bytes",
-                                        passIndex: pass.index, bytes: capacity - min(capacity, pass.bytesWritten + unwritten)))
+                                        detail: "pass \(position + 1) covered \(pass.bytesWritten + unwritten) of \(capacity) bytes",
+                                        passIndex: position, bytes: capacity - min(capacity, pass.bytesWritten + unwritten)))
             }
-            if unwritten > 0 || pass.ioErrors > 0 {
-                let ranges = pass.unwrittenRanges.prefix(8).map { "\($0.offset)+\($0.length)" }.joined(separator: ", ")
+            if unwritten > 0 || pass.ioErrorCount > 0 {
+                let ranges = pass.badRanges.prefix(8).map { "\($0.start)+\($0.count)" }.joined(separator: ", ")
                 exceptions.append(.init(kind: .unwrittenSectors,
-                                        detail: "pass \(pass.index + 1): \(pass.ioErrors) I/O error(s), \(unwritten) bytes unwritten"
-                                            + (ranges.isEmpty ? "" : " [\(ranges)\(pass.unwrittenRanges.count > 8 ? ", …" : "")]"),
-                                        passIndex: pass.index, bytes: unwritten))
+                                        detail: "pass \(position + 1): \(pass.ioErrorCount) I/O error(s), \(unwritten) bytes unwritten"
+                                            + (ranges.isEmpty ? "" : " [\(ranges)\(pass.badRanges.count > 8 ? ", …" : "")]"),
+                                        passIndex: position, bytes: unwritten))
             }
-            if pass.verification?.result == .failed {
-                exceptions.append(.init(kind: .verificationFailed, detail: "verification of pass \(pass.index + 1) failed",
-                                        passIndex: pass.index))
+            if verification?.result == .failed {
+                exceptions.append(.init(kind: .verificationFailed, detail: "verification of pass \(position + 1) failed",
+                                        passIndex: position))
             }
         }
 
@@ -156,7 +134,7 @@ extension CertificatePayload {
                                     bytes: hidden.hiddenBytes))
         }
 
-        let final = input.finalVerification ?? PassVerification(mode: .none, result: .notPerformed)
+        let final = input.finalVerification.map(PassVerification.init(record:)) ?? PassVerification(mode: .none, result: .notPerformed)
         switch final.result {
         case .passed where final.mode != .none: break
         case .failed: exceptions.append(.init(kind: .verificationFailed, detail: "final verification failed"))
@@ -220,4 +198,19 @@ extension CertificatePayload {
 /// own decoded copy.
 func wholeSeconds(_ date: Date) -> Date {
     Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
+}
+
+extension PassVerification {
+    /// How the certificate states a verification of the shared model: `full`, `sampled`
+    /// (any `sample…` mode) or `none`; the samples read when there were any; passed, failed
+    /// (a mismatch or unreadable sectors) or not performed.
+    public init(record: VerificationRecord) {
+        let mode: VerificationMode = record.mode == "full" ? .full : record.mode.hasPrefix("sample") ? .sampled : .none
+        let result: VerificationOutcome = switch record.result {
+        case .passed: .passed
+        case .failed, .incomplete: .failed
+        case .notRun: .notPerformed
+        }
+        self.init(mode: mode, samples: record.sampleCount > 0 ? UInt64(record.sampleCount) : nil, result: result)
+    }
 }

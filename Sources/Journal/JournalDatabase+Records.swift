@@ -1,4 +1,5 @@
 import ArdoiseSupport
+import ErasureRecords
 import Foundation
 import GRDB
 
@@ -261,35 +262,54 @@ extension JournalDatabase {
 
     // MARK: Passes and verifications
 
-    @discardableResult
-    public func recordPass(_ pass: PassRecord) throws -> PassRecord {
+    /// Records a completed pass of `jobID` (0-based `passIndex` = `pass.index - 1`) and, when
+    /// its read-back ran, the verification, each with its event (`pass.finished`,
+    /// `verification.finished`), in one transaction.
+    public func recordPass(_ pass: PassRecord, jobID: UUID) throws {
         try write { db in
-            var pass = pass
-            try pass.insert(db)
-            try Self.appendEvent(db, kind: JournalEventKind.passFinished, jobID: pass.jobID, payload: pass)
-            return pass
+            var row = PassRow(pass, jobID: jobID)
+            try row.insert(db)
+            try Self.appendEvent(db, kind: JournalEventKind.passFinished, jobID: jobID, payload: row)
+            if let verification = pass.verification, verification.result != .notRun {
+                try Self.insertVerification(db, VerificationRow(verification, jobID: jobID, passIndex: pass.index - 1))
+            }
         }
     }
 
+    /// Records the read-back of a job's firmware erase (row at pass index -1, mode
+    /// `firmware:<mode>`), with its `verification.finished` event.
+    public func recordFirmwareVerification(_ verification: VerificationRecord, jobID: UUID) throws {
+        try write { db in
+            try Self.insertVerification(db, VerificationRow(verification, jobID: jobID, passIndex: -1,
+                                                             mode: VerificationRow.firmwarePrefix + verification.mode))
+        }
+    }
+
+    private static func insertVerification(_ db: Database, _ row: VerificationRow) throws {
+        var row = row
+        try row.insert(db)
+        try appendEvent(db, kind: JournalEventKind.verificationFinished, jobID: row.jobID, payload: row)
+    }
+
+    /// The recorded passes of `jobID` in profile order, each with its verification (the
+    /// last one recorded for it). The journal keeps what resumption and certificates need:
+    /// a pass read back has `completed` true, `writes` true when it wrote bytes, and the
+    /// engine-only facts it does not store (`invertedStream`, `isFinalBlank`, the
+    /// verification's byte counts, sample placement and unreadable ranges) at their defaults.
     public func passes(jobID: UUID) throws -> [PassRecord] {
         try read { db in
-            try PassRecord.filter(Column("jobID") == jobID.uuidString.lowercased()).order(Column("passIndex")).fetchAll(db)
+            let key = jobID.uuidString.lowercased()
+            let rows = try PassRow.filter(Column("jobID") == key).order(Column("passIndex")).fetchAll(db)
+            let checks = try VerificationRow.filter(Column("jobID") == key).order(Column("id")).fetchAll(db)
+            return rows.map { row in row.record(verification: checks.last { $0.passIndex == row.passIndex }) }
         }
     }
 
-    @discardableResult
-    public func recordVerification(_ verification: VerificationRecord) throws -> VerificationRecord {
-        try write { db in
-            var verification = verification
-            try verification.insert(db)
-            try Self.appendEvent(db, kind: JournalEventKind.verificationFinished, jobID: verification.jobID, payload: verification)
-            return verification
-        }
-    }
-
-    public func verifications(jobID: UUID) throws -> [VerificationRecord] {
+    /// The read-back of `jobID`'s firmware erase, if one was recorded.
+    public func firmwareVerification(jobID: UUID) throws -> VerificationRecord? {
         try read { db in
-            try VerificationRecord.filter(Column("jobID") == jobID.uuidString.lowercased()).order(Column("id")).fetchAll(db)
+            try VerificationRow.filter(Column("jobID") == jobID.uuidString.lowercased() && Column("passIndex") == -1)
+                .order(Column("id")).fetchAll(db).last?.record
         }
     }
 

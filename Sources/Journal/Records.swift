@@ -1,3 +1,4 @@
+import ErasureRecords
 import Foundation
 import GRDB
 
@@ -67,35 +68,37 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     }
 }
 
-/// One pass as executed; only passes that completed (written, flushed and, when the profile
-/// says so, verified) are recorded, so a job's pass rows are the passes a resumption may skip.
-/// The pass row carries the SHA-256 of the pass key; the job seed itself is kept apart in
-/// `job_seeds` (never in events or certificates), for resuming the job with the same streams.
-public struct PassRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "passes"
-    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
-    public var id: Int64?
-    public var jobID: UUID
+/// The `passes` table's row: how the journal stores a `PassRecord` (the shared model, in
+/// ErasureRecords). Only passes that completed (written, flushed and, when the profile says so,
+/// verified) are recorded, so a job's pass rows are the passes a resumption may skip. The row
+/// carries the SHA-256 of the pass key; the job seed itself is kept apart in `job_seeds`
+/// (never in events or certificates), for resuming the job with the same streams. Its JSON
+/// encoding is also the `pass.finished` event's payload.
+struct PassRow: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "passes"
+    static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
+    var id: Int64?
+    var jobID: UUID
     /// 0-based position in the profile.
-    public var passIndex: Int
+    var passIndex: Int
     /// `pattern`, `random` or `firmware`.
-    public var kind: String
+    var kind: String
     /// The repeated pattern as lowercase hex (`00`, `924924`), nil for random and firmware passes.
-    public var patternHex: String?
-    public var prngAlgorithm: String?
-    public var seedSHA256: String?
-    public var bytesWritten: Int64
-    public var durationSeconds: Double
-    public var throughputBytesPerSecond: Double
+    var patternHex: String?
+    var prngAlgorithm: String?
+    var seedSHA256: String?
+    var bytesWritten: Int64
+    var durationSeconds: Double
+    var throughputBytesPerSecond: Double
     /// I/O errors as JSON text (array of objects), nil when none.
-    public var errorsJSON: String?
+    var errorsJSON: String?
     /// Unwritten byte ranges as JSON text (`[[offset, length], …]`), nil when none.
-    public var badRangesJSON: String?
+    var badRangesJSON: String?
     /// When the pass began and ended (nil in rows written before the v2-resume migration).
-    public var startedAt: Date?
-    public var endedAt: Date?
+    var startedAt: Date?
+    var endedAt: Date?
 
-    public init(id: Int64? = nil, jobID: UUID, passIndex: Int, kind: String, patternHex: String? = nil,
+    init(id: Int64? = nil, jobID: UUID, passIndex: Int, kind: String, patternHex: String? = nil,
                 prngAlgorithm: String? = nil, seedSHA256: String? = nil, bytesWritten: Int64, durationSeconds: Double,
                 throughputBytesPerSecond: Double, errorsJSON: String? = nil, badRangesJSON: String? = nil,
                 startedAt: Date? = nil, endedAt: Date? = nil) {
@@ -106,31 +109,33 @@ public struct PassRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
         self.startedAt = startedAt; self.endedAt = endedAt
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-/// A read-back verification of one pass (or of a firmware erase).
-public struct VerificationRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "verifications"
-    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
-    public var id: Int64?
-    public var jobID: UUID
-    public var passIndex: Int?
+/// The `verifications` table's row: how the journal stores a `VerificationRecord` (of one
+/// pass, or of a firmware erase at `passIndex` -1 with its mode prefixed `firmware:`). Its
+/// JSON encoding is also the `verification.finished` event's payload.
+struct VerificationRow: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "verifications"
+    static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
+    var id: Int64?
+    var jobID: UUID
+    var passIndex: Int?
     /// `full` or `sampled`.
-    public var mode: String
-    public var samples: Int64
+    var mode: String
+    var samples: Int64
     /// `passed` or `failed`.
-    public var result: String
+    var result: String
     /// First mismatching offsets as JSON text (`[offset, …]`), nil when none.
-    public var firstBadOffsetsJSON: String?
+    var firstBadOffsetsJSON: String?
 
-    public init(id: Int64? = nil, jobID: UUID, passIndex: Int?, mode: String, samples: Int64, result: String,
+    init(id: Int64? = nil, jobID: UUID, passIndex: Int?, mode: String, samples: Int64, result: String,
                 firstBadOffsetsJSON: String? = nil) {
         self.id = id; self.jobID = jobID; self.passIndex = passIndex; self.mode = mode; self.samples = samples
         self.result = result; self.firstBadOffsetsJSON = firstBadOffsetsJSON
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// A certificate issued for a job; the files live in the output directory.
@@ -300,5 +305,63 @@ public struct JobResumptionRecord: Codable, Sendable, Equatable, FetchableRecord
 
     public init(jobID: UUID, resumedFromJobID: UUID, firstPassIndex: Int) {
         self.jobID = jobID; self.resumedFromJobID = resumedFromJobID; self.firstPassIndex = firstPassIndex
+    }
+}
+
+// MARK: The shared pass model to and from its rows
+
+extension PassRow {
+    init(_ pass: PassRecord, jobID: UUID) {
+        let ranges = pass.badRanges.map { [$0.start, $0.count] }
+        self.init(jobID: jobID, passIndex: pass.index - 1, kind: pass.kind, patternHex: pass.patternHex,
+                  prngAlgorithm: pass.prngAlgorithm, seedSHA256: pass.seedSHA256, bytesWritten: Int64(pass.bytesWritten),
+                  durationSeconds: pass.durationSeconds, throughputBytesPerSecond: pass.bytesPerSecond,
+                  errorsJSON: pass.ioErrorCount > 0 ? "[{\"count\":\(pass.ioErrorCount)}]" : nil,
+                  badRangesJSON: ranges.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(ranges)) ?? Data(), as: UTF8.self),
+                  startedAt: pass.startedAt, endedAt: pass.endedAt)
+    }
+
+    /// The shared model of this row. Text the journal cannot parse never reads as clean: an
+    /// unreadable error list counts one error, unreadable ranges one empty range.
+    func record(verification: VerificationRow?) -> PassRecord {
+        var errors = 0
+        if let errorsJSON {
+            let counts = (try? JSONDecoder().decode([[String: Int]].self, from: Data(errorsJSON.utf8)))?.map { $0["count"] ?? 1 }
+            errors = max(1, counts?.reduce(0, +) ?? 1)
+        }
+        var ranges: [ByteRange] = []
+        if let badRangesJSON {
+            if let pairs = try? JSONDecoder().decode([[UInt64]].self, from: Data(badRangesJSON.utf8)), pairs.allSatisfy({ $0.count == 2 }) {
+                ranges = pairs.map { ByteRange(start: $0[0], end: $0[0] + $0[1]) }
+            } else {
+                ranges = [ByteRange(start: 0, end: 0)]
+            }
+        }
+        let written = UInt64(max(0, bytesWritten))
+        return PassRecord(index: passIndex + 1, kind: kind, patternHex: patternHex, prngAlgorithm: prngAlgorithm,
+                          seedSHA256: seedSHA256, writes: written > 0 || !ranges.isEmpty, bytesWritten: written,
+                          startedAt: startedAt, endedAt: endedAt, durationSeconds: durationSeconds,
+                          bytesPerSecond: throughputBytesPerSecond, ioErrorCount: errors, badRanges: ranges,
+                          verification: verification?.record, completed: true)
+    }
+}
+
+extension VerificationRow {
+    /// The mode prefix of a firmware erase's read-back.
+    static let firmwarePrefix = "firmware:"
+
+    init(_ verification: VerificationRecord, jobID: UUID, passIndex: Int, mode: String? = nil) {
+        let offsets = verification.firstBadOffsets
+        self.init(jobID: jobID, passIndex: passIndex, mode: mode ?? verification.mode, samples: Int64(verification.sampleCount),
+                  result: verification.result.rawValue,
+                  firstBadOffsetsJSON: offsets.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(offsets)) ?? Data(), as: UTF8.self))
+    }
+
+    /// The shared model of this row (an unknown result reads as failed).
+    var record: VerificationRecord {
+        let offsets = firstBadOffsetsJSON.flatMap { try? JSONDecoder().decode([UInt64].self, from: Data($0.utf8)) } ?? []
+        let plainMode = mode.hasPrefix(Self.firmwarePrefix) ? String(mode.dropFirst(Self.firmwarePrefix.count)) : mode
+        return VerificationRecord(mode: plainMode, result: VerificationRecord.Result(rawValue: result) ?? .failed,
+                                  sampleCount: Int(samples), firstBadOffsets: offsets)
     }
 }

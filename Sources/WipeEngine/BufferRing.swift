@@ -1,3 +1,4 @@
+import ErasureRecords
 import Foundation
 import Synchronization
 #if canImport(Glibc)

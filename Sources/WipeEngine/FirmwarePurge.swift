@@ -1,4 +1,5 @@
 import ArdoiseSupport
+import ErasureRecords
 
 /// Runs a profile's `[firmware]` step for a job. The engine knows no passthrough command:
 /// the bench supplies an implementation (Sanitize's `FirmwareEraser` behind it) through
@@ -75,18 +76,23 @@ public struct FirmwarePurgeRecord: Codable, Sendable, Equatable {
     public var verification: VerificationRecord?
     public var notes: [LocalizedText]
     public var durationSeconds: Double
+    /// For `failed`: a stable code of why (the Sanitize error's, e.g. `frozen`, `unsupported`,
+    /// `verificationFailed`; `noFirmwarePurge` when the drive has none and the step allows no
+    /// fallback). Absent from records made before it existed.
+    public var failureCode: String?
 
     public init(outcome: Outcome, reason: LocalizedText, driveModel: String? = nil, driveSerial: String? = nil,
                 operations: [Operation] = [], hiddenArea: HiddenArea? = nil, verification: VerificationRecord? = nil,
-                notes: [LocalizedText] = [], durationSeconds: Double = 0) {
+                notes: [LocalizedText] = [], durationSeconds: Double = 0, failureCode: String? = nil) {
         self.outcome = outcome; self.reason = reason; self.driveModel = driveModel; self.driveSerial = driveSerial
         self.operations = operations; self.hiddenArea = hiddenArea; self.verification = verification
-        self.notes = notes; self.durationSeconds = durationSeconds
+        self.notes = notes; self.durationSeconds = durationSeconds; self.failureCode = failureCode
     }
 
     /// A refusal before anything was sent that changes the drive.
-    public static func failed(_ reason: LocalizedText, operations: [Operation] = [], durationSeconds: Double = 0) -> FirmwarePurgeRecord {
-        FirmwarePurgeRecord(outcome: .failed, reason: reason, operations: operations, durationSeconds: durationSeconds)
+    public static func failed(_ reason: LocalizedText, operations: [Operation] = [], durationSeconds: Double = 0,
+                              code: String? = nil) -> FirmwarePurgeRecord {
+        FirmwarePurgeRecord(outcome: .failed, reason: reason, operations: operations, durationSeconds: durationSeconds, failureCode: code)
     }
 }
 

@@ -1,4 +1,5 @@
 import ArdoiseSupport
+import ErasureRecords
 import Crypto
 import Foundation
 

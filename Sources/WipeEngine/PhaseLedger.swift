@@ -1,3 +1,4 @@
+import ErasureRecords
 import Foundation
 
 /// What the I/O threads of one phase share: the next chunk to take, the first stop, and

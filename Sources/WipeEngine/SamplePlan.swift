@@ -1,3 +1,4 @@
+import ErasureRecords
 /// Where a sampled verification reads. Deterministic from its seed, so a plan can be
 /// rebuilt later from the journal instead of storing every offset.
 public struct SamplePlan: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import ErasureRecords
 /// What a running job tells its observers, in order, through `WipeJob.events`.
 public enum WipeEvent: Sendable {
     case jobStarted(target: String, sizeInBytes: UInt64, profile: String, passCount: Int)

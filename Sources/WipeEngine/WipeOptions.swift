@@ -1,3 +1,4 @@
+import ErasureRecords
 /// How a job drives its target. The defaults suit every drive; tests shrink nothing but sizes.
 public struct WipeOptions: Sendable {
     public static let defaultBufferSize = 4 << 20

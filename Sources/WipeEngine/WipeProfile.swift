@@ -172,8 +172,8 @@ public struct WipeProfile: Sendable, Equatable, Codable {
         self.firmware = firmware
     }
 
-    /// True when no pass writes (e.g. `verify-zero`).
-    public var isReadOnly: Bool { !passes.contains { $0.writes } }
+    /// True when nothing writes: no firmware step and no pass that writes (e.g. `verify-zero`).
+    public var isReadOnly: Bool { firmware == nil && !passes.contains { $0.writes } }
 
     /// A short summary of the verification the profile asks for, for the profiles table:
     /// `full (all)`, `full (last)`, `2/7 passes`, `none` (French: `complète (toutes)`…).

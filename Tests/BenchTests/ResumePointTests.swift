@@ -28,7 +28,7 @@ import WipeEngine
     /// verified unless `tweak` says otherwise), then its end.
     @discardableResult
     func job(passes: [Int], status: JobStatus = .interrupted, resuming: UUID? = nil, seed: [UInt8]? = nil,
-             on medium: MediumDescription? = nil, tweak: (inout Journal.PassRecord) -> Void = { _ in }) throws -> UUID {
+             on medium: MediumDescription? = nil, tweak: (inout PassRecord) -> Void = { _ in }) throws -> UUID {
         let medium = medium ?? self.medium
         let drive = try journal.recordDrive(DriveRecord(model: medium.model, serial: medium.serial, sizeInBytes: Int64(medium.sizeInBytes)))
         let record = JobRecord(driveID: drive.id, profile: profile.name, technician: "Zoé")
@@ -37,14 +37,13 @@ import WipeEngine
         })
         for index in passes {
             let planned = plan[index]
-            var pass = Journal.PassRecord(
-                jobID: record.id, passIndex: index, kind: planned.specification.pattern.kindName,
+            var pass = PassRecord(
+                index: index + 1, kind: planned.specification.pattern.kindName,
                 patternHex: planned.fixedPattern.map { $0.map { String(format: "%02x", $0) }.joined() },
-                seedSHA256: planned.seedSHA256, bytesWritten: Int64(medium.sizeInBytes), durationSeconds: 2,
-                throughputBytesPerSecond: Double(medium.sizeInBytes) / 2)
+                seedSHA256: planned.seedSHA256, bytesWritten: medium.sizeInBytes, durationSeconds: 2,
+                bytesPerSecond: Double(medium.sizeInBytes) / 2, verification: VerificationRecord(mode: "full", result: .passed))
             tweak(&pass)
-            try journal.recordPass(pass)
-            try journal.recordVerification(VerificationRecord(jobID: record.id, passIndex: index, mode: "full", samples: 0, result: "passed"))
+            try journal.recordPass(pass, jobID: record.id)
         }
         try journal.finishJob(id: record.id, status: status, reason: status == .interrupted ? "drive removed" : nil)
         return record.id
@@ -61,10 +60,10 @@ import WipeEngine
         #expect(point.fromJobID == first)
         #expect(point.firstPass == 2 && point.passCount == 3)
         #expect(point.seed == seed)
-        #expect(point.earlierPasses.map(\.pass.passIndex) == [0])
+        #expect(point.earlierPasses.map(\.index) == [1])
         #expect(point.offer == ResumeOffer(jobID: first.uuidString.lowercased(), profile: "dod-5220-22m", completedPasses: 1, passCount: 3))
         let passes = point.certificatePasses
-        #expect(passes.map(\.index) == [0])
+        #expect(passes.map(\.index) == [1])
         #expect(passes.first?.verification?.result == .passed)
     }
 
@@ -75,7 +74,7 @@ import WipeEngine
         let point = try #require(try find())
         #expect(point.fromJobID == second)
         #expect(point.firstPass == 3)
-        #expect(point.earlierPasses.map(\.pass.passIndex) == [0, 1])
+        #expect(point.earlierPasses.map(\.index) == [1, 2])
         #expect(point.earlierJobs.map(\.job.id) == [first, second])
         #expect(point.earlierJobs.map(\.passIndices) == [[0], [1]])
         let this = UUID()
@@ -122,7 +121,7 @@ import WipeEngine
 
     @Test func aPassWithErrorsOrRecordsTheSeedDoesNotPlanStartOver() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try job(passes: [0]) { $0.errorsJSON = "[{\"count\":1}]" }
+        try job(passes: [0]) { $0.ioErrorCount = 1 }
         #expect(try find() == nil)
         try job(passes: [0]) { $0.bytesWritten -= 512 }
         #expect(try find() == nil)

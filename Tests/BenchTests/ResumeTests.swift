@@ -121,8 +121,8 @@ struct ResumeTests {
         let first = try #require(UUID(uuidString: firstJob)), second = try #require(UUID(uuidString: secondJob))
         #expect(try journal.resumption(jobID: second)?.resumedFromJobID == first)
         #expect(try journal.resumption(jobID: second)?.firstPassIndex == 1)
-        #expect(try journal.passes(jobID: first).map(\.passIndex) == [0])
-        #expect(try journal.passes(jobID: second).map(\.passIndex) == [1, 2])
+        #expect(try journal.passes(jobID: first).map(\.index) == [1])
+        #expect(try journal.passes(jobID: second).map(\.index) == [2, 3])
         // Same seed: the resumed pass 2 is the complement of the earlier job's random byte.
         #expect(try journal.jobSeed(jobID: first) == journal.jobSeed(jobID: second))
         let byte = try #require(try journal.passes(jobID: first).first?.patternHex.flatMap { UInt8($0, radix: 16) })
@@ -155,7 +155,7 @@ struct ResumeTests {
         let secondText = try #require(done["jobID"] as? String)
         let second = try #require(UUID(uuidString: secondText))
         #expect(try journal.resumption(jobID: second) == nil)
-        #expect(try journal.passes(jobID: second).map(\.passIndex) == [0, 1, 2])
+        #expect(try journal.passes(jobID: second).map(\.index) == [1, 2, 3])
         #expect(try fileHoldsPass(3, of: "dod-5220-22m", jobID: second, file: other, harness: harness))
         // The earlier drive kept what its first pass wrote: nothing else touched it.
         let firstID = try #require(UUID(uuidString: firstJob))
@@ -207,7 +207,7 @@ struct ResumeTests {
         let journal = try JournalDatabase(dataDirectory: harness.dataDirectory)
         let secondText = try #require(done["jobID"] as? String)
         let second = try #require(UUID(uuidString: secondText))
-        #expect(try journal.passes(jobID: second).map(\.passIndex) == [1, 2])
+        #expect(try journal.passes(jobID: second).map(\.index) == [2, 3])
         #expect(try fileHoldsPass(3, of: "dod-5220-22m", jobID: second, file: drive.file, harness: harness))
         // `journal jobs` links the resumed job to the one it continues.
         let row = try self.jobs(harness).first { $0["id"] as? String == secondText }
@@ -242,7 +242,7 @@ struct ResumeTests {
         let journal = try JournalDatabase(dataDirectory: harness.dataDirectory)
         let secondText = try #require(done["jobID"] as? String)
         let second = try #require(UUID(uuidString: secondText))
-        #expect(try journal.passes(jobID: second).map(\.passIndex) == [1, 2])
+        #expect(try journal.passes(jobID: second).map(\.index) == [2, 3])
         #expect(try fileHoldsPass(3, of: "dod-5220-22m", jobID: second, file: drive.file, harness: harness))
     }
 
@@ -266,7 +266,7 @@ struct ResumeTests {
         let secondText = try #require(done["jobID"] as? String)
         let second = try #require(UUID(uuidString: secondText))
         #expect(try journal.resumption(jobID: second) == nil)
-        #expect(try journal.passes(jobID: second).map(\.passIndex) == [0, 1, 2])
+        #expect(try journal.passes(jobID: second).map(\.index) == [1, 2, 3])
         // A fresh job draws a fresh seed.
         let firstID = try #require(UUID(uuidString: firstJob))
         #expect(try journal.jobSeed(jobID: second) != journal.jobSeed(jobID: firstID))

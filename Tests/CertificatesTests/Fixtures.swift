@@ -1,6 +1,7 @@
 import ArdoiseTestSupport
 import ArdoiseSupport
 import Crypto
+import ErasureRecords
 import Foundation
 import Journal
 @testable import Certificates
@@ -24,8 +25,8 @@ enum Fixture {
     static func input(id: UUID = UUID(uuidString: "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f")!,
                       jobID: UUID = UUID(uuidString: "11111111-2222-4333-8444-555555555555")!,
                       serial: String = "WD-WCC4N7KZ1234",
-                      passes: [CertificateInput.Pass]? = nil,
-                      finalVerification: PassVerification? = PassVerification(mode: .full, samples: 122_096_646, result: .passed),
+                      passes: [PassRecord]? = nil,
+                      finalVerification: VerificationRecord? = VerificationRecord(mode: "full", result: .passed, sampleCount: 122_096_646),
                       hiddenAreas: HiddenAreas? = HiddenAreas(detected: false, erased: nil),
                       firmware: [FirmwareOperation] = [],
                       outcome: CertificateInput.Outcome = .completed,
@@ -41,9 +42,9 @@ enum Fixture {
                          transport: "sata", logicalSectorSize: 512, physicalSectorSize: 4096),
             sourceHost: SourceHost(vendor: "Dell Inc.", model: "OptiPlex 7010", serial: "5XK2Q12"),
             hiddenAreas: hiddenAreas, category: .clear, profile: "nist-800-88-clear",
-            passes: passes ?? [CertificateInput.Pass(index: 0, kind: .pattern, patternHex: "00", bytesWritten: capacity,
-                                                     durationSeconds: 3_721.5,
-                                                     verification: PassVerification(mode: .full, samples: 122_096_646, result: .passed))],
+            passes: passes ?? [PassRecord(index: 1, kind: "constant", patternHex: "00", bytesWritten: capacity,
+                                          durationSeconds: 3_721.5,
+                                          verification: VerificationRecord(mode: "full", result: .passed, sampleCount: 122_096_646))],
             firmwareOperations: firmware, finalVerification: finalVerification,
             tool: Tool(name: "ardoise", version: "0.1.0"), outcome: outcome,
             startedAt: start, endedAt: start.addingTimeInterval(7_500), destination: .externalReuse,

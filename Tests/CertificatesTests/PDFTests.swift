@@ -1,4 +1,5 @@
 import ArdoiseSupport
+import ErasureRecords
 import Foundation
 import Testing
 @testable import Certificates
@@ -103,7 +104,7 @@ import Testing
             let id = UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", index))!
             let outcome: CertificateInput.Outcome = index % 7 == 3 ? .interrupted(reason: "removed") : .completed
             let input = Fixture.input(id: id, serial: String(format: "SN%04d", index),
-                                      finalVerification: index % 5 == 4 ? nil : PassVerification(mode: .full, result: .passed),
+                                      finalVerification: index % 5 == 4 ? nil : VerificationRecord(mode: "full", result: .passed),
                                       outcome: outcome)
             payloads.append(CertificatePayload(input: input))
         }

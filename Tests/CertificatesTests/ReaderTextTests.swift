@@ -1,5 +1,6 @@
 import ArdoiseSupport
 import ArdoiseTestSupport
+import ErasureRecords
 import Foundation
 import Testing
 @testable import Certificates
@@ -70,8 +71,8 @@ import Testing
     @Test func aNotErasedCertificateIsNotHeadedErasedAndSpeaksOneLanguage() {
         // A pass that covered half the drive, then the drive was pulled.
         let half = Fixture.capacity / 2
-        let input = Fixture.input(passes: [CertificateInput.Pass(index: 0, kind: .pattern, patternHex: "00", bytesWritten: half,
-                                                                 durationSeconds: 100, verification: nil)],
+        let input = Fixture.input(passes: [PassRecord(index: 1, kind: "constant", patternHex: "00", bytesWritten: half,
+                                                      durationSeconds: 100, verification: nil)],
                                   finalVerification: nil, outcome: .interrupted(reason: "drive removed"))
         let payload = CertificatePayload(input: input)
         #expect(payload.result.status == .notErased)

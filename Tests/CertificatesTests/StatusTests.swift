@@ -1,9 +1,10 @@
+import ErasureRecords
 import Foundation
 import Testing
 @testable import Certificates
 
 @Suite struct StatusTests {
-    typealias Pass = CertificateInput.Pass
+    typealias Pass = PassRecord
 
     @Test func fullWrittenAndVerifiedIsErased() {
         let payload = CertificatePayload(input: Fixture.input())
@@ -14,14 +15,14 @@ import Testing
     }
 
     static let cases: [(String, CertificateInput, ErasureStatus, ErasureException.Kind?)] = [
-        ("bad sectors", Fixture.input(passes: [Pass(index: 0, kind: .pattern, patternHex: "00", bytesWritten: Fixture.capacity - 4096,
-                                                    unwrittenRanges: [.init(offset: 1_048_576, length: 4096)], ioErrors: 1,
-                                                    durationSeconds: 100)]),
+        ("bad sectors", Fixture.input(passes: [Pass(index: 1, kind: "constant", patternHex: "00", bytesWritten: Fixture.capacity - 4096,
+                                                    durationSeconds: 100, ioErrorCount: 1,
+                                                    badRanges: [ByteRange(start: 1_048_576, end: 1_048_576 + 4096)])]),
          .erasedWithExceptions, .unwrittenSectors),
-        ("short pass", Fixture.input(passes: [Pass(index: 0, kind: .pattern, patternHex: "00", bytesWritten: 1 << 30, durationSeconds: 10)]),
+        ("short pass", Fixture.input(passes: [Pass(index: 1, kind: "constant", patternHex: "00", bytesWritten: 1 << 30, durationSeconds: 10)]),
          .notErased, .incompleteCoverage),
         ("no verification", Fixture.input(finalVerification: nil), .erasedWithExceptions, .verificationNotPerformed),
-        ("verification failed", Fixture.input(finalVerification: PassVerification(mode: .sampled, samples: 2002, result: .failed)),
+        ("verification failed", Fixture.input(finalVerification: VerificationRecord(mode: "sample:nist", result: .failed, sampleCount: 2002)),
          .notErased, .verificationFailed),
         ("hidden area kept", Fixture.input(hiddenAreas: HiddenAreas(detected: true, erased: false, kinds: ["hpa"], hiddenBytes: 8_388_608)),
          .erasedWithExceptions, .hiddenAreaNotErased),

@@ -1,3 +1,4 @@
+import ErasureRecords
 import Foundation
 import GRDB
 import Testing
@@ -19,12 +20,13 @@ enum JournalFixture {
         try journal.startJob(job)
         try journal.storeFirmwareSecret(FirmwareSecretRecord(jobID: job.id, deviceSerial: "Z3T1ABCD", temporaryPassword: "tmp-42"))
         for index in 0..<3 {
-            try journal.recordPass(PassRecord(jobID: job.id, passIndex: index, kind: index == 2 ? "random" : "pattern",
+            try journal.recordPass(PassRecord(index: index + 1, kind: index == 2 ? "prng" : "constant",
                                               patternHex: index == 2 ? nil : ["55", "aa"][index], prngAlgorithm: index == 2 ? "aes-ctr" : nil,
                                               seedSHA256: index == 2 ? String(repeating: "ab", count: 32) : nil,
-                                              bytesWritten: 500_107_862_016, durationSeconds: 3600, throughputBytesPerSecond: 138_918_850))
+                                              bytesWritten: 500_107_862_016, durationSeconds: 3600, bytesPerSecond: 138_918_850,
+                                              verification: index == 2 ? VerificationRecord(mode: "sample:nist", result: .passed, sampleCount: 2002) : nil),
+                                   jobID: job.id)
         }
-        try journal.recordVerification(VerificationRecord(jobID: job.id, passIndex: 2, mode: "sampled", samples: 2002, result: "passed"))
         try journal.clearFirmwareSecrets(jobID: job.id)
         try journal.finishJob(id: job.id, status: .completed)
         return (journal, job.id)
@@ -37,8 +39,8 @@ enum JournalFixture {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (journal, jobID) = try JournalFixture.populated(in: directory)
         #expect(try journal.job(id: jobID)?.status == .completed)
-        #expect(try journal.passes(jobID: jobID).map(\.passIndex) == [0, 1, 2])
-        #expect(try journal.verifications(jobID: jobID).first?.samples == 2002)
+        #expect(try journal.passes(jobID: jobID).map(\.index) == [1, 2, 3])
+        #expect(try journal.passes(jobID: jobID).map { $0.verification?.sampleCount } == [nil, nil, 2002])
         #expect(try journal.pendingFirmwareSecrets().isEmpty)
         let kinds = try journal.events(jobID: jobID).map(\.kind)
         #expect(kinds.first == JournalEventKind.jobStarted)

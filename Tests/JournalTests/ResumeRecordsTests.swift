@@ -1,3 +1,4 @@
+import ErasureRecords
 import Foundation
 import Testing
 @testable import Journal
@@ -15,9 +16,9 @@ import Testing
         let first = JobRecord(driveID: drive.id, profile: "dod-5220-22m", technician: "Zoé")
         try journal.startJob(first, seed: seed)
         let passStart = Date(timeIntervalSince1970: 1_800_000_000), passEnd = passStart.addingTimeInterval(12)
-        try journal.recordPass(PassRecord(jobID: first.id, passIndex: 0, kind: "random-byte", patternHex: "3c",
-                                          bytesWritten: 32 << 20, durationSeconds: 12, throughputBytesPerSecond: 2_796_202,
-                                          startedAt: passStart, endedAt: passEnd))
+        try journal.recordPass(PassRecord(index: 1, kind: "random-byte", patternHex: "3c",
+                                          bytesWritten: 32 << 20, startedAt: passStart, endedAt: passEnd, durationSeconds: 12,
+                                          bytesPerSecond: 2_796_202), jobID: first.id)
         try journal.finishJob(id: first.id, status: .interrupted, reason: "drive removed")
 
         // The same drive comes back with another diskseq: same row, same jobs.

@@ -1,4 +1,5 @@
 import Certificates
+import ErasureRecords
 import Foundation
 import Journal
 import StoreClient
@@ -40,9 +41,9 @@ import Testing
             media: Media(model: "Loop", serial: "SER-\(id.uuidString.prefix(8))", type: .magnetic, capacityBytes: capacity,
                          transport: "sata", logicalSectorSize: 512, physicalSectorSize: 512),
             category: .clear, profile: "zero",
-            passes: [CertificateInput.Pass(index: 0, kind: .pattern, patternHex: "00", bytesWritten: capacity, durationSeconds: 1,
-                                           verification: PassVerification(mode: .full, samples: 32_768, result: .passed))],
-            finalVerification: PassVerification(mode: .full, samples: 32_768, result: .passed),
+            passes: [PassRecord(index: 1, kind: "constant", patternHex: "00", bytesWritten: capacity, durationSeconds: 1,
+                                verification: VerificationRecord(mode: "full", result: .passed, sampleCount: 32_768))],
+            finalVerification: VerificationRecord(mode: "full", result: .passed, sampleCount: 32_768),
             tool: Tool(version: "test"), outcome: .completed, startedAt: start, endedAt: start.addingTimeInterval(2))
         return try CertificateSigner.sign(CertificatePayload(input: input, issuedAt: start.addingTimeInterval(3)), with: key)
     }

@@ -1,5 +1,6 @@
 import ArdoiseSupport
 import Crypto
+import ErasureRecords
 import Foundation
 import Logging
 import PostgresNIO
@@ -34,9 +35,9 @@ enum StoreFixture {
             media: Media(manufacturer: "Western Digital", model: "WDC WD5000AAKX-00ERMA0", serial: serial,
                          type: .magnetic, capacityBytes: capacity, transport: "sata"),
             category: .clear, profile: "nist-800-88-clear",
-            passes: [CertificateInput.Pass(index: 0, kind: .pattern, patternHex: "00", bytesWritten: capacity, durationSeconds: 3_721.5,
-                                           verification: PassVerification(mode: .full, samples: 1000, result: .passed))],
-            finalVerification: PassVerification(mode: .full, samples: 1000, result: .passed),
+            passes: [PassRecord(index: 1, kind: "constant", patternHex: "00", bytesWritten: capacity, durationSeconds: 3_721.5,
+                                verification: VerificationRecord(mode: "full", result: .passed, sampleCount: 1000))],
+            finalVerification: VerificationRecord(mode: "full", result: .passed, sampleCount: 1000),
             tool: Tool(name: "ardoise", version: "0.1.0"), outcome: .completed,
             startedAt: start, endedAt: start.addingTimeInterval(7_500))
     }
