@@ -174,7 +174,7 @@ public enum DeviceHubSnapshot {
 
         // Drives: each one, then its SMART entry when the power-cycle count is known.
         var smartctlOutputs: [[String: Any]] = []
-        let drives = Self.drives(inventory: payload, erased: erased.map(\.payload))
+        let drives = Self.drives(inventory: payload, erased: erased.map { $0.payload })
         if !drives.isEmpty {
             var entries: [[String: Any]] = []
             for (index, drive) in drives.enumerated() {
@@ -201,7 +201,8 @@ public enum DeviceHubSnapshot {
             }])
         }
 
-        let erase: [[String: Any]] = erased.map { record, certificate in
+        let erase: [[String: Any]] = erased.map { item in
+            let record = item.record, certificate = item.payload
             let media = certificate["media"] as? [String: Any] ?? [:]
             let sanitization = certificate["sanitization"] as? [String: Any] ?? [:]
             let result = certificate["result"] as? [String: Any] ?? [:]

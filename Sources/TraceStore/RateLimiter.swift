@@ -55,7 +55,7 @@ public final class TokenBuckets: Sendable {
     /// Above this many buckets, full ones are dropped.
     static let sweepThreshold = 10_000
 
-    public init(perMinute: Int, burst: Int, now: @escaping @Sendable () -> Double = TokenBuckets.monotonicSeconds) {
+    public init(perMinute: Int, burst: Int, now: @escaping @Sendable () -> Double = { TokenBuckets.monotonicSeconds() }) {
         tokensPerSecond = Double(max(0, perMinute)) / 60
         capacity = Double(max(1, burst))
         self.now = now
@@ -121,7 +121,7 @@ public struct RateLimiter: Sendable {
     public let addresses: TokenBuckets
     private let trustedProxies: Set<String>
 
-    public init(_ limits: RateLimits, now: @escaping @Sendable () -> Double = TokenBuckets.monotonicSeconds) {
+    public init(_ limits: RateLimits, now: @escaping @Sendable () -> Double = { TokenBuckets.monotonicSeconds() }) {
         self.limits = limits
         benches = TokenBuckets(perMinute: limits.benchRequestsPerMinute, burst: limits.benchBurst, now: now)
         addresses = TokenBuckets(perMinute: limits.addressRequestsPerMinute, burst: limits.addressBurst, now: now)

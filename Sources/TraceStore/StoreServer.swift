@@ -51,27 +51,27 @@ public struct StoreServer: Sendable {
         router.post("/api/v1/records") { request, context in
             await server.receiveRecord(request, client: server.clientAddress(request, context))
         }
-        router.get("/api/v1/certificates/:id") { request, context in
+        router.get("/api/v1/certificates/:id") { request, context -> Response in
             if let wait = server.limiter.addresses.take("read|" + server.clientAddress(request, context)) { return Self.rateLimited(wait) }
             return await server.storedRecord(id: context.parameters.get("id") ?? "", kind: .certificate)
         }
-        router.get("/api/v1/inventories/:id") { request, context in
+        router.get("/api/v1/inventories/:id") { request, context -> Response in
             if let wait = server.limiter.addresses.take("read|" + server.clientAddress(request, context)) { return Self.rateLimited(wait) }
             return await server.storedRecord(id: context.parameters.get("id") ?? "", kind: .inventory)
         }
-        router.get("/c/:id") { request, context in
+        router.get("/c/:id") { request, context -> Response in
             if let response = server.limitPage(request, context) { return response }
             return await server.certificatePage(request, id: context.parameters.get("id") ?? "")
         }
-        router.get("/acces") { request, context in
+        router.get("/acces") { request, context -> Response in
             if let response = server.limitPage(request, context) { return response }
             return await server.accessPage(request)
         }
-        router.get("/access") { request, context in
+        router.get("/access") { request, context -> Response in
             if let response = server.limitPage(request, context) { return response }
             return await server.accessPage(request)
         }
-        router.get("/figures/:year") { request, context in
+        router.get("/figures/:year") { request, context -> Response in
             if let response = server.limitPage(request, context) { return response }
             return await server.figuresPage(request, year: context.parameters.get("year") ?? "")
         }

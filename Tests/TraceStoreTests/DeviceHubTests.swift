@@ -166,6 +166,12 @@ struct DeviceHubTests {
                                      kind: .certificate)
         let snapshot = try DeviceHubSnapshot.make(inventory: inventory, certificates: [erased], publicURL: "https://store.example.org")
         let parsed = try #require(DeviceHubParser.parse(snapshot))
+        // Kept for a check with devicehub-django's own parser (make test prints the directory).
+        if let artifacts = ProcessInfo.processInfo.environment["ARDOISE_TEST_ARTIFACTS"], !artifacts.isEmpty {
+            try FileManager.default.createDirectory(atPath: artifacts + "/store-devicehub", withIntermediateDirectories: true)
+            try JSONSerialization.data(withJSONObject: snapshot, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+                .write(to: URL(fileURLWithPath: artifacts + "/store-devicehub/snapshot-full.json"))
+        }
 
         #expect(parsed.device["manufacturer"] == "LENOVO")
         #expect(parsed.device["model"] == "20L5CTO1WW")

@@ -138,7 +138,7 @@ struct RateLimitTests {
 
         clock.advance(29)
         #expect(try await HTTP.push(store.baseURL, token: token, body: try StoreFixture.certificate(id: ids[3])).status == 429)
-        clock.advance(1)
+        clock.advance(2)
         #expect(try await HTTP.push(store.baseURL, token: token, body: try StoreFixture.certificate(id: ids[3])).status == 201)
         #expect(try await storage.recordCount() == 5)
         await store.stop()
@@ -185,7 +185,7 @@ struct RateLimitTests {
         let blocked = try await HTTP.push(store.baseURL, token: token, body: try StoreFixture.certificate())
         #expect(blocked.status == 429)
         #expect(try await storage.recordCount() == 1)
-        clock.advance(10)
+        clock.advance(11)
         #expect(try await HTTP.push(store.baseURL, token: token, body: try StoreFixture.certificate()).status == 201)
         #expect(try await HTTP.get(URL(string: "\(base)/c/\(unknown)")!).status == 404)
         await store.stop()
