@@ -37,7 +37,7 @@ public struct StoreServer: Sendable {
     }
 
     static let jsonType = "application/json"
-    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let forwardedFor = HTTPFields.Element.Name("X-Forwarded-For")!
     static let joseType = "application/jose+json"
 
     /// The router with every route.

@@ -5,6 +5,9 @@ import Synchronization
 import Testing
 @testable import Certificates
 @testable import TraceStore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// A clock the test moves by hand (seconds).
 final class ManualClock: Sendable {
