@@ -88,12 +88,14 @@ bench: bench-deps release
 	bench/run.sh "$$($(SWIFT) build -c release --show-bin-path)/ardoise"
 
 # The store's load benchmark (bench/store-load.py) on SQLite and on a private PostgreSQL cluster.
+# STORE_LOAD_ARGS="--benches 2 --records 20 --output /tmp/store-smoke.md" for a quick check.
+STORE_LOAD_ARGS ?=
 bench-store: bench-deps
 	$(SWIFT) build -c release --product ardoise-store
 	@state=$$(mktemp /tmp/ardoise-test-pg-state.XXXXXX); \
 	trap 'scripts/test-postgres.sh stop "'"$$state"'"' EXIT; \
 	url=$$(scripts/test-postgres.sh start "$$state") || exit 1; \
-	bench/store-load.py "$$($(SWIFT) build -c release --show-bin-path)/ardoise-store" --postgres "$$url"
+	bench/store-load.py "$$($(SWIFT) build -c release --show-bin-path)/ardoise-store" --postgres "$$url" $(STORE_LOAD_ARGS)
 
 install: release
 	$(SWIFT) build -c release --product ardoise-store

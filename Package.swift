@@ -173,7 +173,8 @@ let package = Package(
         .testTarget(
             name: "TraceStoreTests",
             dependencies: [
-                "TraceStore", "Certificates", "ErasureRecords", "ArdoiseSupport",
+                // StoreClient and Journal: the bench's real sender against the real store (rate limits).
+                "TraceStore", "Certificates", "ErasureRecords", "ArdoiseSupport", "StoreClient", "Journal",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

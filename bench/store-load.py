@@ -62,9 +62,10 @@ def signed_inventory(key: Ed25519PrivateKey, jwk: dict, index: int) -> bytes:
                       sort_keys=True, separators=(",", ":")).encode()
 
 
-def start_store(binary: str, db: str, log_path: str):
+def start_store(binary: str, db: str, log_path: str, config: str):
     log = open(log_path, "w")
-    process = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--db", db], stdout=log, stderr=log)
+    process = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--db", db, "--config", config],
+                               stdout=log, stderr=log)
     deadline = time.time() + 120
     while time.time() < deadline:
         text = open(log_path).read()
@@ -93,7 +94,11 @@ def run(binary: str, db: str, label: str, benches: int, records: int, workdir: s
         outboxes.append([signed_inventory(key, jwk, i) for i in range(records)])
         keys.append(key)
 
-    process, port = start_store(binary, db, os.path.join(workdir, f"serve-{label}.log"))
+    # The store's rate limits are off: this measures what the store can take, not its limits.
+    config = os.path.join(workdir, "store.toml")
+    with open(config, "w") as f:
+        f.write("[limits]\nbench-requests-per-minute = 0\naddress-requests-per-minute = 0\n")
+    process, port = start_store(binary, db, os.path.join(workdir, f"serve-{label}.log"), config)
     latencies, errors = [], []
     lock = threading.Lock()
 
@@ -134,8 +139,11 @@ def run(binary: str, db: str, label: str, benches: int, records: int, workdir: s
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
 
     total = benches * records
-    return (f"| {label} | {benches} × {records} | {total / elapsed:.0f} | {pct(0.50):.1f} | {pct(0.99):.1f} | "
-            f"{pct(1.0):.1f} | {len(errors)} |")
+    summary = (f"{label}: {total / elapsed:.0f} records/s, p50 {pct(0.50):.1f} ms, p99 {pct(0.99):.1f} ms, "
+               f"max {pct(1.0):.1f} ms ({benches} benches × {records} records in {elapsed:.1f} s, {len(errors)} not 201)")
+    row = (f"| {label} | {benches} × {records} | {total / elapsed:.0f} | {pct(0.50):.1f} | {pct(0.99):.1f} | "
+           f"{pct(1.0):.1f} | {len(errors)} |")
+    return row, summary
 
 
 def main():
@@ -149,16 +157,21 @@ def main():
     workdir = tempfile.mkdtemp(prefix="ardoise-store-load-")
     lines = ["| database | benches × records | accepted/s | p50 ms | p99 ms | max ms | non-201 |",
              "|---|---|---|---|---|---|---|"]
+    summaries = []
     try:
-        lines.append(run(args.binary, os.path.join(workdir, "store.sqlite"), "SQLite", args.benches, args.records, workdir))
-        print(lines[-1], flush=True)
+        row, summary = run(args.binary, os.path.join(workdir, "store.sqlite"), "SQLite", args.benches, args.records, workdir)
+        lines.append(row)
+        summaries.append(summary)
+        print(summary, flush=True)
         if args.postgres:
             name = "ardoise_load_" + uuid.uuid4().hex[:12]
             subprocess.run(["psql", args.postgres, "-qc", f"CREATE DATABASE {name}"], check=True)
             try:
                 url = args.postgres.replace("/postgres?", f"/{name}?") if "/postgres?" in args.postgres else args.postgres.rsplit("/", 1)[0] + "/" + name
-                lines.append(run(args.binary, url, "PostgreSQL", args.benches, args.records, workdir))
-                print(lines[-1], flush=True)
+                row, summary = run(args.binary, url, "PostgreSQL", args.benches, args.records, workdir)
+                lines.append(row)
+                summaries.append(summary)
+                print(summary, flush=True)
             finally:
                 subprocess.run(["psql", args.postgres, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
     finally:
@@ -171,7 +184,13 @@ def main():
                 f"{os.cpu_count()} CPUs. Inventory records (signature check + durable insert), one keep-alive "
                 "connection per bench.\n\n")
         f.write("\n".join(lines) + "\n")
+    # The block to paste (also written to the results file).
+    print("\n--- store load benchmark (paste from here) ---")
+    print(f"{socket.gethostname()}, {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+          f"rate limits off, {args.benches} benches × {args.records} records each")
     print("\n".join(lines))
+    print("\n".join(summaries))
+    print("--- end ---")
     print(f"written to {results}")
 
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The store part of the demo (docs/store.md): starts ardoise-store on a SQLite file in WORK,
-# enrols the demo bench's public key, pushes every certificate of DATA/certificates, pushes one
-# again (already stored) and a tampered copy (refused), shows the donor page's verdict and its
-# URL. The store is stopped by its exact PID and WORK's store files are removed on exit.
+# enrols the demo bench's public key, sends the bench's outbox (every certificate and the
+# inventory) with the bench's own `ardoise push`, sends it again from a backup of the journal
+# taken before (the store answers "already stored"), sends a tampered copy with curl (the bench
+# never sends what it did not sign; refused), shows the donor page's verdict and its URL. The
+# store is stopped by its exact PID and WORK's store files are removed on exit.
 #
 #   scripts/demo-store.sh ARDOISE ARDOISE_STORE DATA_DIR WORK_DIR
-#
-# Pushes with curl, the exact request the bench's outbox sender makes (docs/store-api.yaml).
 set -euo pipefail
 ARDOISE=${1:?usage: demo-store.sh ARDOISE ARDOISE_STORE DATA_DIR WORK_DIR}
 STORE=${2:?usage}
@@ -42,27 +42,68 @@ done
 [ -n "$PORT" ] || { echo "ardoise-store did not start" >&2; exit 1; }
 BASE=http://127.0.0.1:$PORT
 
-# push FILE: prints the HTTP status and the store's answer.
+# The bench's configuration for `ardoise push`: its data directory and this store.
+bench_config() {  # bench_config DATA_DIR FILE
+  cat >"$2" <<TOML
+[bench]
+id = "banc-demo"
+
+[paths]
+data-directory = "$1"
+control-socket = "$STORE_DIR/control.sock"
+
+[store]
+url = "$BASE"
+token-file = "$STORE_DIR/bench.token"
+TOML
+}
+bench_config "$DATA" "$STORE_DIR/ardoise.toml"
+
+# A backup of the bench's journal taken before sending (SQLite's online backup): sent again
+# later, as after a bench restored from its backup, the store must store nothing twice.
+mkdir -m 0700 "$STORE_DIR/backup"
+python3 -c 'import sqlite3, sys; src = sqlite3.connect(sys.argv[1]); dst = sqlite3.connect(sys.argv[2]); src.backup(dst); dst.close(); src.close()' \
+  "$DATA/journal.sqlite" "$STORE_DIR/backup/journal.sqlite"
+bench_config "$STORE_DIR/backup" "$STORE_DIR/backup.toml"
+
+# push CONFIG: `ardoise push --json`, shown as one plain line per record with the store's HTTP answer.
 push() {
-  local status
-  status=$(curl -sS -o "$STORE_DIR/reply.json" -w '%{http_code}' -X POST "$BASE/api/v1/records" \
-    -H "Authorization: Bearer $(cat "$STORE_DIR/bench.token")" -H 'Content-Type: application/jose+json' \
-    --data-binary @"$1")
-  printf '%s %s  %s\n' "$status" "$(cat "$STORE_DIR/reply.json")" "$(basename "$1")"
+  local status=0
+  "$ARDOISE" push --config "$1" --json >"$STORE_DIR/push.json" || status=$?
+  python3 - "$STORE_DIR/push.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for i in d["sent"]:
+    print(f'201 enregistré      {i["kind"]} {i["recordID"]}')
+for i in d["alreadyStored"]:
+    print(f'200 déjà présent    {i["kind"]} {i["recordID"]}')
+for i in d["refused"]:
+    print(f'{i.get("httpStatus")} refusé ({i.get("code")})  {i["kind"]} {i["recordID"]} : {i.get("message")}')
+p = d["pending"]
+print(f'{len(d["sent"])} envoyé(s), {len(d["alreadyStored"])} déjà présent(s), {len(d["refused"])} refusé(s), '
+      f'{p["count"]} en attente d\'envoi' + (f' ({p["code"]})' if p.get("code") else ''))
+PY
+  return "$status"
 }
 
-say "Envoi des certificats / pushing the certificates (POST $BASE/api/v1/records)"
+say "Envoi par le banc / the bench sends its outbox: ardoise push (POST $BASE/api/v1/records)"
+push "$STORE_DIR/ardoise.toml"
 FIRST=
 for f in "$DATA"/certificates/*.json; do
-  push "$f"
-  [ -z "$FIRST" ] && FIRST=$f
+  case $(basename "$f") in inventory-*) continue ;; esac
+  FIRST=$f
+  break
 done
 [ -n "$FIRST" ] || { echo "no certificate to push" >&2; exit 1; }
-say "Le même envoi deux fois / the same push twice (idempotent)"
-push "$FIRST"
-say "Une copie modifiée / a tampered copy"
+say "Le même envoi deux fois / the same records again, from a backup of the journal (idempotent)"
+push "$STORE_DIR/backup.toml"
+say "Une copie modifiée, envoyée avec curl / a tampered copy, sent with curl (ardoise push only sends what the bench signed)"
 sed 's/"signature":"\(.\)/"signature":"A\1/' "$FIRST" >"$STORE_DIR/tampered.json"
-push "$STORE_DIR/tampered.json" || true
+status=$(curl -sS -o "$STORE_DIR/reply.json" -w '%{http_code}' -X POST "$BASE/api/v1/records" \
+  -H "Authorization: Bearer $(cat "$STORE_DIR/bench.token")" -H 'Content-Type: application/jose+json' \
+  --data-binary @"$STORE_DIR/tampered.json")
+printf '%s %s  copie modifiée de %s (curl) : refusée\n' "$status" \
+  "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["error"]["code"])' "$STORE_DIR/reply.json")" "$(basename "$FIRST")"
 
 ID=$(basename "$FIRST" .json)
 SHA=$(sha256sum "$FIRST" | cut -d' ' -f1)

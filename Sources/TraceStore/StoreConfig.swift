@@ -18,6 +18,8 @@ public struct StoreConfig: Sendable, Equatable {
     public var database = StoreConfig.defaultDatabase
     public var maximumConnections = 16
     public var figures = FiguresSettings()
+    /// `[limits]`: per-bench and per-address rate limits (per instance).
+    public var limits = RateLimits()
 
     public init() {}
 
@@ -59,6 +61,7 @@ public struct StoreConfig: Sendable, Equatable {
             "server": ["listen", "public-url", "max-record-bytes"],
             "database": ["url", "max-connections"],
             "figures": ["laptop-kg-co2e", "desktop-kg-co2e", "drive-kg-co2e", "source"],
+            "limits": ["bench-requests-per-minute", "bench-burst", "address-requests-per-minute", "address-burst", "trusted-proxies"],
         ]
         for (name, node) in root {
             guard let allowed = sections[name] else {
@@ -138,6 +141,24 @@ public struct StoreConfig: Sendable, Equatable {
         config.figures.desktopKgCO2e = try factor("desktop-kg-co2e")
         config.figures.driveKgCO2e = try factor("drive-kg-co2e")
         config.figures.source = try string("figures", "source")
+        if let rate = try integer("limits", "bench-requests-per-minute", range: 0...1_000_000) { config.limits.benchRequestsPerMinute = rate }
+        if let burst = try integer("limits", "bench-burst", range: 1...1_000_000) { config.limits.benchBurst = burst }
+        if let rate = try integer("limits", "address-requests-per-minute", range: 0...1_000_000) { config.limits.addressRequestsPerMinute = rate }
+        if let burst = try integer("limits", "address-burst", range: 1...1_000_000) { config.limits.addressBurst = burst }
+        if let value = node("limits", "trusted-proxies") {
+            guard case .array(let items) = value else {
+                throw fail("limits", "trusted-proxies", fr: "doit être une liste d'adresses IP, par exemple [\"127.0.0.1\"]",
+                           en: "must be a list of IP addresses, e.g. [\"127.0.0.1\"]")
+            }
+            var proxies: [String] = []
+            for item in items {
+                guard case .string(let address) = item, RateLimiter.isIPAddress(address) else {
+                    throw fail("limits", "trusted-proxies", fr: "« \(Self.describe(item)) » n'est pas une adresse IP", en: "'\(Self.describe(item))' is not an IP address")
+                }
+                proxies.append(address)
+            }
+            config.limits.trustedProxies = proxies
+        }
         let anyFactor = config.figures.laptopKgCO2e != nil || config.figures.desktopKgCO2e != nil || config.figures.driveKgCO2e != nil
         if anyFactor, (config.figures.source ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
             let key = ["laptop-kg-co2e", "desktop-kg-co2e", "drive-kg-co2e"].first { node("figures", $0) != nil }
@@ -145,6 +166,18 @@ public struct StoreConfig: Sendable, Equatable {
                        en: "an emission factor needs its published source (key source)")
         }
         return config
+    }
+}
+
+extension StoreConfig {
+    static func describe(_ node: TOMLNode) -> String {
+        switch node {
+        case .string(let text): text
+        case .integer(let number): String(number)
+        case .float(let number): String(number)
+        case .boolean(let flag): String(flag)
+        default: "?"
+        }
     }
 }
 

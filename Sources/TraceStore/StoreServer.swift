@@ -4,49 +4,99 @@ import Hummingbird
 import Logging
 import NIOCore
 
+/// The request context of the store's routes: Hummingbird's basic one plus the TCP peer's
+/// address, which the per-address rate limit needs.
+public struct StoreRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
 /// The HTTP routes of docs/store-api.yaml and the pages for people, on Hummingbird 2.
 public struct StoreServer: Sendable {
     public let service: TraceStoreService
     public let pages = StorePages()
     public var figuresSettings: FiguresSettings
+    /// Per-bench and per-address token buckets, in this process's memory.
+    public let limiter: RateLimiter
 
-    public init(service: TraceStoreService, figuresSettings: FiguresSettings = FiguresSettings()) {
+    public init(service: TraceStoreService, figuresSettings: FiguresSettings = FiguresSettings(), limits: RateLimits = RateLimits()) {
         self.service = service
         self.figuresSettings = figuresSettings
+        limiter = RateLimiter(limits)
+    }
+
+    public init(service: TraceStoreService, figuresSettings: FiguresSettings = FiguresSettings(), limiter: RateLimiter) {
+        self.service = service
+        self.figuresSettings = figuresSettings
+        self.limiter = limiter
     }
 
     static let jsonType = "application/json"
+    static let forwardedFor = HTTPFields.Element.Name("X-Forwarded-For")!
     static let joseType = "application/jose+json"
 
     /// The router with every route.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() -> Router<StoreRequestContext> {
+        let router = Router(context: StoreRequestContext.self)
         let server = self
+        // Liveness for load balancers: never limited.
         router.get("/api/v1/health") { _, _ in
             Self.json(.ok, ["status": "ok"])
         }
-        router.post("/api/v1/records") { request, _ in
-            await server.receiveRecord(request)
+        router.post("/api/v1/records") { request, context in
+            await server.receiveRecord(request, client: server.clientAddress(request, context))
         }
-        router.get("/api/v1/certificates/:id") { _, context in
-            await server.storedRecord(id: context.parameters.get("id") ?? "", kind: .certificate)
+        router.get("/api/v1/certificates/:id") { request, context -> Response in
+            if let wait = server.limiter.addresses.take("read|" + server.clientAddress(request, context)) { return Self.rateLimited(wait) }
+            return await server.storedRecord(id: context.parameters.get("id") ?? "", kind: .certificate)
         }
-        router.get("/api/v1/inventories/:id") { _, context in
-            await server.storedRecord(id: context.parameters.get("id") ?? "", kind: .inventory)
+        router.get("/api/v1/inventories/:id") { request, context -> Response in
+            if let wait = server.limiter.addresses.take("read|" + server.clientAddress(request, context)) { return Self.rateLimited(wait) }
+            return await server.storedRecord(id: context.parameters.get("id") ?? "", kind: .inventory)
         }
-        router.get("/c/:id") { request, context in
-            await server.certificatePage(request, id: context.parameters.get("id") ?? "")
+        router.get("/c/:id") { request, context -> Response in
+            if let response = server.limitPage(request, context) { return response }
+            return await server.certificatePage(request, id: context.parameters.get("id") ?? "")
         }
-        router.get("/acces") { request, _ in
-            await server.accessPage(request)
+        router.get("/acces") { request, context -> Response in
+            if let response = server.limitPage(request, context) { return response }
+            return await server.accessPage(request)
         }
-        router.get("/access") { request, _ in
-            await server.accessPage(request)
+        router.get("/access") { request, context -> Response in
+            if let response = server.limitPage(request, context) { return response }
+            return await server.accessPage(request)
         }
-        router.get("/figures/:year") { request, context in
-            await server.figuresPage(request, year: context.parameters.get("year") ?? "")
+        router.get("/figures/:year") { request, context -> Response in
+            if let response = server.limitPage(request, context) { return response }
+            return await server.figuresPage(request, year: context.parameters.get("year") ?? "")
         }
         return router
+    }
+
+    // MARK: Rate limits
+
+    func clientAddress(_ request: Request, _ context: StoreRequestContext) -> String {
+        limiter.clientAddress(peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers[Self.forwardedFor])
+    }
+
+    /// 429 for a page when the client's address has no token left (pages and API reads share it).
+    func limitPage(_ request: Request, _ context: StoreRequestContext) -> Response? {
+        guard let wait = limiter.addresses.take("read|" + clientAddress(request, context)) else { return nil }
+        var response = Self.html(.tooManyRequests, pages.messagePage(
+            title: LocalizedText(fr: "Trop de demandes", en: "Too many requests"),
+            message: LocalizedText(fr: "Réessayez dans \(wait) s.", en: "Try again in \(wait) s."), language: Self.language(request)))
+        response.headers[.retryAfter] = String(wait)
+        return response
+    }
+
+    static func rateLimited(_ wait: Int) -> Response {
+        error(.tooManyRequests, code: "rate_limited", message: "Too many requests; retry in \(wait) s.",
+              localized: "Trop de demandes ; réessayez dans \(wait) s.", retryAfter: wait)
     }
 
     /// An application listening on `host:port` (port 0: any free port, reported to `onRunning`).
@@ -58,9 +108,21 @@ public struct StoreServer: Sendable {
 
     // MARK: API
 
-    func receiveRecord(_ request: Request) async -> Response {
+    /// `client`: the address unauthenticated attempts are counted under.
+    func receiveRecord(_ request: Request, client: String = "unknown") async -> Response {
+        // An address that spent its allowance on failed attempts is refused before any database work.
+        let failures = "push|" + client
+        if let wait = limiter.addresses.exhausted(failures) { return Self.rateLimited(wait) }
         do {
-            let bench = try await service.authenticate(request.headers[.authorization])
+            let bench: EnrolledBench
+            do {
+                bench = try await service.authenticate(request.headers[.authorization])
+            } catch let refusal as PushRefusal {
+                if let wait = limiter.addresses.take(failures) { return Self.rateLimited(wait) }
+                throw refusal
+            }
+            // Nothing is read or stored beyond the token check when the bench is over its limit.
+            if let wait = limiter.benches.take(bench.id) { return Self.rateLimited(wait) }
             if let type = request.headers[.contentType],
                !type.lowercased().hasPrefix(Self.joseType), !type.lowercased().hasPrefix(Self.jsonType) {
                 throw PushRefusal(.unsupportedMediaType, fr: "Type de contenu « \(type) » refusé (attendu application/jose+json).",

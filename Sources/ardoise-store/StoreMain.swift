@@ -112,7 +112,7 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = config
         try await withStorage(config, create: true) { storage in
             let server = StoreServer(service: TraceStoreService(storage: storage, maximumRecordBytes: settings.maximumRecordBytes),
-                                     figuresSettings: settings.figures)
+                                     figuresSettings: settings.figures, limits: settings.limits)
             let app = server.application(host: settings.listenHost, port: settings.listenPort, logger: logger) { port in
                 // One line on stdout, parsed by tests and scripts that start the store on port 0.
                 FileHandle.standardOutput.write(Data(

@@ -157,8 +157,9 @@ struct CommandTests {
 }
 
 /// The issue's first scenario end to end, with the real binaries: enrol → wipe (image files,
-/// no loop device) → push → the donor page says valid; the same push twice; a tampered copy
-/// refused. Runs scripts/demo-store.sh, the store step of `make demo`.
+/// no loop device) → `ardoise push` → the donor page says valid; the same records again (from
+/// a backup of the journal); a tampered copy refused. Runs scripts/demo-store.sh, the store
+/// step of `make demo`, and the bench's push against a store stopped and restarted.
 @Suite("Enrol, wipe, push, check")
 struct EndToEndTests {
     static var ardoise: String? {
@@ -171,6 +172,112 @@ struct EndToEndTests {
         // Tests/TraceStoreTests/CommandTests.swift → repository root.
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/demo-store.sh").path
+    }
+
+    /// Erases `images` (4 MiB regular files it creates in `work`) with the real `ardoise wipe
+    /// --image`; the certificates land in `work/data/certificates` and the journal's outbox.
+    static func wipe(_ ardoise: String, work: String, images: [String]) throws {
+        for name in images {
+            #expect(FileManager.default.createFile(atPath: "\(work)/\(name)", contents: nil))
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(work)/\(name)"))
+            try handle.truncate(atOffset: 4 << 20)
+            try handle.close()
+        }
+        let result = try StoreExecutable.run(executable: ardoise, ["wipe"] + images.map { "\(work)/\($0)" } + [
+            "--image", "--yes", "--profile", "nist-800-88-clear", "--data-dir", "\(work)/data",
+            "--output-dir", "\(work)/data/certificates", "--technician", "Zoé", "--lot", "LOT-E2E"])
+        try #require(result.status == 0, "ardoise wipe: \(result.error)")
+    }
+
+    /// The signed certificates the bench wrote, by id.
+    static func certificates(in work: String) throws -> [String: Data] {
+        let directory = work + "/data/certificates"
+        var found: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasSuffix(".json") {
+            found[String(name.dropLast(5))] = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))
+        }
+        return found
+    }
+
+    static func ids(_ items: Any?) -> [String] {
+        ((items as? [[String: Any]]) ?? []).compactMap { $0["recordID"] as? String }
+    }
+
+    /// `ardoise push` (the bench's own command, the real binary) against the real store on
+    /// SQLite, started and stopped by this test by its PID: the certificates come back byte for
+    /// byte; with the store stopped the push says `store_unreachable` (exit 96) and keeps the
+    /// record; with the store back on the same address it is sent.
+    @Test("ardoise push to the real store: stored byte for byte; store stopped → store_unreachable (96); restarted → sent",
+          .enabled(if: ardoise != nil, "needs the ardoise binary (swift build --build-tests)"))
+    func benchPushAgainstTheRealStore() async throws {
+        let ardoise = try #require(Self.ardoise)
+        let work = try StoreFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try Self.wipe(ardoise, work: work, images: ["a.img", "b.img"])
+        let firstTwo = try Self.certificates(in: work)
+        try #require(firstTwo.count == 2)
+
+        // Enrol the bench's key on the store, as the network's administrator does.
+        let export = try StoreExecutable.run(executable: ardoise, ["key", "export-public", "--data-dir", "\(work)/data", "--output", "\(work)/bench.jwk"])
+        try #require(export.status == 0, "\(export.error)")
+        let database = work + "/store.sqlite"
+        let enrol = try StoreExecutable.run(["benches", "add", "--db", database, "--name", "Banc E2E", "--organisation", "Atelier E2E",
+                                             "--jwk", "\(work)/bench.jwk", "--token-file", "\(work)/store.token"])
+        try #require(enrol.status == 0, "\(enrol.error)")
+        var server = try await ServerProcess.start(database: database)
+        defer { server.stop() }
+        let port = server.port
+        let config = work + "/ardoise.toml"
+        try """
+            [bench]
+            id = "banc-e2e"
+
+            [paths]
+            data-directory = "\(work)/data"
+            control-socket = "\(work)/control.sock"
+
+            [store]
+            url = "http://127.0.0.1:\(port)"
+            token-file = "\(work)/store.token"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        func push() throws -> (status: Int32, json: [String: Any], text: String) {
+            let result = try StoreExecutable.run(executable: ardoise, ["push", "--config", config, "--json"])
+            let json = (try? JSONSerialization.jsonObject(with: Data(result.output.utf8))) as? [String: Any]
+            return (result.status, json ?? [:], result.output + result.error)
+        }
+
+        let first = try push()
+        #expect(first.status == 0, "\(first.text)")
+        #expect(Set(Self.ids(first.json["sent"])) == Set(firstTwo.keys), "\(first.text)")
+        for (id, bytes) in firstTwo {
+            let stored = try await HTTP.get(server.baseURL.appendingPathComponent("api/v1/certificates/\(id)"))
+            #expect(stored.status == 200)
+            #expect(stored.body == bytes, "the store returns the exact bytes the bench signed (\(id))")
+        }
+
+        // The store goes away (stopped by its PID); the bench erases one more drive.
+        server.stop()
+        try Self.wipe(ardoise, work: work, images: ["c.img"])
+        let third = try #require(try Self.certificates(in: work).first { firstTwo[$0.key] == nil })
+        let down = try push()
+        #expect(down.status == 96, "\(down.text)")
+        let pending = try #require(down.json["pending"] as? [String: Any], "\(down.text)")
+        #expect(pending["code"] as? String == "store_unreachable")
+        #expect(pending["count"] as? Int == 1)
+        #expect(Self.ids(down.json["sent"]).isEmpty)
+        let french = try StoreExecutable.run(executable: ardoise, ["push", "--config", config])
+        #expect(french.status == 96)
+        #expect(french.output.contains("1 en attente d'envoi") && french.output.contains("store_unreachable"), "\(french.output)")
+
+        // Back on the same address: the waiting certificate goes, byte for byte.
+        server = try await ServerProcess.start(database: database, listen: "127.0.0.1:\(port)")
+        let back = try push()
+        #expect(back.status == 0, "\(back.text)")
+        #expect(Self.ids(back.json["sent"]) == [third.key])
+        let stored = try await HTTP.get(server.baseURL.appendingPathComponent("api/v1/certificates/\(third.key)"))
+        #expect(stored.body == third.value)
+        let count = try await HTTP.get(server.baseURL.appendingPathComponent("api/v1/health"))
+        #expect(count.status == 200)
     }
 
     @Test("ardoise wipe --image, then the demo's store step", .enabled(if: ardoise != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"),
@@ -206,10 +313,12 @@ struct EndToEndTests {
         demo.waitUntilExit()
         let text = String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
         #expect(demo.terminationStatus == 0, "\(text)")
-        let stored = text.split(separator: "\n").filter { $0.hasPrefix("201 ") && $0.contains("\"status\":\"stored\"") }
-        #expect(stored.count == 2, "\(text)")
-        #expect(text.contains("\"status\":\"already_stored\""))
-        #expect(text.contains("422 {\"error\":{\"code\":\"invalid_signature\""))
+        // Sent by `ardoise push`, then again from the journal's backup, then a tampered copy by curl.
+        let lines = text.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("201 enregistré      certificate ") }.count == 2, "\(text)")
+        #expect(lines.filter { $0.hasPrefix("200 déjà présent    certificate ") }.count == 2, "\(text)")
+        #expect(text.contains("2 envoyé(s), 0 déjà présent(s), 0 refusé(s), 0 en attente d'envoi"), "\(text)")
+        #expect(text.contains("422 invalid_signature  copie modifiée"), "\(text)")
         #expect(text.contains("✔ Certificat valide"))
         // The script stopped its store and removed its files.
         #expect(!FileManager.default.fileExists(atPath: work + "/store"))

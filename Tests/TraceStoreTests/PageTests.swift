@@ -12,12 +12,27 @@ struct PageTests {
         ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    static var artifacts: String {
-        let base = ProcessInfo.processInfo.environment["ARDOISE_TEST_ARTIFACTS"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("ardoise-test-artifacts").path
-        let path = base + "/store-pages"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+    /// Where a test's screenshots go: `$ARDOISE_TEST_ARTIFACTS/store-pages` (kept: make test
+    /// prints it), else a temporary directory of the test's own, removed by `remove()`.
+    struct Artifacts {
+        let path: String
+        private let temporary: String?
+
+        init() throws {
+            if let base = ProcessInfo.processInfo.environment["ARDOISE_TEST_ARTIFACTS"].flatMap({ $0.isEmpty ? nil : $0 }) {
+                temporary = nil
+                path = base + "/store-pages"
+            } else {
+                let directory = try StoreFixture.temporaryDirectory()
+                temporary = directory
+                path = directory + "/store-pages"
+            }
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+
+        func remove() {
+            if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
+        }
     }
 
     /// Runs Chromium on `url` and returns the serialized DOM; also writes a 412×1600 screenshot
@@ -88,6 +103,8 @@ struct PageTests {
             name: "Atelier de Rennes", organisation: "Ordi Grand Ouest", publicJWK: StoreFixture.key.publicJWK)
         let store = try await RunningStore.start(storage: storage)
         defer { Task { await store.stop(); await storage.close(); await database.remove() } }
+        let artifacts = try Artifacts()
+        defer { artifacts.remove() }
 
         let id = UUID().uuidString.lowercased()
         let certificate = try StoreFixture.certificate(id: UUID(uuidString: id)!)
@@ -95,7 +112,7 @@ struct PageTests {
         let sha = StoreFixture.sha256(certificate)
 
         let url = URL(string: "\(store.baseURL.absoluteString)/c/\(id)?h=\(sha)")!
-        let dom = try await Task.detached { try Self.browse(url, screenshot: Self.artifacts + "/certificate-valid.png") }.value
+        let dom = try await Task.detached { try Self.browse(url, screenshot: artifacts.path + "/certificate-valid.png") }.value
         let verdict = try #require(Self.text(of: "verdict", in: dom))
         #expect(verdict.contains("Certificat valide"))
         let facts = try #require(Self.text(of: "facts", in: dom))
@@ -127,13 +144,15 @@ struct PageTests {
             name: "Atelier de Rennes", organisation: "Ordi Grand Ouest", publicJWK: StoreFixture.key.publicJWK)
         let store = try await RunningStore.start(storage: storage)
         defer { Task { await store.stop(); await storage.close(); await database.remove() } }
+        let artifacts = try Artifacts()
+        defer { artifacts.remove() }
 
         // Forged by someone holding another key: the store refuses it, so its page says unknown.
         let forgedID = UUID().uuidString.lowercased()
         let forged = try StoreFixture.certificate(id: UUID(uuidString: forgedID)!, key: StoreFixture.key(seed: 66))
         #expect(try await HTTP.push(store.baseURL, token: token, body: forged).status == 403)
         let unknownURL = URL(string: "\(store.baseURL.absoluteString)/c/\(forgedID)?h=\(StoreFixture.sha256(forged))")!
-        let unknownDOM = try await Task.detached { try Self.browse(unknownURL, screenshot: Self.artifacts + "/certificate-unknown.png") }.value
+        let unknownDOM = try await Task.detached { try Self.browse(unknownURL, screenshot: artifacts.path + "/certificate-unknown.png") }.value
         #expect(try #require(Self.text(of: "verdict", in: unknownDOM)).contains("Certificat inconnu"))
         #expect(try #require(Self.text(of: "reasons", in: unknownDOM)).contains("n'a été reçu par ce registre"))
 
@@ -142,7 +161,7 @@ struct PageTests {
         #expect(try await HTTP.push(store.baseURL, token: token, body: try StoreFixture.certificate(id: id)).status == 201)
         let paper = try StoreFixture.certificate(id: id, serial: "FORGED-0001", key: StoreFixture.key(seed: 66))
         let paperURL = URL(string: "\(store.baseURL.absoluteString)/c/\(id.uuidString.lowercased())?h=\(StoreFixture.sha256(paper))")!
-        let paperDOM = try await Task.detached { try Self.browse(paperURL, screenshot: Self.artifacts + "/certificate-forged.png") }.value
+        let paperDOM = try await Task.detached { try Self.browse(paperURL, screenshot: artifacts.path + "/certificate-forged.png") }.value
         #expect(try #require(Self.text(of: "verdict", in: paperDOM)).contains("Certificat NON valide"))
         #expect(try #require(Self.text(of: "reasons", in: paperDOM)).contains("modifié ou contrefait"))
         #expect(try #require(Self.text(of: "facts-title", in: paperDOM)).contains("certificat authentique enregistré"))

@@ -156,8 +156,9 @@ final class RunningStore: Sendable {
     let storage: any RecordStorage
     private let task: Task<Void, any Error>
 
-    static func start(storage: any RecordStorage, figures: FiguresSettings = FiguresSettings()) async throws -> RunningStore {
-        let server = StoreServer(service: TraceStoreService(storage: storage), figuresSettings: figures)
+    static func start(storage: any RecordStorage, figures: FiguresSettings = FiguresSettings(),
+                      limiter: RateLimiter = RateLimiter(RateLimits())) async throws -> RunningStore {
+        let server = StoreServer(service: TraceStoreService(storage: storage), figuresSettings: figures, limiter: limiter)
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "store-test")
         // Cancelling the server task (how the tests stop it) makes Hummingbird log errors.

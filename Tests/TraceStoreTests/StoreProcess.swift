@@ -24,6 +24,11 @@ enum StoreExecutable {
     /// Runs `ardoise-store arguments…` to completion (output through files, so no pipe fills up).
     static func run(_ arguments: [String], environment: [String: String] = ["LANG": "fr_FR.UTF-8"]) throws -> Result {
         let executable = try #require(path, "ardoise-store is not built (swift build --build-tests)")
+        return try run(executable: executable, arguments, environment: environment)
+    }
+
+    /// Runs any program (the bench's `ardoise`, too) to completion the same way.
+    static func run(executable: String, _ arguments: [String], environment: [String: String] = ["LANG": "fr_FR.UTF-8"]) throws -> Result {
         let directory = try StoreFixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let out = directory + "/out", err = directory + "/err"
@@ -56,14 +61,15 @@ final class ServerProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
     var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
-    static func start(database: String, extra: [String] = []) async throws -> ServerProcess {
+    /// `listen`: a fixed port to come back on after a stop (default: any free port).
+    static func start(database: String, listen: String = "127.0.0.1:0", extra: [String] = []) async throws -> ServerProcess {
         let executable = try #require(StoreExecutable.path, "ardoise-store is not built")
         let directory = try StoreFixture.temporaryDirectory()
         let log = directory + "/serve.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--db", database] + extra
+        process.arguments = ["serve", "--listen", listen, "--db", database] + extra
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle
