@@ -301,6 +301,16 @@ class Store:
         return f"guestfwd=tcp:{STORE_GUEST_ADDRESS}:{STORE_GUEST_PORT}-cmd:{command}"
 
     def stop(self):
+        # TLS relays still running (QEMU detaches them; each ends with its connection): by PID.
+        for pid_file in self.dir.glob("relay.log.*.pid"):
+            try:
+                pid = int(pid_file.read_text().strip())
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except (OSError, ValueError):
+                continue
+            if b"tls_relay.py" in cmdline and str(self.dir).encode() in cmdline:
+                os.kill(pid, signal.SIGTERM)
+                self.log(f"TLS relay {pid} still running: stopped")
         if self.process is None:
             return
         if self.process.poll() is None:
@@ -325,6 +335,7 @@ class Bench:
         self.qemu: subprocess.Popen | None = None
         self.timings: dict[str, float] = {}
         self.checks: list[str] = []
+        self.inventory_path: Path | None = None
         self.t0 = time.monotonic()
 
     # ---- logging -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ address (`guestfwd=tcp:10.0.2.100:8443-cmd:python3 e2e/tls_relay.py CERT KEY POR
 connection is this process's standard input and output. It ends TLS with the test's own
 throwaway server certificate (the guest trusts its CA through `[store] ca-file`) and relays the
 plain HTTP to the `ardoise-store` on 127.0.0.1:PORT. It exits when either side closes, so
-nothing outlives the guest's connection (or QEMU).
+nothing outlives the guest's connection (or QEMU); its PID is in LOG.<pid>.pid meanwhile.
 
 Python standard library only.
 """
@@ -46,6 +46,18 @@ def main() -> int:
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(fd, 2)
     os.close(fd)
+    # QEMU's spawn detaches this process (double fork): its PID is left for the test, which
+    # ends any relay still running, by that PID, when it stops the store.
+    pid_file = f"{log}.{os.getpid()}.pid"
+    with open(pid_file, "w") as f:
+        f.write(f"{os.getpid()}\n")
+    try:
+        return serve(cert, key, port)
+    finally:
+        os.unlink(pid_file)
+
+
+def serve(cert: str, key: str, port: int) -> int:
     guest = socket.socket(fileno=os.dup(0))
     os.close(0)
     os.close(1)
