@@ -89,12 +89,14 @@ image: image-deps image-binary
 
 # The whole bench on emulated hardware (QEMU): hot-plug, erasure, certificates, byte checks,
 # inventory against the emulated SMBIOS, records sent to an ardoise-store on the host.
-# The host's ardoise (bench key, verification) and ardoise-store come from the same build.
+# The host's ardoise (bench key, verification) is the stick's; ardoise-store is built in the
+# same configuration with the Swift runtime shared (its FoundationNetworking does not link
+# statically: undefined CFURLSession* symbols), an extra link only after `make test`.
 e2e: image
-	$(SWIFT) build $(IMAGE_SWIFT_FLAGS) --product ardoise-store
+	$(SWIFT) build -c $(E2E_CONFIGURATION) --product ardoise-store
 	python3 e2e/bench_e2e.py --image-dir $(IMAGE_DIR) \
 		--ardoise "$$($(SWIFT) build $(IMAGE_SWIFT_FLAGS) --show-bin-path)/ardoise" \
-		--ardoise-store "$$($(SWIFT) build $(IMAGE_SWIFT_FLAGS) --show-bin-path)/ardoise-store" \
+		--ardoise-store "$$($(SWIFT) build -c $(E2E_CONFIGURATION) --show-bin-path)/ardoise-store" \
 		--artifacts build/e2e
 
 bench: bench-deps release
