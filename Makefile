@@ -19,8 +19,12 @@ IMAGE_PACKAGES := mmdebstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtool
 IMAGE_DIR ?= build/image
 # The bench binary: release, Swift runtime linked in (the stick has no Swift toolchain).
 STATIC_FLAGS := -c release --static-swift-stdlib
+# The stick's binary for `make image` / `make e2e`: release (the default, what a workshop
+# writes) or debug (CI: `make test` has compiled it already). Swift runtime linked in either way.
+E2E_CONFIGURATION ?= release
+IMAGE_SWIFT_FLAGS = -c $(E2E_CONFIGURATION) --static-swift-stdlib
 
-.PHONY: all deps bench-deps image-deps build release static demo test bench bench-store image e2e install clean
+.PHONY: all deps bench-deps image-deps build release static image-binary demo test bench bench-store image e2e install clean
 
 all: build
 
@@ -75,14 +79,25 @@ test: deps
 static: deps
 	$(SWIFT) build $(STATIC_FLAGS) --product ardoise
 
-# The bench stick (docs/bench-image.md): $(IMAGE_DIR)/ardoise-bench.img, to write with dd.
-image: image-deps static
-	image/build.sh "$$($(SWIFT) build $(STATIC_FLAGS) --show-bin-path)/ardoise" $(IMAGE_DIR)
+image-binary: deps
+	@case "$(E2E_CONFIGURATION)" in release|debug) ;; *) echo "E2E_CONFIGURATION must be release or debug" >&2; exit 2;; esac
+	$(SWIFT) build $(IMAGE_SWIFT_FLAGS) --product ardoise
 
-# The whole bench on emulated hardware (QEMU): hot-plug, erasure, certificates, byte checks.
+# The bench stick (docs/bench-image.md): $(IMAGE_DIR)/ardoise-bench.img, to write with dd.
+image: image-deps image-binary
+	image/build.sh "$$($(SWIFT) build $(IMAGE_SWIFT_FLAGS) --show-bin-path)/ardoise" $(IMAGE_DIR)
+
+# The whole bench on emulated hardware (QEMU): hot-plug, erasure, certificates, byte checks,
+# inventory against the emulated SMBIOS, records sent to an ardoise-store on the host.
+# The host's ardoise (bench key, verification) is the stick's; ardoise-store is built in the
+# same configuration with the Swift runtime shared (its FoundationNetworking does not link
+# statically: undefined CFURLSession* symbols), an extra link only after `make test`.
 e2e: image
+	$(SWIFT) build -c $(E2E_CONFIGURATION) --product ardoise-store
 	python3 e2e/bench_e2e.py --image-dir $(IMAGE_DIR) \
-		--ardoise "$$($(SWIFT) build $(STATIC_FLAGS) --show-bin-path)/ardoise" --artifacts build/e2e
+		--ardoise "$$($(SWIFT) build $(IMAGE_SWIFT_FLAGS) --show-bin-path)/ardoise" \
+		--ardoise-store "$$($(SWIFT) build -c $(E2E_CONFIGURATION) --show-bin-path)/ardoise-store" \
+		--artifacts build/e2e
 
 bench: bench-deps release
 	bench/run.sh "$$($(SWIFT) build -c release --show-bin-path)/ardoise"

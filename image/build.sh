@@ -124,6 +124,10 @@ unshare -m sh -c "mount -t proc proc '$root/proc' && chroot '$root' /usr/local/b
 step "systemd units: enable the bench, disable everything that touches disks"
 rm -f "$root"/etc/systemd/system/*.wants/ardoise-*.service   # a reused tree's old links
 chroot "$root" systemctl enable ardoise-data.service ardoise.service ardoise-dashboard.service ardoise-e2e-status.service
+# The store client's network: DHCP on wired interfaces (etc/systemd/network/) and a resolver;
+# nothing waits for it (network-online.target is pulled by no unit of the image).
+chroot "$root" systemctl enable systemd-networkd.service systemd-resolved.service >/dev/null 2>&1
+ln -sf ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
 # Nothing may touch a donated disk on its own: SMART polling, TRIM, ext4 scrub, volume
 # auto-assembly (not installed: lvm2, mdadm, multipath, udisks2), swap on found partitions.
 chroot "$root" systemctl disable smartmontools.service >/dev/null 2>&1   # also drops its alias smartd.service
@@ -148,8 +152,10 @@ kver=$(ls "$root/lib/modules" | sort -V | tail -n1)
 mkdir -p "$work/kernel"
 if [ -e "$root/boot/vmlinuz-$kver" ]; then
     contents=$(unshare -m sh -c "mount -t proc proc '$root/proc' && chroot '$root' lsinitramfs '/boot/initrd.img-$kver'")
-    grep -q 'scripts/local-bottom/ardoise-overlay' <<<"$contents" || {
-        echo "image/build.sh: the initramfs lacks the Ardoise overlay script" >&2; exit 1; }
+    for f in scripts/local-bottom/ardoise-overlay scripts/local-premount/ardoise-unique-root sbin/blkid; do
+        grep -q "$f\$" <<<"$contents" || {
+            echo "image/build.sh: the initramfs lacks $f (Ardoise hook and scripts)" >&2; exit 1; }
+    done
     mv "$root/boot/vmlinuz-$kver" "$root/boot/initrd.img-$kver" "$work/kernel/"
 fi
 cp "$work/kernel/vmlinuz-$kver" "$out/vmlinuz"
