@@ -163,7 +163,7 @@ struct RateLimitTests {
 
         #expect(try await HTTP.get(URL(string: "\(base)/c/\(unknown)")!).status == 404)
         #expect(try await HTTP.get(URL(string: "\(base)/api/v1/certificates/\(unknown)")!).status == 404)
-        let page = try await HTTP.get(URL(string: "\(base)/c/\(unknown)")!)
+        let page = try await HTTP.get(URL(string: "\(base)/c/\(unknown)?lang=fr")!)
         #expect(page.status == 429)
         #expect(page.headers["retry-after"] == "10")
         #expect(page.text.contains("Trop de demandes"))
