@@ -117,7 +117,7 @@ public enum SanitizeFlow {
     public static func recover(path: String, deviceType: PassthroughDeviceType, secretsDirectory: String, unfreeze: Bool,
                                scanner: DeviceScanner = DeviceScanner(),
                                trace: @escaping (TraceRecord) -> Void = { _ in },
-                               progress: @escaping (FirmwareEraseProgress) -> Void = { _ in }) throws -> RecoveryResult {
+                               progress: @escaping (FirmwareEraseProgress) -> Void = { _ in }) throws -> FirmwareEraser.RecoveryResult {
         let dataDirectory = (secretsDirectory as NSString).deletingLastPathComponent
         let claim = try DriveAccess.claim(path, policy: SafetyPolicy(dataDirectory: dataDirectory), scanner: scanner)
         let journal = journalBeside(secretsDirectory: secretsDirectory)
