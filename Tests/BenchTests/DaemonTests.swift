@@ -143,9 +143,9 @@ struct DaemonTests {
         try bad.write(toFile: harness.configPath, atomically: true, encoding: .utf8)
         let before = harness.logLength
         harness.send(SIGHUP)
-        let line = try harness.waitForLog("configuration not reloaded, keeping the previous one", after: before, timeout: 10)
-        #expect(line.hasPrefix("<3>ardoise-daemon: "), "\(line)")
-        #expect(line.contains("profiles.default"), "\(line)")
+        let logged = try harness.waitForLog("configuration not reloaded, keeping the previous one", after: before, timeout: 10)
+        #expect(logged.hasPrefix("<3>ardoise-daemon: "), "\(logged)")
+        #expect(logged.contains("profiles.default"), "\(logged)")
         #expect(harness.isRunning)
         #expect((try harness.status()["policy"] as? String) == "manual")
     }

@@ -27,8 +27,10 @@ import Testing
     /// A table with `info` arrived, accepted and started: the generation of its job.
     static func running(_ table: inout SlotTable, _ info: BlockDeviceInfo) -> UInt64 {
         let generation = table.arrive(info, status: status(info))
-        #expect(table.accept(info.name, generation: generation))
-        #expect(table.begin(generation: generation))
+        let r1 = table.accept(info.name, generation: generation)
+        #expect(r1)
+        let r2 = table.begin(generation: generation)
+        #expect(r2)
         return generation
     }
 
@@ -47,7 +49,8 @@ import Testing
     @Test func aDifferentDriveOnTheSameNodeIsANewSlotNeverTheOldJob() {
         var table = SlotTable(language: .english)
         let old = Self.running(&table, Self.drive(serial: "OLD", diskseq: 1))
-        #expect(table.mediumLeft("sdb") == .stopJob(generation: old))
+        let r3 = table.mediumLeft("sdb")
+        #expect(r3 == .stopJob(generation: old))
         let new = table.arrive(Self.drive(serial: "NEW", diskseq: 2), status: Self.status(Self.drive(serial: "NEW", diskseq: 2)))
         #expect(new != old)
         // The old job ends (even "done"): nothing of it lands on the new medium's slot.
@@ -57,10 +60,14 @@ import Testing
         #expect(slot?.status.state == .waiting && slot?.status.certificate == nil && slot?.status.serial == "NEW")
         #expect(table.slot("sdb", generation: old) == nil)
         // And the new slot's job is its own.
-        #expect(table.accept("sdb", generation: new))
-        #expect(!table.accept("sdb", generation: old))
-        #expect(!table.begin(generation: old))
-        #expect(table.begin(generation: new))
+        let r4 = table.accept("sdb", generation: new)
+        #expect(r4)
+        let r5 = table.accept("sdb", generation: old)
+        #expect(!r5)
+        let r6 = table.begin(generation: old)
+        #expect(!r6)
+        let r7 = table.begin(generation: new)
+        #expect(r7)
     }
 
     /// The bug of the last session: a drive pulled after its job was started but before the
@@ -70,11 +77,13 @@ import Testing
         var table = SlotTable(language: .french)
         let generation = Self.running(&table, Self.drive())
         #expect(table["sdb"]?.status.state == .erasing)
-        #expect(table.mediumLeft("sdb") == .stopJob(generation: generation))
+        let r8 = table.mediumLeft("sdb")
+        #expect(r8 == .stopJob(generation: generation))
         #expect(table["sdb"]?.status.state == .interrupted)
         #expect(table["sdb"]?.status.reason == "disque retiré")
         // The kernel's further uevents for the same detach change nothing.
-        #expect(table.mediumLeft("sdb") == .nothing)
+        let r9 = table.mediumLeft("sdb")
+        #expect(r9 == .nothing)
         // The job then ends (claim failed: vanished; or any failure): still interrupted, never "removed".
         table.finish(generation: generation, state: jobOutcome, reason: "périphérique disparu", certificate: nil)
         #expect(table["sdb"]?.status.state == .interrupted)
@@ -96,11 +105,15 @@ import Testing
         var table = SlotTable(language: .english)
         let info = Self.drive()
         let generation = table.arrive(info, status: Self.status(info))
-        #expect(table.accept("sdb", generation: generation))
-        #expect(table.mediumLeft("sdb") == .removed(generation: generation))
+        let r10 = table.accept("sdb", generation: generation)
+        #expect(r10)
+        let r11 = table.mediumLeft("sdb")
+        #expect(r11 == .removed(generation: generation))
         #expect(table["sdb"]?.status.state == .removed && table["sdb"]?.status.reason == nil)
-        #expect(!table.begin(generation: generation))
-        #expect(!table.accept("sdb", generation: generation))
+        let r12 = table.begin(generation: generation)
+        #expect(!r12)
+        let r13 = table.accept("sdb", generation: generation)
+        #expect(!r13)
     }
 
     @Test func aFinishedDrivePulledSaysItsOutcome() {
@@ -108,7 +121,8 @@ import Testing
         let generation = Self.running(&table, Self.drive())
         table.finish(generation: generation, state: .failed, reason: "write error", certificate: nil)
         #expect(table["sdb"]?.status.state == .failed)
-        #expect(table.mediumLeft("sdb") == .removed(generation: generation))
+        let r14 = table.mediumLeft("sdb")
+        #expect(r14 == .removed(generation: generation))
         #expect(table["sdb"]?.status.state == .removed)
         #expect(table["sdb"]?.status.reason == "failed ✗ — write error")
     }
@@ -117,35 +131,44 @@ import Testing
         var table = SlotTable(language: .english)
         let noProfile = Self.drive("sdc")
         let g1 = table.arrive(noProfile, status: Self.status(noProfile, profile: nil))
-        #expect(!table.accept("sdc", generation: g1))
+        let r15 = table.accept("sdc", generation: g1)
+        #expect(!r15)
         var protected = Self.status(Self.drive("sdd"))
         protected.state = .protected
         let g2 = table.arrive(Self.drive("sdd"), status: protected)
-        #expect(!table.accept("sdd", generation: g2))
+        let r16 = table.accept("sdd", generation: g2)
+        #expect(!r16)
         let g3 = Self.running(&table, Self.drive("sde"))
-        #expect(!table.accept("sde", generation: g3), "a running job is not accepted twice")
+        let r17 = table.accept("sde", generation: g3)
+        #expect(!r17, "a running job is not accepted twice")
         table.finish(generation: g3, state: .done, reason: nil, certificate: nil)
-        #expect(table.accept("sde", generation: g3), "a finished drive may be erased again")
+        let r18 = table.accept("sde", generation: g3)
+        #expect(r18, "a finished drive may be erased again")
     }
 
     @Test func aWaitingDriveThatBecomesProtectedLeavesTheQueue() {
         var table = SlotTable(language: .english)
         let info = Self.drive()
         let generation = table.arrive(info, status: Self.status(info))
-        #expect(table.accept("sdb", generation: generation))
-        #expect(table.becameProtected("sdb", info: info, reasons: [.mounted(mountPoints: ["/mnt"])]))
+        let r19 = table.accept("sdb", generation: generation)
+        #expect(r19)
+        let r20 = table.becameProtected("sdb", info: info, reasons: [.mounted(mountPoints: ["/mnt"])])
+        #expect(r20)
         #expect(table["sdb"]?.status.state == .protected && table["sdb"]?.status.reasonCodes == ["mounted"])
-        #expect(!table.begin(generation: generation))
+        let r21 = table.begin(generation: generation)
+        #expect(!r21)
     }
 
     @Test func cancellingAQueuedJobPutsItBackToWaiting() {
         var table = SlotTable(language: .english)
         let info = Self.drive()
         let generation = table.arrive(info, status: Self.status(info))
-        #expect(table.accept("sdb", generation: generation))
+        let r22 = table.accept("sdb", generation: generation)
+        #expect(r22)
         table.unqueue("sdb", reason: "cancelled")
         #expect(table["sdb"]?.status.state == .waiting && table["sdb"]?.status.reason == "cancelled")
-        #expect(!table.begin(generation: generation))
+        let r23 = table.begin(generation: generation)
+        #expect(!r23)
     }
 
     // MARK: Scheduler
@@ -154,13 +177,17 @@ import Testing
         var scheduler = JobScheduler(limit: 2)
         for generation: UInt64 in [1, 2, 3, 4] { scheduler.enqueue(generation) }
         scheduler.enqueue(2)
-        #expect(scheduler.jobsToStart() == [1, 2])
-        #expect(scheduler.jobsToStart().isEmpty)
+        let r24 = scheduler.jobsToStart()
+        #expect(r24 == [1, 2])
+        let r25 = scheduler.jobsToStart()
+        #expect(r25.isEmpty)
         scheduler.finished(2)
-        #expect(scheduler.jobsToStart() == [3])
+        let r26 = scheduler.jobsToStart()
+        #expect(r26 == [3])
         scheduler.withdraw(4)
         scheduler.finished(1)
-        #expect(scheduler.jobsToStart().isEmpty)
+        let r27 = scheduler.jobsToStart()
+        #expect(r27.isEmpty)
         #expect(scheduler.running == [3])
         scheduler.finished(3)
         #expect(scheduler.isIdle)
@@ -169,9 +196,11 @@ import Testing
     @Test func aLimitRaisedByAReloadStartsMoreJobs() {
         var scheduler = JobScheduler(limit: 1)
         for generation: UInt64 in [1, 2, 3] { scheduler.enqueue(generation) }
-        #expect(scheduler.jobsToStart() == [1])
+        let r28 = scheduler.jobsToStart()
+        #expect(r28 == [1])
         scheduler.limit = 3
-        #expect(scheduler.jobsToStart() == [2, 3])
+        let r29 = scheduler.jobsToStart()
+        #expect(r29 == [2, 3])
     }
 
     @Test func gracePeriodsEndOnceUnlessWithdrawn() {
@@ -185,26 +214,35 @@ import Testing
         #expect(scheduler.graceExpired(now: now.addingTimeInterval(6)) == [2])
         // Pulled during its grace period: its timer firing starts nothing.
         scheduler.withdraw(2)
-        #expect(!scheduler.endGrace(2))
-        #expect(scheduler.endGrace(1))
-        #expect(!scheduler.endGrace(1))
+        let r30 = scheduler.endGrace(2)
+        #expect(!r30)
+        let r31 = scheduler.endGrace(1)
+        #expect(r31)
+        let r32 = scheduler.endGrace(1)
+        #expect(!r32)
         #expect(scheduler.graceLeft(1, now: now) == nil)
         // Started by hand during its grace period: the grace period is over.
         scheduler.startGrace(5, seconds: 30, now: now)
         scheduler.enqueue(5)
-        #expect(!scheduler.endGrace(5))
-        #expect(scheduler.jobsToStart() == [5])
+        let r33 = scheduler.endGrace(5)
+        #expect(!r33)
+        let r34 = scheduler.jobsToStart()
+        #expect(r34 == [5])
     }
 
     @Test func afterStopNothingStarts() {
         var scheduler = JobScheduler(limit: 4)
         scheduler.enqueue(1)
-        #expect(scheduler.jobsToStart() == [1])
+        let r35 = scheduler.jobsToStart()
+        #expect(r35 == [1])
         scheduler.enqueue(2)
         scheduler.startGrace(3, seconds: 1, now: Date())
-        #expect(scheduler.stop() == [2, 3])
-        #expect(scheduler.jobsToStart().isEmpty)
-        #expect(!scheduler.endGrace(3))
+        let r36 = scheduler.stop()
+        #expect(r36 == [2, 3])
+        let r37 = scheduler.jobsToStart()
+        #expect(r37.isEmpty)
+        let r38 = scheduler.endGrace(3)
+        #expect(!r38)
         #expect(!scheduler.isIdle)
         scheduler.finished(1)
         #expect(scheduler.isIdle)
