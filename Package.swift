@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         // Already in the graph through Hummingbird and postgres-nio; named so TraceStore may import them.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Also in the graph through Hummingbird; the bench daemon's lifecycle.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
@@ -111,6 +113,10 @@ let package = Package(
             dependencies: [
                 "ArdoiseSupport", "DeviceKit", "ErasureRecords", "WipeEngine", "Sanitize", "Journal", "Certificates", "Diagnostics", "Inventory", "StoreClient",
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                // The daemon's log lines (journald format) and its lifecycle (graceful SIGTERM/SIGINT, SIGHUP).
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -121,6 +127,9 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "ardoise", dependencies: ["ArdoiseCLI"]),
+        /// `ardoise` for the daemon tests only (never installed): the same commands, plus the
+        /// job pause points the daemon harness arms (`ARDOISE_TEST_PAUSE_DIR`).
+        .executableTarget(name: "ardoise-testbed", dependencies: ["ArdoiseCLI", "Bench"]),
         /// The traceability store: storage (SQLite through GRDB, PostgreSQL through postgres-nio),
         /// record checks, the HTTP API and the pages for people.
         .target(
@@ -165,7 +174,7 @@ let package = Package(
         .testTarget(name: "SanitizeTests", dependencies: ["Sanitize", "DeviceKit"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "ErasureRecords", "ArdoiseTestSupport"]),
         .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "ErasureRecords", "Journal", "ArdoiseTestSupport"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "ArdoiseTestSupport", "StoreClient", "StoreTestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", .product(name: "Logging", package: "swift-log"), "DeviceKit", "WipeEngine", "Sanitize", "Journal", "Certificates", "ArdoiseTestSupport", "StoreClient", "StoreTestSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "DeviceKit", "WipeEngine", "ArdoiseTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Certificates", "Journal", "ArdoiseTestSupport"]),
         .testTarget(name: "ArdoiseCLITests", dependencies: ["ArdoiseCLI", "DeviceKit", "Sanitize", "ArdoiseTestSupport", "Journal", "StoreTestSupport"]),

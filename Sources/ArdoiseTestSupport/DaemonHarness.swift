@@ -1,11 +1,20 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs `ardoise daemon` as a child process with a configuration of its own (data in a
-/// temporary directory, loop devices only from that directory), and talks to it through
-/// `ardoise status --json`.
+/// temporary directory, loop devices only from that directory), and follows it by events:
+/// its readiness (`sd_notify` READY=1 on a socket of the harness), its log lines (read from
+/// its standard error as they come), the bench's changes (the control socket's `watch`
+/// stream) and its pause points (FIFOs). Nothing here polls on a timer; each wait has a
+/// deadline only so that a broken daemon fails the test instead of hanging it.
 public final class DaemonHarness: @unchecked Sendable {  // owned by one test
     public let directory: URL
     public let executable: String
+    /// What runs the daemon: `ardoise-testbed` (the same commands plus the pause points)
+    /// next to `executable` when built, else `executable` (no pause points).
+    public let daemonExecutable: String
     public var configPath: String { directory.appendingPathComponent("ardoise.toml").path }
     public var socketPath: String { directory.appendingPathComponent("control.sock").path }
     public var dataDirectory: String { directory.appendingPathComponent("data").path }
@@ -15,11 +24,20 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
     public var logPath: String { directory.appendingPathComponent("daemon.log").path }
     /// Where the daemon's test pause points are armed and released (`ARDOISE_TEST_PAUSE_DIR`).
     public var pauseDirectory: URL { directory.appendingPathComponent("pauses") }
+    var notifyPath: String { directory.appendingPathComponent("notify.sock").path }
     private var process: Process?
+    /// The daemon's standard error so far (all runs), and a condition signalled at each read.
+    private let output = NSCondition()
+    private var outputText = ""
+    /// Daemon outputs still open (a killed daemon's may end after the next one started).
+    private var openOutputs = 0
+    private var outputOpen: Bool { openOutputs > 0 }
 
     public init(executable: String, policy: String = "auto", graceSeconds: Int = 1, profile: String = "zero",
                 maxConcurrentJobs: Int = 4, language: String = "fr", onReplug: String = "restart") throws {
         self.executable = executable
+        let testbed = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("ardoise-testbed").path
+        daemonExecutable = FileManager.default.isExecutableFile(atPath: testbed) ? testbed : executable
         directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("ardoise-daemon-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("drives"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("pauses"), withIntermediateDirectories: true)
@@ -68,32 +86,118 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
         try (current + "\n\n" + text + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    /// Starts the daemon (kernel uevent source unless told otherwise) and waits for its socket.
-    public func start(hotplugSource: String = "kernel") throws {
+    /// Starts the daemon (kernel uevent source unless told otherwise) and waits until it says
+    /// it is ready (`READY=1` on `NOTIFY_SOCKET`, sent once it serves its socket and has
+    /// looked at the drives already there).
+    public func start(hotplugSource: String = "kernel", timeout: Double = 60) throws {
+        let notify = try NotifySocket(path: notifyPath)
+        defer { notify.close() }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: daemonExecutable)
         process.arguments = ["daemon", "--config", configPath, "--hotplug-source", hotplugSource]
         var environment = ProcessInfo.processInfo.environment
         environment["ARDOISE_TEST_PAUSE_DIR"] = pauseDirectory.path
+        environment["NOTIFY_SOCKET"] = notifyPath
         process.environment = environment
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        logHandle.seekToEndOfFile()
-        process.standardOutput = logHandle
-        process.standardError = logHandle
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
         try process.run()
         self.process = process
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if (try? status()) != nil { return }
-            guard process.isRunning else { break }
-            Thread.sleep(forTimeInterval: 0.1)
+        follow(pipe.fileHandleForReading)
+        while true {
+            let message = notify.receive(timeout: timeout)
+            if message?.contains("READY=1") == true { return }
+            if message == nil || !process.isRunning { break }
         }
         throw Shell.Failure(command: "ardoise daemon", status: process.isRunning ? -1 : process.terminationStatus, output: log())
     }
 
+    /// Copies the daemon's output to `logPath` and to memory as it comes, and wakes waiters.
+    private func follow(_ handle: FileHandle) {
+        output.lock()
+        openOutputs += 1
+        output.unlock()
+        let logPath = self.logPath
+        let thread = Thread { [output] in
+            let file = FileHandle(forWritingAtPath: logPath)
+            file?.seekToEndOfFile()
+            while true {
+                let chunk = handle.availableData
+                output.lock()
+                if chunk.isEmpty {
+                    self.openOutputs -= 1
+                    output.broadcast()
+                    output.unlock()
+                    break
+                }
+                self.outputText += String(decoding: chunk, as: UTF8.self)
+                output.broadcast()
+                output.unlock()
+                file?.write(chunk)
+            }
+            try? file?.close()
+            try? handle.close()
+        }
+        thread.name = "daemon-harness-output"
+        thread.start()
+    }
+
     public func log() -> String {
-        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        output.lock()
+        defer { output.unlock() }
+        return outputText.isEmpty ? ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "") : outputText
+    }
+
+    /// Waits until the daemon's output holds `text` (after `start`, the output's length
+    /// before the awaited event) and returns the first line holding it; throws at the
+    /// deadline or when the daemon's output ends without it.
+    @discardableResult
+    public func waitForLog(_ text: String, after start: Int = 0, timeout: Double = 60) throws -> String {
+        try waitForLogLine(after: start, timeout: timeout, "a log line with '\(text)'") { $0.contains(text) }
+    }
+
+    /// Waits, woken by each read of the daemon's output, for a complete line after `start`
+    /// that `matches`, and returns it.
+    @discardableResult
+    public func waitForLogLine(after start: Int = 0, timeout: Double = 60, _ what: String,
+                               _ matches: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        output.lock()
+        defer { output.unlock() }
+        while true {
+            let tail = String(decoding: outputText.utf8.dropFirst(start), as: UTF8.self)
+            // Only complete lines: a line being written may not hold all its fields yet.
+            let complete = tail.hasSuffix("\n") ? tail : String(tail[..<(tail.lastIndex(of: "\n") ?? tail.startIndex)])
+            if let line = complete.split(separator: "\n").first(where: { matches(String($0)) }) { return String(line) }
+            guard outputOpen, output.wait(until: deadline) else {
+                throw Shell.Failure(command: "wait for \(what)", status: -1, output: outputText)
+            }
+        }
+    }
+
+    /// The value of `key` in a log line (`key=value` or `key="quoted value"`).
+    public static func logField(_ key: String, in line: String) -> String? {
+        guard let range = line.range(of: " \(key)=") else { return nil }
+        let rest = line[range.upperBound...]
+        if rest.hasPrefix("\"") {
+            var value = ""
+            var escaped = false
+            for character in rest.dropFirst() {
+                if escaped { value.append(character); escaped = false } else if character == "\\" { escaped = true }
+                else if character == "\"" { break } else { value.append(character) }
+            }
+            return value
+        }
+        return String(rest.prefix { $0 != " " })
+    }
+
+    /// The length of the output so far (to wait for a line that comes after an action).
+    public var logLength: Int {
+        output.lock()
+        defer { output.unlock() }
+        return outputText.utf8.count
     }
 
     /// SIGTERM, then waits for the process to end.
@@ -101,6 +205,14 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
         guard let process, process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()
+    }
+
+    /// Waits for the daemon to end by itself (after a signal) and returns its exit status.
+    @discardableResult
+    public func waitUntilExit() -> Int32 {
+        guard let process else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 
     /// Sends a signal (SIGHUP to reload the configuration).
@@ -114,31 +226,56 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
     /// The PID of the daemon started last (running or not), nil before `start`.
     public var processIdentifier: Int32? { process?.processIdentifier }
 
-    // MARK: Pause points (see Sources/Bench/TestPause.swift)
+    /// The daemon's exit status once it ended (nil while it runs).
+    public var terminationStatus: Int32? {
+        guard let process, !process.isRunning else { return nil }
+        return process.terminationStatus
+    }
+
+    // MARK: Pause points (ardoise-testbed's FIFOPauseHooks)
 
     /// Arms a pause point: the daemon stops there once, until `release`. `content` refines
     /// the point (`verify`: the pass number).
     public func arm(_ point: String, _ content: String = "") throws {
-        try? FileManager.default.removeItem(at: pauseDirectory.appendingPathComponent("\(point).release"))
-        try? FileManager.default.removeItem(at: pauseDirectory.appendingPathComponent("\(point).reached"))
+        for suffix in ["release", "reached"] {
+            let path = pauseDirectory.appendingPathComponent("\(point).\(suffix)").path
+            unlink(path)
+            guard mkfifo(path, 0o600) == 0 else {
+                throw Shell.Failure(command: "mkfifo \(path)", status: errno, output: String(cString: strerror(errno)))
+            }
+        }
         try content.write(to: pauseDirectory.appendingPathComponent("\(point).arm"), atomically: true, encoding: .utf8)
     }
 
-    /// Waits until the daemon is paused at `point`.
+    /// Waits until the daemon is paused at `point` (a byte in the FIFO `point.reached`).
     public func waitForPause(_ point: String, timeout: Double = 120) throws {
-        let reached = pauseDirectory.appendingPathComponent("\(point).reached").path
+        let path = pauseDirectory.appendingPathComponent("\(point).reached").path
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw Shell.Failure(command: "open \(path) (not armed?)", status: errno, output: log()) }
+        defer { Glibc.close(fd) }
         let deadline = Date().addingTimeInterval(timeout)
-        while !FileManager.default.fileExists(atPath: reached) {
-            guard Date() < deadline, isRunning else {
-                throw Shell.Failure(command: "wait for pause \(point)", status: -1, output: log())
+        while true {
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let left = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+            let ready = poll(&entry, 1, left)
+            if ready < 0 && errno == EINTR { continue }
+            if ready > 0 && entry.revents & Int16(POLLIN) != 0 {
+                var byte: UInt8 = 0
+                _ = read(fd, &byte, 1)
+                return
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            // Timed out, or the daemon closed its end without writing (it died).
+            throw Shell.Failure(command: "wait for pause \(point)", status: -1, output: log())
         }
     }
 
     /// Lets the daemon go on from `point`.
     public func release(_ point: String) {
-        FileManager.default.createFile(atPath: pauseDirectory.appendingPathComponent("\(point).release").path, contents: nil)
+        let fd = open(pauseDirectory.appendingPathComponent("\(point).release").path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return }  // nobody paused there (any more)
+        var byte: UInt8 = 1
+        _ = write(fd, &byte, 1)
+        Glibc.close(fd)
     }
 
     /// SIGKILL: the crash case.
@@ -163,26 +300,44 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
         (try? slot(device))?.flatMap { $0["state"] as? String }
     }
 
-    /// Polls until `predicate` holds for the device's slot, or throws after `timeout` seconds.
+    /// Follows the bench (control socket `watch`: a snapshot now and after every change) until
+    /// `predicate` holds for the device's slot; throws after `timeout` seconds.
     @discardableResult
     public func waitFor(_ device: String, timeout: Double = 60, _ what: String,
                         _ predicate: ([String: Any]) -> Bool) throws -> [String: Any] {
-        let deadline = Date().addingTimeInterval(timeout)
         var last: [String: Any]?
-        while Date() < deadline {
-            if let slot = try? slot(device) {
+        do {
+            try watch(timeout: timeout) { snapshot in
+                guard let slot = (snapshot["slots"] as? [[String: Any]])?.first(where: { $0["device"] as? String == device }) else {
+                    return false
+                }
                 last = slot
-                if predicate(slot) { return slot }
+                return predicate(slot)
             }
-            Thread.sleep(forTimeInterval: 0.1)
+        } catch {
+            throw Shell.Failure(command: "wait for \(device) \(what)", status: -1,
+                                output: "\(error)\nlast slot: \(String(describing: last))\n--- daemon log ---\n\(log())")
         }
-        throw Shell.Failure(command: "wait for \(device) \(what)", status: -1,
-                            output: "last slot: \(String(describing: last))\n--- daemon log ---\n\(log())")
+        return last ?? [:]
     }
 
     @discardableResult
     public func waitForState(_ device: String, _ states: Set<String>, timeout: Double = 60) throws -> [String: Any] {
         try waitFor(device, timeout: timeout, "state in \(states)") { states.contains($0["state"] as? String ?? "") }
+    }
+
+    /// Reads the control socket's `watch` stream until `done` is true for a snapshot (as
+    /// `status --json` prints it). Throws at the deadline or when the stream ends.
+    public func watch(timeout: Double = 60, until done: ([String: Any]) -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        let connection = try ControlWatch(path: socketPath)
+        defer { connection.close() }
+        while let line = try connection.nextLine(deadline: deadline) {
+            guard let response = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
+                  let snapshot = response["snapshot"] as? [String: Any] else { continue }
+            if done(snapshot) { return }
+        }
+        throw Shell.Failure(command: "watch \(socketPath)", status: -1, output: "the daemon closed its watch stream")
     }
 
     public func cleanUp() {
@@ -191,6 +346,108 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
     }
 
     deinit { cleanUp() }
+}
+
+/// A datagram socket a daemon's `sd_notify` messages arrive on.
+final class NotifySocket {
+    private let fd: Int32
+    private let path: String
+
+    init(path: String) throws {
+        self.path = path
+        unlink(path)
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Shell.Failure(command: "socket", status: errno, output: "") }
+        var address = try unixAddress(path)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else {
+            Glibc.close(fd)
+            throw Shell.Failure(command: "bind \(path)", status: errno, output: String(cString: strerror(errno)))
+        }
+    }
+
+    /// The next message, nil at the deadline.
+    func receive(timeout: Double) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&entry, 1, Int32(max(0, deadline.timeIntervalSinceNow) * 1000))
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { return nil }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = recv(fd, &buffer, buffer.count, 0)
+            guard count >= 0 else { return nil }
+            return String(decoding: buffer[0..<count], as: UTF8.self)
+        }
+    }
+
+    func close() {
+        Glibc.close(fd)
+        unlink(path)
+    }
+}
+
+/// One `watch` connection to a daemon's control socket.
+final class ControlWatch {
+    private let fd: Int32
+    private var buffer = Data()
+
+    init(path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Shell.Failure(command: "socket", status: errno, output: "") }
+        var address = try unixAddress(path)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw Shell.Failure(command: "connect \(path)", status: code, output: String(cString: strerror(code)))
+        }
+        let request = Array("{\"command\":\"watch\"}\n".utf8)
+        guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else {
+            Glibc.close(fd)
+            throw Shell.Failure(command: "send watch", status: errno, output: "")
+        }
+    }
+
+    /// The next line, nil when the daemon closed the stream; throws at the deadline.
+    func nextLine(deadline: Date) throws -> Data? {
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[buffer.startIndex..<newline]
+                buffer = Data(buffer[buffer.index(after: newline)...])
+                return Data(line)
+            }
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&entry, 1, Int32(max(0, deadline.timeIntervalSinceNow) * 1000))
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { throw Shell.Failure(command: "watch", status: -1, output: "timed out") }
+            var chunk = [UInt8](repeating: 0, count: 64 << 10)
+            let count = recv(fd, &chunk, chunk.count, 0)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return nil }
+            buffer.append(contentsOf: chunk[0..<count])
+        }
+    }
+
+    func close() { Glibc.close(fd) }
+}
+
+func unixAddress(_ path: String) throws -> sockaddr_un {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+        throw Shell.Failure(command: "socket path too long", status: -1, output: path)
+    }
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        raw.copyBytes(from: bytes)
+        raw[bytes.count] = 0
+    }
+    return address
 }
 
 /// A drive a test can pull and plug in again: a backing file of its own, attached to a loop
@@ -202,14 +459,14 @@ public final class ReplugDrive: @unchecked Sendable {  // owned by one test
     /// The file attached now by this drive, nil when pulled.
     private var attachedFile: URL?
 
-    /// Creates `name` in `directory` filled with `fill` and attaches it to a free node of
-    /// `nodes`, which stays this drive's while it is pulled (`LoopDevice.attach(_:toFreeNodeIn:)`).
+    /// Creates `name` in `directory` filled with `fill` and attaches it to a node made for it
+    /// (`LoopDevice.attachToNewNode`), which stays this drive's while it is pulled.
     public init(sizeInBytes: Int, in directory: URL, name: String = "replug-\(UUID().uuidString.prefix(8)).img",
-                fill: UInt8 = 0x5A, nodes: Range<Int> = LoopDevice.OwnNodes.replug) throws {
+                fill: UInt8 = 0x5A) throws {
         file = directory.appendingPathComponent(name)
         FileManager.default.createFile(atPath: file.path, contents: Data(repeating: fill, count: sizeInBytes))
         do {
-            path = try LoopDevice.attach(file, toFreeNodeIn: nodes)
+            path = try LoopDevice.attachToNewNode(file)
         } catch {
             try? FileManager.default.removeItem(at: file)
             throw error
@@ -247,8 +504,8 @@ public final class ReplugDrive: @unchecked Sendable {  // owned by one test
 
 /// Creates loop devices backed in a given directory (a harness's drives directory).
 extension LoopDevice {
-    public convenience init(sizeInBytes: UInt64, in directory: URL, fill: UInt8? = 0x5A, nodes: Range<Int>? = nil) throws {
-        try self.init(sizeInBytes: sizeInBytes, sectorSize: nil, partitionScan: false, directory: directory, fill: fill, nodes: nodes)
+    public convenience init(sizeInBytes: UInt64, in directory: URL, fill: UInt8? = 0x5A, ownNode: Bool = false) throws {
+        try self.init(sizeInBytes: sizeInBytes, sectorSize: nil, partitionScan: false, directory: directory, fill: fill, ownNode: ownNode)
     }
 }
 

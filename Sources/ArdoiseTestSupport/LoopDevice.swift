@@ -19,10 +19,10 @@ public final class LoopDevice: @unchecked Sendable {  // owned by one test
 
     /// Creates a sparse file of `sizeInBytes` and attaches it. `partitionScan` passes `-P`.
     /// `fill` writes that byte over the whole file first (a drive that holds "data").
-    /// `nodes` attaches it to a free node of that range instead of the one `losetup -f`
-    /// hands out (see `attach(_:toFreeNodeIn:)`).
+    /// `ownNode` attaches it to a node made for it (`attachToNewNode`) instead of the one
+    /// `losetup -f` hands out, and removes that node on detach.
     public init(sizeInBytes: UInt64, sectorSize: Int? = nil, partitionScan: Bool = false, directory parent: URL? = nil,
-                fill: UInt8? = nil, nodes: Range<Int>? = nil) throws {
+                fill: UInt8? = nil, ownNode: Bool = false) throws {
         directory = (parent ?? FileManager.default.temporaryDirectory).appendingPathComponent("ardoise-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         backingFile = directory.appendingPathComponent("drive.img")
@@ -43,10 +43,10 @@ public final class LoopDevice: @unchecked Sendable {  // owned by one test
         var options: [String] = []
         if partitionScan { options.append("-P") }
         if let sectorSize { options += ["--sector-size", String(sectorSize)] }
-        ownNode = nodes != nil
+        self.ownNode = ownNode
         do {
-            if let nodes {
-                path = try Self.attach(backingFile, toFreeNodeIn: nodes, options: options)
+            if ownNode {
+                path = try Self.attachToNewNode(backingFile, options: options)
             } else {
                 path = try Shell.run("/sbin/losetup", ["-f", "--show"] + options + [backingFile.path])
                     .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -58,39 +58,49 @@ public final class LoopDevice: @unchecked Sendable {  // owned by one test
         }
     }
 
-    /// Attaches `file` to the first free loop node numbered in `nodes` (losetup creates a
-    /// missing node) and returns its path.
+    /// Attaches `file` to a loop node made for it and returns its path.
     ///
     /// A test that detaches a node and attaches it again (a pull and re-plug, a swapped
     /// medium) leaves the node free in between, and the kernel hands out the lowest free node
     /// to the next `losetup -f`: a suite running in parallel would take a low node at once and
-    /// replace the drive in the daemon's view. A node far above the ones `losetup -f` hands
-    /// out stays the test's own. Give each kind of test its own range.
-    public static func attach(_ file: URL, toFreeNodeIn nodes: Range<Int>, options: [String] = []) throws -> String {
+    /// replace the drive in the daemon's view. So the node is made here, above every loop node
+    /// the machine has now (LOOP_CTL_ADD, which the kernel refuses for an index in use: two
+    /// suites never get the same one), whatever numbers the host uses or leaves free.
+    public static func attachToNewNode(_ file: URL, options: [String] = []) throws -> String {
+        let control = open("/dev/loop-control", O_RDWR | O_CLOEXEC)
+        guard control >= 0 else { throw Shell.Failure(command: "open /dev/loop-control", status: errno, output: String(cString: strerror(errno))) }
+        defer { close(control) }
+        // Above the highest node now, with some spread so that parallel suites rarely collide.
+        var index = highestLoopIndex() + 1 + Int.random(in: 0..<64)
         var lastError: Error?
-        for node in nodes where !FileManager.default.fileExists(atPath: "/sys/block/loop\(node)/loop/backing_file") {
+        for _ in 0..<256 {
+            defer { index += 1 }
+            guard index < (1 << 20) else { break }
+            let added = clinux_loop_ctl_add(control, Int32(index))
+            if added < 0 {
+                if errno == EEXIST { continue }
+                throw Shell.Failure(command: "LOOP_CTL_ADD \(index)", status: errno, output: String(cString: strerror(errno)))
+            }
+            let path = "/dev/loop\(index)"
             do {
-                try Shell.run("/sbin/losetup", options + ["/dev/loop\(node)", file.path])
-                return "/dev/loop\(node)"
+                try attach(file, toNode: path, timeout: 2)
+                return path
             } catch {
-                lastError = error  // taken meanwhile: try the next node
+                // Taken by someone's `losetup -f` between the add and the attach: leave it to them.
+                lastError = error
             }
         }
-        throw lastError ?? Shell.Failure(command: "losetup", status: -1, output: "no free loop node in \(nodes)")
+        throw lastError ?? Shell.Failure(command: "losetup", status: -1, output: "no loop node could be made")
     }
 
-    /// The node ranges of the tests that free a node and need it back (or need its slot to
-    /// stay theirs): one range per suite, so that they never take each other's nodes either.
-    public enum OwnNodes {
-        /// `ReplugDrive` (ResumeTests).
-        public static let replug = 200..<216
-        /// DaemonTests' long job, whose node is swapped to another medium.
-        public static let daemonSwap = 216..<232
-        /// DashboardTests' drives that are pulled while the screen watches their row.
-        public static let dashboard = 232..<248
+    /// The highest loop index the machine has (sysfs or /dev), -1 when none.
+    static func highestLoopIndex() -> Int {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/block")) ?? [])
+            + ((try? FileManager.default.contentsOfDirectory(atPath: "/dev")) ?? [])
+        return names.compactMap { $0.hasPrefix("loop") ? Int($0.dropFirst(4)) : nil }.max() ?? -1
     }
 
-    /// Removes the node `path` (one `attach(_:toFreeNodeIn:)` created) once it is free, so
+    /// Removes the node `path` (one `attachToNewNode` created) once it is free, so
     /// the machine is left with the nodes it had. Best effort: the kernel refuses a node
     /// still attached or open, so this retries for up to `timeout` seconds (a deferred detach
     /// completes when its last user closes it).

@@ -23,9 +23,10 @@ extension BenchDaemon {
         }
         switch outcome {
         case .success(let signed):
-            log("inventory \(signed.payload.id): \(InventoryText.summary(signed.payload.inventory, language: language))")
+            logger.info("inventory recorded", metadata: ["id": "\(signed.payload.id)",
+                                                         "summary": "\(InventoryText.summary(signed.payload.inventory, language: language))"])
         case .failure(let error):
-            log("inventory at start failed: \(error)")
+            logger.error("inventory at start failed", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -4,12 +4,18 @@ import DeviceKit
 import Diagnostics
 import Foundation
 import Journal
+import Logging
 import StoreClient
 import Synchronization
 import WipeEngine
 
 /// The bench: sees drives come and go, classifies them, erases the wipeable ones per policy
 /// (each job on its own thread, up to the concurrency limit) and certifies the result.
+///
+/// Made of small parts: the `SlotTable` (what is on each node, its identity, state and job),
+/// the `JobScheduler` (grace periods, queue, concurrency limit), the `JournalWriter` (SQLite
+/// off the actor) and the `ChangeFeed` (who watches the bench). The actor applies hot-plug
+/// events and job outcomes to them.
 ///
 /// Every hot-plug event means "look at this node again": the node's medium is compared with
 /// what the slot knew (diskseq and serial), so a removal, a re-plug and a swap on the same
@@ -19,14 +25,21 @@ public actor BenchDaemon {
     private let configPath: String?
     private var library: ProfileLibrary
     let journal: JournalDatabase
+    let writer: JournalWriter
     let key: BenchKey
     let scanner: DeviceScanner
-    private var slots: [String: Slot] = [:]
-    private var queue: [String] = []
-    private var running = 0
-    private var generation: UInt64 = 0
-    private let progress = ProgressBoard()
+    private(set) var table: SlotTable
+    private(set) var scheduler: JobScheduler
+    /// The running jobs' sessions, by their slot's generation (set once the drive is claimed).
+    private var sessions: [UInt64: ErasureSession] = [:]
+    /// One timer per grace period: it sleeps until the deadline, then starts the job.
+    private var graceTimers: [UInt64: Task<Void, Never>] = [:]
+    private let progress: ProgressBoard
+    /// Signalled on every change of the bench (control socket `watch`).
+    let changes: ChangeFeed
     private var stopping = false
+    /// Who waits for the last running job to end (shutdown).
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// The health policy when `[health] check` is on (the default): each drive's health is read
     /// before its job.
     var healthPolicy: HealthPolicy?
@@ -34,19 +47,8 @@ public actor BenchDaemon {
     private let outboxSender: OutboxSender?
     /// What the screen says about the outbox, refreshed after each round and each job.
     private var outboxStatus: OutboxStatus?
-
-    struct Slot {
-        var info: BlockDeviceInfo
-        var status: SlotStatus
-        var generation: UInt64
-        var session: ErasureSession?
-        var graceTask: Task<Void, Never>?
-        var removed = false
-        /// Where an interrupted job of this drive can go on (re-plug), when it can.
-        var resume: ResumePoint?
-        /// Whether the next job on this slot resumes (`resume`) or starts the profile over.
-        var useResume = false
-    }
+    /// One line per event (journald's format by default, see `JournaldLogHandler`).
+    public nonisolated let logger: Logger
 
     /// What the journal says about a drive that arrives: did its last job on this bench stop
     /// before the end, and can that job be resumed.
@@ -55,18 +57,31 @@ public actor BenchDaemon {
         var resume: ResumePoint?
     }
 
+    /// The daemon's default logger: `ardoise-daemon` lines on standard error for journald.
+    public static func standardLogger() -> Logger {
+        Logger(label: "ardoise-daemon") { JournaldLogHandler(label: $0) }
+    }
+
     /// Takes the data directory's owner lock, opens the journal (jobs left running by a dead
     /// process become interrupted), the bench key and the profiles. Blocking: call before serving.
     /// - Throws: `JournalError` `.ownedByAnotherProcess` when another process owns the journal.
-    public init(config: BenchConfig, configPath: String?, scanner: DeviceScanner = DeviceScanner()) throws {
+    public init(config: BenchConfig, configPath: String?, scanner: DeviceScanner = DeviceScanner(),
+                logger: Logger = BenchDaemon.standardLogger()) throws {
         self.config = config
         self.configPath = configPath
         self.scanner = scanner
+        self.logger = logger
+        table = SlotTable(language: config.language)
+        scheduler = JobScheduler(limit: config.maxConcurrentJobs)
+        let feed = ChangeFeed()
+        changes = feed
+        progress = ProgressBoard(changes: feed)
         try DataDirectory.prepare(config.dataDirectory)
         // One owner per journal: a second daemon (or a running `ardoise wipe`) makes this throw
         // `.ownedByAnotherProcess`; the lock lives as long as the journal, i.e. the daemon.
         let owner = try JournalOwnerLock.acquire(dataDirectory: config.dataDirectory, role: .daemon)
         journal = try JournalDatabase(dataDirectory: config.dataDirectory, owner: owner)
+        writer = JournalWriter(journal: journal)
         key = try BenchKey.loadOrCreate(dataDirectory: config.dataDirectory)
         library = try config.profileLibrary()
         // An invalid health policy stops the start-up with its file:line:field, like the profiles.
@@ -85,7 +100,7 @@ public actor BenchDaemon {
     /// Runs the outbox sender until the task is cancelled; returns at once without `[store]`.
     public nonisolated func runOutboxSender(idlePoll: Duration = .seconds(30)) async {
         guard let outboxSender else { return }
-        log("sending the outbox to the store")
+        logger.info("sending the outbox to the store")
         await outboxSender.run(idlePoll: idlePoll) { [weak self] _ in
             Task { await self?.refreshOutboxStatus() }
         }
@@ -98,8 +113,12 @@ public actor BenchDaemon {
     public func stopOutboxSender() async { await outboxSender?.shutdown() }
 
     func refreshOutboxStatus() async {
-        let (journal, configured) = (journal, outboxSender != nil)
-        outboxStatus = await BlockingWork.run("ardoise-journal") { Self.outboxStatus(journal: journal, storeConfigured: configured) }
+        let configured = outboxSender != nil
+        let status = await writer.run { Self.outboxStatus(journal: $0, storeConfigured: configured) }
+        if status != outboxStatus {
+            outboxStatus = status
+            changes.signal()
+        }
     }
 
     static func outboxStatus(journal: JournalDatabase, storeConfigured: Bool) -> OutboxStatus? {
@@ -130,15 +149,16 @@ public actor BenchDaemon {
         let policy = safetyPolicy
         // What the journal knows of a new medium is read in the same blocking work as the scan,
         // so the slot is updated from one consistent look at the node.
-        let known = slots[name]?.info
+        let known = table[name]?.info
         let (journal, library, action) = (journal, library, config.onReplug)
         let (info, replug) = await BlockingWork.run("ardoise-scan") { [scanner] () -> (BlockDeviceInfo?, Replug) in
             let info = scanner.scan(policy: policy, probing: [name]).first { $0.name == name }
             guard let info, info.sizeInBytes > 0, !(known.map { Self.sameMedium($0, info) } ?? false) else { return (info, Replug()) }
             return (info, Self.replugCheck(info, journal: journal, library: library, action: action))
         }
+        guard !stopping else { return }
         let present = info.map { $0.sizeInBytes > 0 } ?? false
-        if let slot = slots[name] {
+        if let slot = table[name] {
             if let info, present, Self.sameMedium(slot.info, info) {
                 refreshVerdict(name, info)
                 return
@@ -172,7 +192,6 @@ public actor BenchDaemon {
     }
 
     private func arrived(_ info: BlockDeviceInfo, replug: Replug = Replug()) {
-        generation += 1
         var status = SlotStatus(device: info.path, model: MediumDescription(device: info).model, serial: info.serial, sizeInBytes: info.sizeInBytes,
                                 transport: info.transport.rawValue, diskSequence: info.diskSequence, state: .waiting)
         let language = config.language
@@ -192,12 +211,17 @@ public actor BenchDaemon {
                 status.reason = Self.resumeText(resume.offer, action: config.onReplug).text(in: language)
             }
         }
-        slots[info.name] = Slot(info: info, status: status, generation: generation, resume: replug.resume,
-                                useResume: replug.resume != nil && config.onReplug == .resume)
-        log("\(info.path): \(status.state.rawValue)\(status.reason.map { " (\($0))" } ?? "") diskseq=\(info.diskSequence.map(String.init) ?? "-") serial=\(info.serial ?? "-")")
+        let generation = table.arrive(info, status: status, resume: replug.resume,
+                                      useResume: replug.resume != nil && config.onReplug == .resume)
+        var metadata: Logger.Metadata = ["device": "\(info.path)", "state": "\(status.state.rawValue)", "slot": "\(generation)",
+                                         "diskseq": "\(info.diskSequence.map(String.init) ?? "-")", "serial": "\(info.serial ?? "-")"]
+        if let codes = status.reasonCodes { metadata["reasons"] = "\(codes.joined(separator: ","))" }
+        if let reason = status.reason { metadata["reason"] = "\(reason)" }
+        logger.info("slot arrived", metadata: metadata)
+        changes.signal()
         guard status.state == .waiting else { return }
         if config.policy == .auto && !(config.onReplug == .ask && replug.unfinished) {
-            scheduleGrace(info.name, generation: generation)
+            startGrace(generation)
         }
     }
 
@@ -217,14 +241,12 @@ public actor BenchDaemon {
     }
 
     private func refreshVerdict(_ name: String, _ info: BlockDeviceInfo) {
-        guard var slot = slots[name], slot.status.state == .waiting, case .protected(let reasons) = info.verdict else { return }
-        slot.graceTask?.cancel()
-        slot.status.state = .protected
-        slot.status.reason = reasons.map { $0.message.text(in: config.language) }.joined(separator: ", ")
-        slot.status.reasonCodes = reasons.map(\.key)
-        slot.info = info
-        slots[name] = slot
-        queue.removeAll { $0 == name }
+        guard let slot = table[name], case .protected(let reasons) = info.verdict,
+              table.becameProtected(name, info: info, reasons: reasons) else { return }
+        withdraw(slot.generation)
+        logger.info("slot protected", metadata: ["device": "\(info.path)", "slot": "\(slot.generation)",
+                                                 "reasons": "\(reasons.map(\.key).joined(separator: ","))"])
+        changes.signal()
     }
 
     /// What a removed slot says of its job: the job's final state and its reason, without
@@ -236,96 +258,112 @@ public actor BenchDaemon {
 
     private func mediumLeft(_ name: String) {
         // A detach brings several uevents: the first one settles the slot.
-        guard var slot = slots[name], !slot.removed else { return }
-        slot.graceTask?.cancel()
-        queue.removeAll { $0 == name }
-        slot.removed = true
-        if let session = slot.session {
-            log("\(slot.info.path): drive removed during the job, stopping it")
-            session.driveRemoved()
-            slot.status.state = .interrupted
-            slot.status.reason = LocalizedText(fr: "disque retiré", en: "drive removed").text(in: config.language)
-        } else if slot.status.state.isFinal && slot.status.state != .protected {
-            slot.status.reason = Self.reasonAfterRemoval(state: slot.status.state, reason: slot.status.reason, language: config.language)
-            slot.status.state = .removed
-        } else {
-            slot.status.state = .removed
-            slot.status.reason = nil
+        let path = table[name]?.info.path ?? name
+        switch table.mediumLeft(name) {
+        case .nothing:
+            return
+        case .removed(let generation):
+            withdraw(generation)
+            logger.info("slot removed", metadata: ["device": "\(path)", "slot": "\(generation)"])
+        case .stopJob(let generation):
+            // The job stops at its next I/O or identity check and ends interrupted.
+            sessions[generation]?.driveRemoved()
+            logger.notice("drive removed during its job, stopping it", metadata: ["device": "\(path)", "slot": "\(generation)"])
         }
-        slot.status.graceSecondsLeft = nil
-        slots[name] = slot
-        log("\(slot.info.path): removed")
+        changes.signal()
     }
 
     // MARK: Scheduling
 
-    private func scheduleGrace(_ name: String, generation: UInt64) {
-        let grace = config.graceSeconds
-        let deadline = Date().addingTimeInterval(grace)
-        slots[name]?.status.graceSecondsLeft = grace
-        slots[name]?.graceTask = Task { [weak self] in
-            while !Task.isCancelled {
-                let left = deadline.timeIntervalSinceNow
-                if left <= 0 { break }
-                await self?.updateGrace(name, generation: generation, left: left)
-                try? await Task.sleep(for: .milliseconds(Int(min(left, 0.5) * 1000)))
-            }
+    /// Starts the grace period: one timer sleeps until its end, then the job is accepted.
+    private func startGrace(_ generation: UInt64) {
+        let seconds = config.graceSeconds
+        scheduler.startGrace(generation, seconds: seconds, now: Date())
+        graceTimers[generation]?.cancel()
+        graceTimers[generation] = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(seconds))
             guard !Task.isCancelled else { return }
-            await self?.enqueue(name, generation: generation)
+            await self?.graceEnded(generation)
         }
     }
 
-    private func updateGrace(_ name: String, generation: UInt64, left: Double) {
-        guard slots[name]?.generation == generation else { return }
-        slots[name]?.status.graceSecondsLeft = left
+    private func graceEnded(_ generation: UInt64) {
+        graceTimers[generation] = nil
+        guard scheduler.endGrace(generation), let name = table.name(of: generation) else { return }
+        _ = accept(name, generation: generation)
     }
 
-    private func enqueue(_ name: String, generation: UInt64) {
-        guard var slot = slots[name], slot.generation == generation, slot.status.state == .waiting else { return }
-        slot.status.graceSecondsLeft = nil
-        slot.status.state = .queued
-        slots[name] = slot
-        queue.append(name)
+    /// Forgets a job that has not started: its timer, grace period and queue place.
+    private func withdraw(_ generation: UInt64) {
+        graceTimers.removeValue(forKey: generation)?.cancel()
+        scheduler.withdraw(generation)
+    }
+
+    /// Accepts the slot's job (queued) and starts what the limit allows.
+    private func accept(_ name: String, generation: UInt64) -> Bool {
+        graceTimers.removeValue(forKey: generation)?.cancel()
+        guard !stopping, table.accept(name, generation: generation) else { return false }
+        scheduler.enqueue(generation)
+        changes.signal()
         pump()
+        return true
     }
 
     private func pump() {
-        while running < config.maxConcurrentJobs, !queue.isEmpty, !stopping {
-            let name = queue.removeFirst()
-            guard let slot = slots[name], slot.status.state == .queued else { continue }
-            running += 1
-            slots[name]?.status.state = .erasing
-            let generation = slot.generation
-            Task { await self.runJob(name, generation: generation) }
+        while true {
+            let batch = scheduler.jobsToStart()
+            guard !batch.isEmpty else { return }
+            for generation in batch {
+                guard table.begin(generation: generation) else {
+                    scheduler.finished(generation)
+                    continue
+                }
+                changes.signal()
+                Task { await self.runJob(generation) }
+            }
         }
     }
 
-    private func runJob(_ name: String, generation: UInt64) async {
-        defer {
-            running -= 1
-            pump()
+    /// A job's end, whatever it was: its place is free, and a shutdown may be waiting for it.
+    private func jobEnded(_ generation: UInt64) {
+        sessions[generation] = nil
+        progress.clear(generation)
+        scheduler.finished(generation)
+        changes.signal()
+        if scheduler.isIdle {
+            let waiters = idleWaiters
+            idleWaiters.removeAll()
+            for waiter in waiters { waiter.resume() }
         }
-        guard let slot = slots[name], slot.generation == generation, let profileName = slot.status.profile else { return }
+        pump()
+    }
+
+    private func runJob(_ generation: UInt64) async {
+        defer { jobEnded(generation) }
+        guard let name = table.name(of: generation), let slot = table[name], let profileName = slot.status.profile else { return }
+        // Pulled between its acceptance and now: interrupted, nothing read or claimed.
+        guard !slot.removed, !stopping else {
+            finish(generation, state: .interrupted, reason: nil, certificate: nil)
+            return
+        }
         let context: ErasureContext
         let profile: WipeProfile
         // The journal is read again now: what was resumable at the plug may not be any more.
         var resume: ResumePoint?
         if slot.useResume {
-            let (medium, journal, library) = (MediumDescription(device: slot.info), journal, library)
-            resume = await BlockingWork.run("ardoise-journal") {
-                (try? ResumePoint.find(for: medium, journal: journal, library: library)) ?? nil
-            }
-            if resume == nil { log("\(slot.info.path): nothing to resume any more, the profile starts over") }
+            let (medium, library) = (MediumDescription(device: slot.info), library)
+            resume = await writer.run { (try? ResumePoint.find(for: medium, journal: $0, library: library)) ?? nil }
+            if resume == nil { logger.info("nothing to resume any more, the profile starts over", metadata: ["device": "\(slot.info.path)"]) }
         }
-        if slots[name]?.generation == generation {
-            slots[name]?.useResume = false
-            slots[name]?.status.resumable = nil
+        table.update(generation: generation) {
+            $0.useResume = false
+            $0.status.resumable = nil
         }
         do {
             profile = try library.requireProfile(named: resume?.profileName ?? profileName)
             context = makeContext()
         } catch {
-            finish(name, generation: generation, state: .failed, reason: "\(error)", certificate: nil)
+            finish(generation, state: .failed, reason: "\(error)", certificate: nil)
             return
         }
         let info = slot.info
@@ -335,28 +373,37 @@ public actor BenchDaemon {
             let check = HealthCheck(policy: healthPolicy, runner: SmartctlRunner(executable: config.smartctlPath))
             // Up to smartctl's timeout on a hung bridge: the screen says what the bench is doing.
             let reading = LocalizedText(fr: "lecture de la santé (SMART)…", en: "reading health (SMART)…").text(in: config.language)
-            if slots[name]?.generation == generation { slots[name]?.status.reason = reading }
+            table.update(generation: generation) { $0.status.reason = reading }
+            changes.signal()
             health = await BlockingWork.run("ardoise-health") { try? check.run(device: info.path) }
-            if slots[name]?.generation == generation {
-                slots[name]?.status.health = health?.verdict.rawValue
-                if slots[name]?.status.reason == reading { slots[name]?.status.reason = nil }
+            table.update(generation: generation) {
+                $0.status.health = health?.verdict.rawValue
+                if $0.status.reason == reading { $0.status.reason = nil }
             }
+            changes.signal()
             if let health {
-                log("\(info.path): health \(health.verdict.rawValue)" + (health.reasons.isEmpty ? "" : " (\(health.reasons.map(\.code).joined(separator: ", ")))"))
+                logger.info("drive health", metadata: ["device": "\(info.path)", "verdict": "\(health.verdict.rawValue)",
+                                                       "reasons": "\(health.reasons.map(\.code).joined(separator: ","))"])
             }
             if let health, health.verdict == .discard, config.onDiscard == .skipAndMark {
-                let (journal, medium) = (journal, MediumDescription(device: info))
-                await BlockingWork.run("ardoise-journal") {
-                    _ = try? journal.appendEvent(kind: JournalEventKind.driveHealth, jobID: nil,
-                                                 payload: HealthEvent(device: medium.path, serial: medium.serial, action: "skip", report: health))
+                let medium = MediumDescription(device: info)
+                await writer.run {
+                    _ = try? $0.appendEvent(kind: JournalEventKind.driveHealth, jobID: nil,
+                                            payload: HealthEvent(device: medium.path, serial: medium.serial, action: "skip", report: health))
                 }
                 // Never erased, never certified: marked for physical destruction.
-                finish(name, generation: generation, state: .failed,
+                finish(generation, state: .failed,
                        reason: LocalizedText(fr: "non effacé : à détruire (santé)", en: "not erased: to destroy (health)").text(in: config.language),
                        certificate: nil)
-                log("\(info.path): not erased, marked for destruction (health discard, on-discard = skip-and-mark)")
+                logger.notice("not erased, marked for destruction", metadata: ["device": "\(info.path)", "health": "discard",
+                                                                               "on-discard": "skip-and-mark"])
                 return
             }
+        }
+        // Stopping, or the drive left during the health check: nothing is claimed or started.
+        guard !stopping, table.slot(name, generation: generation)?.removed == false else {
+            finish(generation, state: .interrupted, reason: nil, certificate: nil)
+            return
         }
         let policy = safetyPolicy
         let opened: Result<BlockDeviceHandle, DeviceError> = await BlockingWork.run("ardoise-open") { [scanner] in
@@ -373,7 +420,7 @@ public actor BenchDaemon {
             case .vanished, .identityChanged: state = .interrupted
             default: state = .failed
             }
-            finish(name, generation: generation, state: state, reason: error.message.text(in: config.language), certificate: nil)
+            finish(generation, state: state, reason: error.message.text(in: config.language), certificate: nil)
             return
         }
         defer { handle.close() }
@@ -382,30 +429,45 @@ public actor BenchDaemon {
             session = try ErasureSession(medium: MediumDescription(device: info), claim: handle, profile: profile, context: context,
                                          resume: resume, health: health)
         } catch {
-            finish(name, generation: generation, state: .failed, reason: error.text(in: config.language), certificate: nil)
+            finish(generation, state: .failed, reason: error.text(in: config.language), certificate: nil)
             return
         }
-        guard slots[name]?.generation == generation, slots[name]?.removed == false else {
-            finish(name, generation: generation, state: .interrupted, reason: nil, certificate: nil)
+        guard table.slot(name, generation: generation)?.removed == false else {
+            finish(generation, state: .interrupted, reason: nil, certificate: nil)
             return
         }
-        slots[name]?.session = session
-        slots[name]?.status.jobID = session.jobID.uuidString.lowercased()
-        slots[name]?.status.profile = profile.name
-        slots[name]?.status.resumedFromJob = resume?.fromJobID.uuidString.lowercased()
-        slots[name]?.status.reason = resume.map { Self.resumeText($0.offer, action: .resume).text(in: config.language) }
-        log("\(info.path): erasing with \(profile.name), job \(session.jobID.uuidString.lowercased())"
-            + (resume.map { ", resuming job \($0.fromJobID.uuidString.lowercased()) at pass \($0.firstPass)/\($0.passCount)" } ?? ""))
+        sessions[generation] = session
+        // A shutdown that began while the drive was claimed: the job starts and stops at once
+        // (journaled as interrupted).
+        if stopping { session.cancel() }
+        let resumeReason = resume.map { Self.resumeText($0.offer, action: .resume).text(in: config.language) }
+        table.update(generation: generation) {
+            $0.status.jobID = session.jobID.uuidString.lowercased()
+            $0.status.profile = profile.name
+            $0.status.resumedFromJob = resume?.fromJobID.uuidString.lowercased()
+            $0.status.reason = resumeReason
+        }
+        changes.signal()
+        var started: Logger.Metadata = ["device": "\(info.path)", "slot": "\(generation)", "profile": "\(profile.name)",
+                                        "job": "\(session.jobID.uuidString.lowercased())"]
+        if let resume {
+            started["resumes"] = "\(resume.fromJobID.uuidString.lowercased())"
+            started["from-pass"] = "\(resume.firstPass)/\(resume.passCount)"
+        }
+        logger.info("job started", metadata: started)
         let board = progress
-        let key = "\(name)#\(generation)"
         do {
-            let outcome = try await session.run { event in board.record(key, event) }
+            let outcome = try await session.run { event in board.record(generation, event) }
             let (state, reason) = Self.slotState(outcome, language: config.language)
-            finish(name, generation: generation, state: state, reason: reason, certificate: outcome.certificate?.jsonPath)
-            log("\(info.path): \(state.rawValue)\(reason.map { " (\($0))" } ?? "")\(outcome.certificate.map { ", certificate \($0.jsonPath)" } ?? "")")
+            finish(generation, state: state, reason: reason, certificate: outcome.certificate?.jsonPath)
+            var ended: Logger.Metadata = ["device": "\(info.path)", "slot": "\(generation)", "job": "\(session.jobID.uuidString.lowercased())",
+                                          "state": "\(state.rawValue)"]
+            if let reason { ended["reason"] = "\(reason)" }
+            if let certificate = outcome.certificate { ended["certificate"] = "\(certificate.jsonPath)" }
+            logger.info("job ended", metadata: ended)
         } catch {
-            finish(name, generation: generation, state: .failed, reason: "\(error)", certificate: nil)
-            log("\(info.path): failed to record the job: \(error)")
+            finish(generation, state: .failed, reason: "\(error)", certificate: nil)
+            logger.error("job not recorded", metadata: ["device": "\(info.path)", "slot": "\(generation)", "error": "\(error)"])
         }
     }
 
@@ -432,22 +494,12 @@ public actor BenchDaemon {
         }
     }
 
-    private func finish(_ name: String, generation: UInt64, state: SlotState, reason: String?, certificate: String?) {
+    private func finish(_ generation: UInt64, state: SlotState, reason: String?, certificate: String?) {
         // A finished job may have queued a certificate: count it, and send it now.
         outboxSender?.wake()
         Task { await refreshOutboxStatus() }
-        guard var slot = slots[name], slot.generation == generation else { return }
-        slot.session = nil
-        if slot.removed && slot.status.state == .removed { slots[name] = slot; return }
-        slot.status.state = slot.removed && state != .done ? .interrupted : state
-        if slot.removed && state != .done {
-            slot.status.reason = LocalizedText(fr: "disque retiré", en: "drive removed").text(in: config.language)
-        } else {
-            slot.status.reason = reason
-        }
-        slot.status.certificate = certificate
-        slots[name] = slot
-        progress.clear("\(name)#\(generation)")
+        table.finish(generation: generation, state: state, reason: reason, certificate: certificate)
+        changes.signal()
     }
 
     private func makeContext() -> ErasureContext {
@@ -460,70 +512,83 @@ public actor BenchDaemon {
 
     public func handle(_ request: ControlRequest) async -> ControlResponse {
         switch request.command {
-        case .status:
+        case .status, .watch:
             return ControlResponse(ok: true, snapshot: snapshot())
         case .start:
-            guard let name = slotName(request.device) else { return unknownDevice(request.device) }
-            guard let seen = slots[name] else { return unknownDevice(request.device) }
+            guard let name = slotName(request.device), let seen = table[name] else { return unknownDevice(request.device) }
             // Explicit resume: only if the journal has something to resume for this very drive.
             var point: ResumePoint?
             if request.resume == true {
-                let (medium, journal, library) = (MediumDescription(device: seen.info), journal, library)
-                point = await BlockingWork.run("ardoise-journal") {
-                    (try? ResumePoint.find(for: medium, journal: journal, library: library)) ?? nil
-                }
-                guard point != nil, slots[name]?.generation == seen.generation else {
+                let (medium, library) = (MediumDescription(device: seen.info), library)
+                point = await writer.run { (try? ResumePoint.find(for: medium, journal: $0, library: library)) ?? nil }
+                guard point != nil, table[name]?.generation == seen.generation else {
                     return ControlResponse(ok: false, error: LocalizedText(
                         fr: "\(seen.info.path) : aucune tâche interrompue à reprendre pour ce disque",
                         en: "\(seen.info.path): no interrupted job to resume for this drive").text(in: config.language))
                 }
             }
-            guard var slot = slots[name] else { return unknownDevice(request.device) }
-            switch slot.status.state {
-            case .waiting, .interrupted, .failed, .done, .doneWithExceptions:
-                guard slot.status.profile != nil, !slot.removed else { fallthrough }
+            guard let slot = table[name] else { return unknownDevice(request.device) }
+            let previous = (slot.resume, slot.useResume)
+            table.update(generation: slot.generation) {
                 if let point {
-                    slot.resume = point
-                    slot.useResume = true
+                    $0.resume = point
+                    $0.useResume = true
                 } else if request.resume == false {
-                    slot.useResume = false
+                    $0.useResume = false
                 }
-                slot.graceTask?.cancel()
-                slot.status.graceSecondsLeft = nil
-                slot.status.state = .queued
-                slot.status.reason = nil
-                slot.status.certificate = nil
-                slot.status.resumable = nil
-                slots[name] = slot
-                queue.append(name)
-                pump()
-                return ControlResponse(ok: true, snapshot: snapshot())
-            default:
-                return ControlResponse(ok: false, error: LocalizedText(
-                    fr: "\(slot.info.path) ne peut pas être lancé (\(slot.status.state.label.french))",
-                    en: "\(slot.info.path) cannot be started (\(slot.status.state.label.english))").text(in: config.language))
             }
+            guard accept(name, generation: slot.generation) else {
+                table.update(generation: slot.generation) { ($0.resume, $0.useResume) = previous }
+                let state = table[name]?.status.state ?? slot.status.state
+                return ControlResponse(ok: false, error: LocalizedText(
+                    fr: "\(slot.info.path) ne peut pas être lancé (\(state.label.french))",
+                    en: "\(slot.info.path) cannot be started (\(state.label.english))").text(in: config.language))
+            }
+            return ControlResponse(ok: true, snapshot: snapshot())
         case .cancel:
-            guard let name = slotName(request.device), var slot = slots[name] else { return unknownDevice(request.device) }
-            if let session = slot.session {
+            guard let name = slotName(request.device), let slot = table[name] else { return unknownDevice(request.device) }
+            if let session = sessions[slot.generation] {
                 session.cancel()
-            } else if slot.status.state == .waiting || slot.status.state == .queued {
-                slot.graceTask?.cancel()
-                slot.status.graceSecondsLeft = nil
-                slot.status.state = .waiting
-                slot.status.reason = LocalizedText(fr: "annulé, en attente du technicien", en: "cancelled, waiting for the technician")
-                    .text(in: config.language)
-                queue.removeAll { $0 == name }
-                slots[name] = slot
+            } else if slot.job == .queued || slot.status.state == .waiting {
+                withdraw(slot.generation)
+                table.unqueue(name, reason: LocalizedText(fr: "annulé, en attente du technicien", en: "cancelled, waiting for the technician")
+                    .text(in: config.language))
+                changes.signal()
             }
             return ControlResponse(ok: true, snapshot: snapshot())
         case .set:
             if let technician = request.technician { config.technician = technician }
             if let donor = request.donor { config.donor = donor.isEmpty ? nil : donor }
             if let lot = request.lot { config.lot = lot.isEmpty ? nil : lot }
-            _ = try? journal.appendEvent(kind: "session.changed", payload: ["technician": config.technician,
-                                                                             "donor": config.donor ?? "", "lot": config.lot ?? ""])
+            let payload = ["technician": config.technician, "donor": config.donor ?? "", "lot": config.lot ?? ""]
+            // Journaled off the actor, in order with the daemon's other journal work.
+            writer.submit { _ = try? $0.appendEvent(kind: "session.changed", payload: payload) }
+            changes.signal()
             return ControlResponse(ok: true, snapshot: snapshot())
+        }
+    }
+
+    /// A stream of snapshots: the bench now, then after every change (coalesced: a slow
+    /// reader gets the latest). Ends when the daemon stops or the consumer stops reading.
+    public nonisolated func snapshots() -> AsyncStream<BenchSnapshot> {
+        let changes = self.changes.watch()
+        return AsyncStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
+            let task = Task { [weak self] in
+                var last: BenchSnapshot?
+                for await _ in changes {
+                    guard let self else { break }
+                    let snapshot = await self.snapshot()
+                    // Only what changed is news (the time of the snapshot alone is not).
+                    if var previous = last {
+                        previous.takenAt = snapshot.takenAt
+                        if previous == snapshot { continue }
+                    }
+                    last = snapshot
+                    continuation.yield(snapshot)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
         }
     }
 
@@ -538,10 +603,12 @@ public actor BenchDaemon {
     }
 
     public func snapshot() -> BenchSnapshot {
-        let statuses = slots.keys.sorted { $0.compare($1, options: .numeric) == .orderedAscending }.compactMap { name -> SlotStatus? in
-            guard let slot = slots[name] else { return nil }
+        let now = Date()
+        let statuses = table.names.compactMap { name -> SlotStatus? in
+            guard let slot = table[name] else { return nil }
             var status = slot.status
-            if slot.session != nil, let live = progress.value("\(name)#\(slot.generation)") {
+            status.graceSecondsLeft = scheduler.graceLeft(slot.generation, now: now)
+            if slot.job == .running, sessions[slot.generation] != nil, let live = progress.value(slot.generation) {
                 status.state = live.verifying ? .verifying : .erasing
                 status.passIndex = live.pass
                 status.passCount = live.passCount
@@ -555,7 +622,7 @@ public actor BenchDaemon {
         var snapshot = BenchSnapshot(benchID: config.benchID, benchName: config.benchName,
                                      technician: config.technician.isEmpty ? nil : config.technician,
                                      donor: config.donor, lot: config.lot, policy: config.policy.rawValue, language: config.language,
-                                     slots: statuses)
+                                     slots: statuses, takenAt: now)
         snapshot.outbox = outboxStatus
         return snapshot
     }
@@ -563,48 +630,66 @@ public actor BenchDaemon {
     // MARK: Configuration and shutdown
 
     /// Re-reads the configuration file (SIGHUP). A bad file keeps the running configuration
-    /// and says why. The data directory and the socket only change at restart.
+    /// and says why. The data directory and the socket only change at restart. The files are
+    /// read off the actor; the new configuration is applied at once.
     @discardableResult
-    public func reload() -> String {
+    public func reload() async -> String {
         guard let configPath else { return "no configuration file" }
-        do {
-            let loaded = try BenchConfig.loadChecked(path: configPath)
-            var newConfig = loaded.config
-            let newLibrary = loaded.library
+        let loaded = await BlockingWork.run("ardoise-config") { () -> Result<(BenchConfig, ProfileLibrary, HealthPolicy?), any Error> in
+            Result {
+                let loaded = try BenchConfig.loadChecked(path: configPath)
+                // The health policy is read again too; an invalid one keeps the whole old configuration.
+                let policy = loaded.config.healthCheck ? try HealthPolicy.loadStandard(explicitPath: loaded.config.healthPolicyPath) : nil
+                return (loaded.config, loaded.library, policy)
+            }
+        }
+        switch loaded {
+        case .success(let (loadedConfig, newLibrary, newHealthPolicy)):
+            var newConfig = loadedConfig
             newConfig.dataDirectory = config.dataDirectory
             newConfig.controlSocket = config.controlSocket
-            // The health policy is read again too; an invalid one keeps the whole old configuration.
-            let newHealthPolicy = newConfig.healthCheck ? try HealthPolicy.loadStandard(explicitPath: newConfig.healthPolicyPath) : nil
             config = newConfig
             library = newLibrary
             healthPolicy = newHealthPolicy
-            log("configuration reloaded from \(configPath)")
+            table.language = newConfig.language
+            scheduler.limit = max(1, newConfig.maxConcurrentJobs)
+            logger.notice("configuration reloaded", metadata: ["file": "\(configPath)"])
+            changes.signal()
+            pump()
             return "reloaded"
-        } catch {
-            log("configuration NOT reloaded, keeping the previous one: \(error)")
+        case .failure(let error):
+            logger.error("configuration not reloaded, keeping the previous one", metadata: ["file": "\(configPath)", "error": "\(error)"])
             return "\(error)"
         }
     }
 
-    /// Stops every job (they end interrupted and are recorded) and waits for them.
+    /// Stops every job (they end interrupted and are recorded), and returns once the last one
+    /// has ended: woken by the end of that job, no polling. Grace periods and queued jobs are
+    /// dropped (nothing was started for them). Then every `snapshots()` stream ends.
     public func shutdown() async {
         stopping = true
-        for slot in slots.values {
-            slot.graceTask?.cancel()
-            slot.session?.cancel()
+        for timer in graceTimers.values { timer.cancel() }
+        graceTimers.removeAll()
+        scheduler.stop()
+        for session in sessions.values { session.cancel() }
+        if !scheduler.isIdle {
+            logger.notice("stopping: waiting for the running jobs to end", metadata: ["jobs": "\(scheduler.running.count)"])
+            await withCheckedContinuation { idleWaiters.append($0) }
         }
-        while running > 0 { try? await Task.sleep(for: .milliseconds(100)) }
+        changes.finish()
     }
 
-    public var runningJobs: Int { running }
+    public var runningJobs: Int { scheduler.running.count }
 
+    /// One informational line (kept for callers that have only text; prefer `logger`).
     nonisolated func log(_ message: String) {
-        FileHandle.standardError.write(Data("ardoise-daemon: \(message)\n".utf8))
+        logger.info("\(message)")
     }
 }
 
-/// Latest progress per running job, written by the jobs' event callbacks without hopping
-/// onto the actor, read by `snapshot()`.
+/// Latest progress per running job (by its slot's generation), written by the jobs' event
+/// callbacks without hopping onto the actor, read by `snapshot()`; each update tells the
+/// bench's watchers.
 final class ProgressBoard: Sendable {
     struct Entry: Sendable {
         var pass = 0
@@ -616,17 +701,21 @@ final class ProgressBoard: Sendable {
         var eta: Double?
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Mutex<[UInt64: Entry]>([:])
+    private let changes: ChangeFeed
 
-    func record(_ key: String, _ event: WipeEvent) {
+    init(changes: ChangeFeed) { self.changes = changes }
+
+    func record(_ key: UInt64, _ event: WipeEvent) {
         guard case .progress(let progress) = event else { return }
         entries.withLock {
             $0[key] = Entry(pass: progress.pass, passCount: progress.passCount, verifying: progress.phase == .verifying,
                             fraction: progress.overallFraction, currentRate: progress.currentBytesPerSecond,
                             averageRate: progress.averageBytesPerSecond, eta: progress.overallETASeconds)
         }
+        changes.signal()
     }
 
-    func value(_ key: String) -> Entry? { entries.withLock { $0[key] } }
-    func clear(_ key: String) { _ = entries.withLock { $0.removeValue(forKey: key) } }
+    func value(_ key: UInt64) -> Entry? { entries.withLock { $0[key] } }
+    func clear(_ key: UInt64) { _ = entries.withLock { $0.removeValue(forKey: key) } }
 }

@@ -5,10 +5,12 @@ import Foundation
 /// `{"command":"status"}`, `{"command":"start","device":"/dev/sdb"}`,
 /// `{"command":"start","device":"/dev/sdb","resume":true}` (`false`: start the profile over),
 /// `{"command":"cancel","device":"/dev/sdb"}`,
-/// `{"command":"set","technician":"Awa","donor":"Mairie de Rennes","lot":"2026-11-A"}`.
+/// `{"command":"set","technician":"Awa","donor":"Mairie de Rennes","lot":"2026-11-A"}`,
+/// `{"command":"watch"}`: the connection stays open and receives one response line now and
+/// one after every change of the bench (the same response as `status`), until it closes.
 public struct ControlRequest: Sendable, Codable, Hashable {
     public enum Command: String, Sendable, Codable {
-        case status, start, cancel, set
+        case status, start, cancel, set, watch
     }
 
     public var command: Command

@@ -1,5 +1,6 @@
 import ArdoiseSupport
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,14 +25,18 @@ public struct ControlSocketError: Error, Sendable, CustomStringConvertible {
 /// and runs on the concurrency pool while the connection thread waits for it.
 public final class ControlServer: @unchecked Sendable {  // `listener` is owned by the accept thread after start()
     public typealias Handler = @Sendable (ControlRequest) async -> ControlResponse
+    /// The responses a `watch` request streams (nil: `watch` answers once, like `status`).
+    public typealias Watcher = @Sendable () -> AsyncStream<ControlResponse>
 
     public let path: String
     private let listener: Int32
     private let handler: Handler
+    private let watcher: Watcher?
 
-    public init(path: String, handler: @escaping Handler) throws(ControlSocketError) {
+    public init(path: String, handler: @escaping Handler, watcher: Watcher? = nil) throws(ControlSocketError) {
         self.path = path
         self.handler = handler
+        self.watcher = watcher
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ControlSocketError(path: path, operation: "socket", errno: errno) }
@@ -89,6 +94,10 @@ public final class ControlServer: @unchecked Sendable {  // `listener` is owned 
                 buffer = Data(buffer[buffer.index(after: newline)...])
                 let response: ControlResponse
                 if let request = try? ControlCoding.decoder().decode(ControlRequest.self, from: line) {
+                    if request.command == .watch, let watcher {
+                        stream(watcher(), to: connection)
+                        return
+                    }
                     response = wait(for: request)
                 } else {
                     response = ControlResponse(ok: false, error: "malformed request: expected one JSON object per line")
@@ -97,6 +106,42 @@ public final class ControlServer: @unchecked Sendable {  // `listener` is owned 
                 data.append(UInt8(ascii: "\n"))
                 do { try handle.write(contentsOf: data) } catch { return }
             }
+        }
+    }
+
+    /// Writes each response of `responses` as one line until the stream ends or the client
+    /// goes away. The writes happen on this connection thread (never on a pool thread); a task
+    /// only encodes the responses and hands over the latest one.
+    private func stream(_ responses: AsyncStream<ControlResponse>, to connection: Int32) {
+        // A client that stops reading must not hold a write for ever.
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let mailbox = LatestLine()
+        let encoder = Task {
+            for await response in responses {
+                var data = (try? ControlCoding.encoder().encode(response)) ?? Data("{\"ok\":false}".utf8)
+                data.append(UInt8(ascii: "\n"))
+                mailbox.put(data)
+            }
+            mailbox.finish()
+        }
+        // A closed client is seen at the next write; the end of the stream (shutdown) ends it too.
+        while let line = mailbox.take(), Self.writeAll(line, to: connection) {}
+        encoder.cancel()
+    }
+
+    static func writeAll(_ data: Data, to fd: Int32) -> Bool {
+        data.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let count = send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += count
+            }
+            return true
         }
     }
 
@@ -124,6 +169,35 @@ public final class ControlServer: @unchecked Sendable {  // `listener` is owned 
             raw[bytes.count] = 0
         }
         return address
+    }
+}
+
+/// One line handed from a task to a connection thread: the newest replaces an unsent one.
+private final class LatestLine: Sendable {
+    private let state = Mutex<(line: Data?, finished: Bool)>((nil, false))
+    private let ready = DispatchSemaphore(value: 0)
+
+    func put(_ line: Data) {
+        state.withLock { $0.line = line }
+        ready.signal()
+    }
+
+    func finish() {
+        state.withLock { $0.finished = true }
+        ready.signal()
+    }
+
+    /// Waits for a line; nil once finished and nothing is left.
+    func take() -> Data? {
+        while true {
+            ready.wait()
+            let (line, finished) = state.withLock { state -> (Data?, Bool) in
+                defer { state.line = nil }
+                return (state.line, state.finished)
+            }
+            if let line { return line }
+            if finished { return nil }
+        }
     }
 }
 

@@ -2,50 +2,59 @@ import Foundation
 import Synchronization
 import WipeEngine
 
-/// Pause points for the daemon's fault tests, so that a drive can be pulled at an exact
-/// moment (between two passes, during a verification, while the certificate is written).
+/// Points where a test can hold a job, so that a drive can be pulled at an exact moment:
+/// `after-pass-K` (pass K done and verified, before pass K+1), `verify` (the first read of a
+/// verification), `certificate` (the job is recorded as finished, its certificate not yet
+/// written).
 ///
-/// Inert unless the daemon runs with `ARDOISE_TEST_PAUSE_DIR` set (a systemd unit never sets
-/// it). Then a point named `N` pauses once if the file `N.arm` exists in that directory: the
-/// daemon removes it, creates `N.reached`, and waits (at most two minutes) for `N.release`.
-/// Points: `after-pass-K` (pass K done and verified, before pass K+1), `verify` (the first
-/// read of a verification; `verify.arm` may hold the pass number, default any), `certificate`
-/// (the job is recorded as finished, the certificate not yet written).
+/// The shipped program installs no hooks, and nothing it reads (file, environment, socket)
+/// can install any: these points are inert in it. A test program (`ardoise-testbed`, the
+/// daemon harness's) installs its hooks once at start, before any job.
+public protocol JobPauseHooks: Sendable {
+    /// Whether `point` is armed now: nil when not, else what the test said about it (for
+    /// `verify`: the pass number, or empty for any pass).
+    func armed(_ point: String) -> String?
+    /// The job reached the armed `point`: hold it here (blocking the job's own thread) until
+    /// the test lets it go.
+    func reached(_ point: String)
+}
+
+/// The process's job pause hooks (none unless a test program installs them).
+public enum JobHooks {
+    private static let installed = Mutex<(any JobPauseHooks)?>(nil)
+
+    /// Installs `hooks` for every later job of this process (test programs only).
+    public static func install(_ hooks: any JobPauseHooks) {
+        installed.withLock { $0 = hooks }
+    }
+
+    static var current: (any JobPauseHooks)? { installed.withLock { $0 } }
+}
+
+/// The pause points as `ErasureSession` and the engine's wrappers call them: inert without
+/// installed hooks.
 enum TestPause {
-    static let directory: String? = ProcessInfo.processInfo.environment["ARDOISE_TEST_PAUSE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+    static var isEnabled: Bool { JobHooks.current != nil }
 
-    static var isEnabled: Bool { directory != nil }
-
-    /// The content of `name.arm` when the point is armed, nil otherwise. Does not disarm.
+    /// What the hooks say of `name` when it is armed, nil otherwise.
     static func armed(_ name: String) -> String? {
-        guard let directory else { return nil }
-        let path = (directory as NSString).appendingPathComponent("\(name).arm")
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        JobHooks.current?.armed(name)
     }
 
     /// Pauses here if `name` is armed. Blocks the calling thread: only from a job's own
     /// threads or blocking work, never from the concurrency pool.
     static func point(_ name: String) {
-        guard let directory, armed(name) != nil else { return }
-        let base = (directory as NSString).appendingPathComponent(name)
-        try? FileManager.default.removeItem(atPath: base + ".arm")
-        _ = FileManager.default.createFile(atPath: base + ".reached", contents: nil)
-        FileHandle.standardError.write(Data("ardoise-daemon: test pause '\(name)' reached\n".utf8))
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: base + ".release"), Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        FileHandle.standardError.write(Data("ardoise-daemon: test pause '\(name)' released\n".utf8))
+        guard let hooks = JobHooks.current, hooks.armed(name) != nil else { return }
+        hooks.reached(name)
     }
 
-    /// The engine's pass hook for `after-pass-K`, nil when pauses are off.
+    /// The engine's pass hook for `after-pass-K`, nil without hooks.
     static var passHook: (@Sendable (WipeEngine.PassRecord) -> Void)? {
         guard isEnabled else { return nil }
         return { record in point("after-pass-\(record.index)") }
     }
 
-    /// `target` itself, or a wrapper that pauses at `verify` when pauses are on.
+    /// `target` itself, or a wrapper that pauses at `verify` when hooks are installed.
     static func wrap(_ target: any WipeTarget) -> any WipeTarget {
         isEnabled ? VerifyPausingTarget(base: target) : target
     }

@@ -19,3 +19,4 @@ int clinux_blkzeroout(int fd, uint64_t off, uint64_t len) { uint64_t r[2] = { of
 int clinux_blksecdiscard(int fd, uint64_t off, uint64_t len) { uint64_t r[2] = { off, len }; return ioctl(fd, BLKSECDISCARD, r); }
 int clinux_loop_ctl_get_free(int control_fd) { return ioctl(control_fd, LOOP_CTL_GET_FREE); }
 int clinux_loop_ctl_remove(int control_fd, int index) { return ioctl(control_fd, LOOP_CTL_REMOVE, index); }
+int clinux_loop_ctl_add(int control_fd, int index) { return ioctl(control_fd, LOOP_CTL_ADD, index); }

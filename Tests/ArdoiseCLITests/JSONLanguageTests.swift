@@ -157,18 +157,14 @@ import Testing
             object["slots"] = (object["slots"] as? [[String: Any]])?.filter { !(($0["device"] as? String) ?? "").hasPrefix("/dev/loop") }
             return object
         }
-        // The socket answers before the start-up scan ends: wait until every whole disk with a
-        // medium that `list` sees (other than loop devices) has its slot.
+        // `start()` returns once the daemon says it is ready, after its start-up scan; the
+        // bench's changes are followed anyway until every whole disk with a medium that `list`
+        // sees (other than loop devices) has its slot.
         let listed = try JSONSerialization.jsonObject(with: Data(Shell.run(ArdoiseExecutable.path, ["list", "--json"]).utf8)) as? [String: Any]
         let expected = Set(((listed?["blockdevices"] as? [[String: Any]]) ?? [])
             .filter { ($0["size"] as? Int ?? 0) > 0 }.compactMap { $0["path"] as? String }.filter { !$0.hasPrefix("/dev/loop") })
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            let status = try JSONSerialization.jsonObject(with: Data(Shell.run(ArdoiseExecutable.path,
-                ["status", "--json", "--socket", harness.socketPath]).utf8)) as? [String: Any]
-            let slots = Set(((status?["slots"] as? [[String: Any]]) ?? []).compactMap { $0["device"] as? String })
-            if expected.isSubset(of: slots) { break }
-            Thread.sleep(forTimeInterval: 0.1)
+        try harness.watch(timeout: 30) { snapshot in
+            expected.isSubset(of: Set(((snapshot["slots"] as? [[String: Any]]) ?? []).compactMap { $0["device"] as? String }))
         }
         let (snapshot, _, _) = try expectSameWithoutLabels(["status", "--json", "--socket", harness.socketPath], normalize: ownDrives)
         // A protected drive (this machine's own disk, when the daemon sees one) says why in codes.

@@ -63,7 +63,9 @@ struct DaemonTests {
             ($0["diskSequence"] as? Int).map { $0 != 0 } == true && ($0["state"] as? String) == "protected"
         }
         #expect((slot["reason"] as? String)?.contains("autre programme") == true, "\(slot)")
-        Thread.sleep(forTimeInterval: 1.5)
+        // Once the old job has ended it can write nothing more: then the other medium is checked.
+        let ended = try harness.waitForLogLine(timeout: 30, "the old job's end") { $0.contains("job ended") && $0.contains("device=\(loop.path) ") }
+        #expect(DaemonHarness.logField("state", in: ended) == "interrupted", "\(ended)")
         #expect(FileManager.default.contents(atPath: other.path) == Data(repeating: 0xA5, count: 64 << 20))
         // The old job ended interrupted and was never certified as erased.
         let jobs = try jobs(harness)
@@ -95,6 +97,36 @@ struct DaemonTests {
         }
     }
 
+    /// SIGTERM (systemctl stop) during a job: the job is cancelled, ends interrupted in the
+    /// journal (never certified as erased), the daemon waits for it, removes its socket and
+    /// exits 0. Synchronised on events only: the job held at a pause point, the log lines.
+    @Test func sigtermDuringAJobInterruptsItRecordsItAndRemovesTheSocket() throws {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "zero")
+        defer { harness.cleanUp() }
+        try harness.arm("verify")
+        try harness.start()
+        let loop = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory)
+        defer { loop.detach() }
+        try harness.waitForPause("verify", timeout: 60)
+        let before = harness.logLength
+        harness.send(SIGTERM)
+        try harness.waitForLog("stopping: waiting for the running jobs to end", after: before, timeout: 30)
+        #expect(harness.isRunning, "the daemon waits for its job")
+        harness.release("verify")
+        let status = harness.waitUntilExit()
+        #expect(status == 0, "\(harness.log())")
+        #expect(!FileManager.default.fileExists(atPath: harness.socketPath))
+        #expect(harness.log().contains("control socket removed"))
+        let ended = try harness.waitForLogLine(timeout: 1, "the job's end") { $0.contains("job ended") }
+        #expect(DaemonHarness.logField("state", in: ended) == "interrupted", "\(ended)")
+        let jobs = try jobs(harness)
+        #expect(jobs.count == 1)
+        #expect(jobs.first?["status"] as? String == "interrupted")
+        #expect((jobs.first?["certificateStatus"] as? String) != "erased")
+        let verify = try Shell.runCapturing(ArdoiseExecutable.path, ["journal", "verify", "--data-dir", harness.dataDirectory])
+        #expect(verify.status == 0, "\(verify.standardOutput)\(verify.standardError)")
+    }
+
     @Test func aConfigurationWithAnUnknownProfileIsRefusedAtStartAndABadReloadKeepsTheOldOne() throws {
         let harness = try DaemonHarness(executable: ArdoiseExecutable.path, policy: "manual", profile: "zero")
         defer { harness.cleanUp() }
@@ -109,10 +141,11 @@ struct DaemonTests {
         try good.write(toFile: harness.configPath, atomically: true, encoding: .utf8)
         try harness.start()
         try bad.write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+        let before = harness.logLength
         harness.send(SIGHUP)
-        let deadline = Date().addingTimeInterval(10)
-        while !harness.log().contains("NOT reloaded"), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        #expect(harness.log().contains("configuration NOT reloaded, keeping the previous one"))
+        let logged = try harness.waitForLog("configuration not reloaded, keeping the previous one", after: before, timeout: 10)
+        #expect(logged.hasPrefix("<3>ardoise-daemon: "), "\(logged)")
+        #expect(logged.contains("profiles.default"), "\(logged)")
         #expect(harness.isRunning)
         #expect((try harness.status()["policy"] as? String) == "manual")
     }
@@ -129,6 +162,7 @@ struct DaemonTests {
             Thread.sleep(forTimeInterval: 0.05)
             try Shell.run("/sbin/losetup", ["-d", device])
         }
+        // A negative check over the grace period (3 s): no event says "nothing started".
         Thread.sleep(forTimeInterval: 4)
         #expect(FileManager.default.contents(atPath: backing.path) == Data(repeating: 0x77, count: 8 << 20))
         #expect(try jobs(harness).isEmpty)
@@ -182,7 +216,7 @@ struct DaemonTests {
         do {
             try harness.start()
             // A node of its own: the swap test frees it between the two media.
-            let loop = try LoopDevice(sizeInBytes: 256 << 20, in: harness.drivesDirectory, nodes: LoopDevice.OwnNodes.daemonSwap)
+            let loop = try LoopDevice(sizeInBytes: 256 << 20, in: harness.drivesDirectory, ownNode: true)
             do {
                 try harness.waitFor(loop.path, timeout: 60, "erasing") {
                     ($0["state"] as? String) == "erasing" && (($0["fraction"] as? Double) ?? 0) > 0

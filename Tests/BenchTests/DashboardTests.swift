@@ -56,7 +56,7 @@ struct DashboardTests {
 
         // A second drive waits; pulled, it shows as removed.
         // A node of its own: once pulled, no other suite's device can take it and its row.
-        let second = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory, nodes: LoopDevice.OwnNodes.dashboard)
+        let second = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory, ownNode: true)
         defer { second.detach() }
         try screen.waitForRow(second.name, "en attente", timeout: 20)
         second.detach()
@@ -112,7 +112,7 @@ struct DashboardTests {
         try harness.start()
         let drive = try LoopDevice(sizeInBytes: 32 << 20, in: harness.drivesDirectory)
         defer { drive.detach() }
-        let other = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory, nodes: LoopDevice.OwnNodes.dashboard)
+        let other = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory, ownNode: true)
         defer { other.detach() }
         try harness.waitForState(drive.path, ["waiting"], timeout: 30)
         try harness.waitForState(other.path, ["waiting"], timeout: 30)

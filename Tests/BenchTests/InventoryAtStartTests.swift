@@ -67,12 +67,10 @@ import Testing
         let config = try String(contentsOfFile: harness.configPath, encoding: .utf8)
         try (config + "\n[inventory]\nat-start = true\n").write(toFile: harness.configPath, atomically: true, encoding: .utf8)
         try harness.start()
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, !harness.log().contains("ardoise-daemon: inventory ") {
-            Thread.sleep(forTimeInterval: 0.2)
-        }
+        // Ready is said after the inventory: its line is already there.
+        let line = try harness.waitForLog("ardoise-daemon: inventory recorded", timeout: 60)
         harness.stop()
-        #expect(harness.log().contains("ardoise-daemon: inventory "), "\(harness.log())")
+        #expect(line.hasPrefix("<6>") && line.contains(" id=") && line.contains(" summary="), "\(harness.log())")
         let journal = try JournalDatabase(dataDirectory: harness.dataDirectory, recoverInterruptedJobs: false)
         let records = try journal.inventories()
         #expect(records.count == 1)

@@ -99,7 +99,7 @@ struct ResumeTests {
         #expect(done["resumedFromJob"] as? String == firstJob)
         #expect((done["reason"] as? String)?.contains("resumed erasure") == true, "\(done)")
         let secondJob = try #require(done["jobID"] as? String)
-        #expect(harness.log().contains("resuming job \(firstJob) at pass 2/3"))
+        #expect(harness.log().contains("resumes=\(firstJob)") && harness.log().contains("from-pass=2/3"), "\(harness.log())")
 
         // The certificate lists the three passes and says which job ran which.
         let certificate = try #require(done["certificate"] as? String)
@@ -304,25 +304,20 @@ struct ResumeTests {
         harness.release("certificate")
         // Once pulled, the loop node is free and another suite's test may attach its own
         // device there at once, replacing the node's slot: the job is followed through the
-        // journal and the daemon's log, which name it, not through the node.
-        var row: [String: Any]?
-        let deadline = Date().addingTimeInterval(60)
-        while row == nil, Date() < deadline {
-            row = try jobs(harness).first { $0["id"] as? String == jobID && $0["certificate"] is String }
-            if row == nil { Thread.sleep(forTimeInterval: 0.1) }
-        }
-        let certificate = try #require(row?["certificate"] as? String, "\(harness.log())")
+        // daemon's log lines, which name it, not through the node.
+        let ended = try harness.waitForLogLine(timeout: 60, "the job's end") { $0.contains("job ended") && $0.contains("job=\(jobID)") }
+        #expect(DaemonHarness.logField("state", in: ended) == "done", "\(ended)")
+        let certificate = try #require(DaemonHarness.logField("certificate", in: ended), "\(harness.log())")
         #expect(try CertificateFile.status(atPath: certificate) == "erased")
         #expect(try certificateVerifies(certificate, harness))
-        // The pull is then seen: the drive's slot ends "removed" after its certificate.
-        let certified = "\(drive.path): done, certificate \(certificate)"
-        var log = harness.log()
-        while Date() < deadline, !(log.components(separatedBy: certified).last ?? "").contains("\(drive.path): removed") {
-            Thread.sleep(forTimeInterval: 0.1)
-            log = harness.log()
+        #expect(try jobs(harness).first { $0["id"] as? String == jobID }?["certificate"] as? String == certificate)
+        // The pull is then seen: the drive's slot (same generation) ends "removed" after its certificate.
+        let slotNumber = try #require(DaemonHarness.logField("slot", in: ended))
+        let removed = try harness.waitForLogLine(timeout: 60, "the slot's removal") {
+            $0.contains("slot removed device=\(drive.path) slot=\(slotNumber)")
         }
-        #expect(log.contains(certified), "\(log)")
-        #expect((log.components(separatedBy: certified).last ?? "").contains("\(drive.path): removed"), "\(log)")
+        let log = harness.log()
+        #expect((log.range(of: ended)?.upperBound).flatMap { end in log.range(of: removed).map { $0.lowerBound >= end } } == true, "\(log)")
         harness.stop()
         #expect(try journalVerifies(harness))
         let files = try FileManager.default.contentsOfDirectory(atPath: harness.certificateDirectory)

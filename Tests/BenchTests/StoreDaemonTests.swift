@@ -27,6 +27,12 @@ struct StoreDaemonTests {
         try harness.status()["outbox"] as? [String: Any]
     }
 
+    /// Follows the bench's changes (control socket `watch`) until its outbox meets `condition`.
+    static func outboxReaches(_ harness: DaemonHarness, _ seconds: Double, _ condition: ([String: Any]) -> Bool) -> Bool {
+        (try? harness.watch(timeout: seconds) { condition(($0["outbox"] as? [String: Any]) ?? [:]) }) != nil
+    }
+
+    /// Polls the fake store (in this process) until `condition` holds.
     static func waitUntil(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
@@ -54,7 +60,7 @@ struct StoreDaemonTests {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: certificate)))
         #expect(store.stored[id]?.bytes == bytes, "the store holds the certificate file's exact bytes")
         #expect(store.stored[id]?.kind == "certificate")
-        #expect(Self.waitUntil(5) { (try? Self.outbox(harness)?["pending"] as? Int) == 0 })
+        #expect(Self.outboxReaches(harness, 5) { $0["pending"] as? Int == 0 })
         // The certificate names its page on that store (its QR code opens it).
         let payload = try Self.signedPayload(Data(bytes))
         var base = server.url
@@ -83,9 +89,8 @@ struct StoreDaemonTests {
         defer { loop.detach() }
         _ = try harness.waitForState(loop.path, ["done", "failed", "interrupted"], timeout: 120)
 
-        let waiting = Self.waitUntil(10) {
-            let outbox = try? Self.outbox(harness)
-            return outbox?["pending"] as? Int == 1 && outbox?["lastErrorCode"] as? String == "store_unreachable"
+        let waiting = Self.outboxReaches(harness, 10) {
+            $0["pending"] as? Int == 1 && $0["lastErrorCode"] as? String == "store_unreachable"
         }
         #expect(waiting, "\(String(describing: try? Self.outbox(harness)))\n\(harness.log())")
         let french = try Shell.runCapturing(ArdoiseExecutable.path, ["status", "--socket", harness.socketPath, "--lang", "fr"])
@@ -97,7 +102,7 @@ struct StoreDaemonTests {
         let delivered = Self.waitUntil(30) { store.storedOrder.count == 1 }
         await server.stop()
         #expect(delivered, "\(harness.log())")
-        #expect(Self.waitUntil(5) { (try? Self.outbox(harness)?["pending"] as? Int) == 0 })
+        #expect(Self.outboxReaches(harness, 5) { $0["pending"] as? Int == 0 })
     }
 }
 
@@ -116,7 +121,7 @@ extension StoreDaemonTests {
         defer { loop.detach() }
         let slot = try harness.waitForState(loop.path, ["done", "failed", "interrupted"], timeout: 120)
         let certificate = try #require(slot["certificate"] as? String, "\(slot)")
-        #expect(Self.waitUntil(10) { (try? Self.outbox(harness)?["pending"] as? Int) == 1 })
+        #expect(Self.outboxReaches(harness, 10) { $0["pending"] as? Int == 1 })
         harness.kill9()
         // Off the bench before the restart, so the daemon does not take the drive again.
         loop.detach()

@@ -127,7 +127,7 @@ struct UdevSourceTests {
         let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "zero")
         defer { harness.cleanUp() }
         try harness.start(hotplugSource: "udev")
-        #expect(harness.log().contains("hot-plug source udev"))
+        #expect(harness.log().contains("hotplug-source=udev"))
         let loop = try LoopDevice(sizeInBytes: 8 << 20, in: harness.drivesDirectory)
         defer { loop.detach() }
         let slot = try harness.waitForState(loop.path, ["done", "failed", "interrupted"], timeout: 60)

@@ -25,6 +25,7 @@ int clinux_blksecdiscard(int fd, uint64_t offset, uint64_t length);
 /* Loop device control (linux/loop.h), used by the demo and tests only on devices they create. */
 int clinux_loop_ctl_get_free(int control_fd);
 int clinux_loop_ctl_remove(int control_fd, int index);
+int clinux_loop_ctl_add(int control_fd, int index);
 
 #include "clinux_passthrough.h"
 
