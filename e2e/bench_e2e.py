@@ -645,7 +645,7 @@ def boot_and_erase(bench: Bench, store: Store) -> None:
     files = {"bench-key.jwk": (keys / "bench-key.jwk", 0o600), "bench-public.jwk": (keys / "bench-public.jwk", 0o644),
              "store.token": (store.dir / "token", 0o600), "store-ca.pem": (store.dir / "ca.pem", 0o644)}
     stick = bench.prepare_stick("stick-direct.img", e2e_config(), files)
-    qmp = bench.start_qemu("direct", stick, "direct", extra_cmdline="systemd.show_status=1",
+    qmp = bench.start_qemu("direct", stick, "direct", extra_cmdline="systemd.show_status=1 " + args.guest_cmdline,
                            extra_args=smbios_args(), netdev=store.guestfwd())
     try:
         bench.wait_for("the daemon's first status", lambda s: True, args.boot_timeout)
@@ -988,6 +988,9 @@ def main() -> int:
     parser.add_argument("--skip-nodata", action="store_true", help="no boot without a data partition")
     parser.add_argument("--skip-twin", action="store_true", help="no boot beside a second copy of the image")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--guest-cmdline", default="",
+                        help="added to the first boot's kernel command line (e.g. systemd.journald.forward_to_console=1 "
+                             "to read the guest's journal on the serial console)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("e2e/bench_e2e.py: run as root (debugfs on the stick copy, /var/tmp images)", file=sys.stderr)
@@ -995,6 +998,10 @@ def main() -> int:
     args.ardoise = str(Path(args.ardoise).resolve())
     args.ardoise_store = str(Path(args.ardoise_store).resolve())
 
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    # A CI timeout (SIGTERM) still stops QEMU and the store by their PIDs (finally below).
+    signal.signal(signal.SIGTERM, interrupted)
     bench = Bench(args)
     store = Store(args.ardoise_store, args.ardoise, bench.work, bench.log)
     failed = None

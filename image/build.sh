@@ -106,6 +106,9 @@ install -D -m 0755 "$binary" "$root/usr/local/bin/ardoise"
 strip --strip-unneeded "$root/usr/local/bin/ardoise"   # the symbols stay in the build tree
 install -d "$root/usr/local/share/ardoise/profiles"
 install -m 0644 "$repo"/Profiles/*.toml "$root/usr/local/share/ardoise/profiles/"
+# The built-in health policy (found beside the binary, ../share/ardoise/policies): without it
+# the daemon refuses to start (exit 88).
+install -D -m 0644 "$repo/Policies/health-default.toml" "$root/usr/local/share/ardoise/policies/health-default.toml"
 install -D -m 0644 "$repo/systemd/ardoise.service" "$root/etc/systemd/system/ardoise.service"
 install -D -m 0644 "$repo/systemd/ardoise-dashboard.service" "$root/etc/systemd/system/ardoise-dashboard.service"
 install -D -m 0644 "$repo/systemd/ardoise.tmpfiles" "$root/usr/lib/tmpfiles.d/ardoise.conf"
