@@ -406,15 +406,17 @@ public actor BenchDaemon {
             return
         }
         let policy = safetyPolicy
-        let opened: Result<BlockDeviceHandle, DeviceError> = await BlockingWork.run("ardoise-open") { [scanner] in
-            Result { () throws(DeviceError) -> BlockDeviceHandle in
-                try DriveAccess.openForWriting(info.path, policy: policy, expected: info.identity, scanner: scanner)
+        // The same claim and job as `ardoise wipe` (WipeFlow): ErasureSession.claiming.
+        let claimed: Result<ErasureSession, any Error> = await BlockingWork.run("ardoise-open") { [scanner] in
+            Result {
+                try ErasureSession.claiming(info.path, policy: policy, expected: info.identity, medium: MediumDescription(device: info),
+                                            scanner: scanner, profile: profile, context: context, resume: resume, health: health)
             }
         }
-        let handle: BlockDeviceHandle
-        switch opened {
-        case .success(let value): handle = value
-        case .failure(let error):
+        let session: ErasureSession
+        switch claimed {
+        case .success(let value): session = value
+        case .failure(let error as DeviceError):
             let state: SlotState
             switch error.code {
             case .vanished, .identityChanged: state = .interrupted
@@ -422,16 +424,14 @@ public actor BenchDaemon {
             }
             finish(generation, state: state, reason: error.message.text(in: config.language), certificate: nil)
             return
-        }
-        defer { handle.close() }
-        let session: ErasureSession
-        do {
-            session = try ErasureSession(medium: MediumDescription(device: info), claim: handle, profile: profile, context: context,
-                                         resume: resume, health: health)
-        } catch {
+        case .failure(let error as WipeEngineError):
             finish(generation, state: .failed, reason: error.text(in: config.language), certificate: nil)
             return
+        case .failure(let error):
+            finish(generation, state: .failed, reason: "\(error)", certificate: nil)
+            return
         }
+        defer { session.releaseDrive() }
         guard table.slot(name, generation: generation)?.removed == false else {
             finish(generation, state: .interrupted, reason: nil, certificate: nil)
             return
