@@ -982,7 +982,8 @@ def main() -> int:
     parser.add_argument("--boot-timeout", type=float, default=600)
     parser.add_argument("--job-timeout", type=float, default=900)
     parser.add_argument("--store-timeout", type=float, default=300, help="longest wait for the outbox to empty")
-    parser.add_argument("--pull-mib", type=int, default=384)
+    parser.add_argument("--pull-mib", type=int, default=1024,
+                        help="size of the USB drive pulled mid-erasure: large enough that its erasure never ends before the pull")
     parser.add_argument("--skip-uefi", action="store_true", help="no boot through OVMF and GRUB")
     parser.add_argument("--skip-bios", action="store_true", help="no boot through SeaBIOS and GRUB")
     parser.add_argument("--skip-nodata", action="store_true", help="no boot without a data partition")
