@@ -407,7 +407,7 @@ public actor BenchDaemon {
         }
         let policy = safetyPolicy
         // The same claim and job as `ardoise wipe` (WipeFlow): ErasureSession.claiming.
-        let claimed: Result<ErasureSession, any Error> = await BlockingWork.run("ardoise-open") { [scanner] in
+        let claimed: Result<ErasureSession, any Error> = await BlockingWork.run("ardoise-open") { [scanner, resume, health] in
             Result {
                 try ErasureSession.claiming(info.path, policy: policy, expected: info.identity, medium: MediumDescription(device: info),
                                             scanner: scanner, profile: profile, context: context, resume: resume, health: health)
