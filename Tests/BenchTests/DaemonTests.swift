@@ -25,7 +25,7 @@ struct DaemonTests {
         let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "zero")
         defer { harness.cleanUp() }
         try harness.start()
-        let loop = try LoopDevice(sizeInBytes: 32 << 20, in: harness.drivesDirectory)
+        let loop = try LoopDevice(sizeInBytes: 32 << 20, in: harness.drivesDirectory, ownNode: true)
         defer { loop.detach() }
         let slot = try harness.waitForState(loop.path, Self.finalStates, timeout: 120)
         #expect(slot["state"] as? String == "done", "\(slot)\n\(harness.log())")
@@ -41,7 +41,9 @@ struct DaemonTests {
         let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "zero", maxConcurrentJobs: 4)
         defer { harness.cleanUp() }
         try harness.start()
-        let loops = try (0..<count).map { _ in try LoopDevice(sizeInBytes: 24 << 20, in: harness.drivesDirectory) }
+        // Nodes of their own: the slots are looked up by path, and other suites attach and detach
+        // loop devices on the shared nodes meanwhile.
+        let loops = try (0..<count).map { _ in try LoopDevice(sizeInBytes: 24 << 20, in: harness.drivesDirectory, ownNode: true) }
         defer { loops.forEach { $0.detach() } }
         for loop in loops {
             let slot = try harness.waitForState(loop.path, Self.finalStates, timeout: 180)
