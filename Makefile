@@ -23,6 +23,14 @@ STATIC_FLAGS := -c release --static-swift-stdlib
 # writes) or debug (CI: `make test` has compiled it already). Swift runtime linked in either way.
 E2E_CONFIGURATION ?= release
 IMAGE_SWIFT_FLAGS = -c $(E2E_CONFIGURATION) --static-swift-stdlib
+# In debug, `make test` has already compiled every module against the shared runtime's Foundation,
+# whose objects do not pull in Foundation's static dependencies: name them for the static link.
+ifeq ($(E2E_CONFIGURATION),debug)
+IMAGE_SWIFT_FLAGS += -Xlinker --start-group -Xlinker -lFoundation -Xlinker -lFoundationInternationalization \
+	-Xlinker -lFoundationEssentials -Xlinker -lCoreFoundation -Xlinker -l_FoundationICU -Xlinker -l_FoundationCShims \
+	-Xlinker -l_FoundationCollections -Xlinker -lBlocksRuntime -Xlinker -ldispatch -Xlinker -lswiftSynchronization \
+	-Xlinker --end-group
+endif
 
 .PHONY: all deps bench-deps image-deps build release static image-binary demo test bench bench-store image e2e install clean
 
