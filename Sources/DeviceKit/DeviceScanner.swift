@@ -27,10 +27,7 @@ public struct DeviceScanner: Sendable {
             let udev = UdevProperties.values(for: devices.map(\.name))
             for index in devices.indices {
                 guard let values = udev[devices[index].name] else { continue }
-                devices[index].model = values.model ?? devices[index].model
-                devices[index].serial = values.serial ?? devices[index].serial
-                devices[index].wwn = values.wwn ?? devices[index].wwn
-                devices[index].firmwareRevision = values.revision ?? devices[index].firmwareRevision
+                Self.refine(&devices[index], with: values)
             }
         }
         if probesSignatures {
@@ -72,10 +69,7 @@ public struct DeviceScanner: Sendable {
         }
         guard let index = target else { return nil }
         if usesUdev, let values = UdevProperties.values(for: [name])[name] {
-            devices[index].model = values.model ?? devices[index].model
-            devices[index].serial = values.serial ?? devices[index].serial
-            devices[index].wwn = values.wwn ?? devices[index].wwn
-            devices[index].firmwareRevision = values.revision ?? devices[index].firmwareRevision
+            Self.refine(&devices[index], with: values)
         }
         if probesSignatures, devices[index].sizeInBytes > 0, devices[index].transport != .optical,
            let result = try? SignatureProbe.probe(path: devices[index].path) {
@@ -111,6 +105,14 @@ public struct DeviceScanner: Sendable {
             return disk
         }
         return nil
+    }
+
+    /// The udev database's names win over sysfs's where it has them.
+    static func refine(_ device: inout BlockDeviceInfo, with values: UdevProperties.Values) {
+        device.model = values.model ?? device.model
+        device.serial = values.serial ?? device.serial
+        device.wwn = values.wwn ?? device.wwn
+        device.firmwareRevision = values.revision ?? device.firmwareRevision
     }
 
     static func merge(_ result: SignatureProbeResult, into device: inout BlockDeviceInfo) {
