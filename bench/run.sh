@@ -24,10 +24,11 @@
 #   quick check: ROUNDS=1 SIZE_MIB=256 MANY_MIB=64 NWIPE_MIB=64 NWIPE4_MIB=32 NWIPE16_MIB=16 \
 #                GROWTH_SMALL_MIB=64 GROWTH_MIB=512 RESULTS=/tmp/quick.md bench/run.sh ...
 #
-# Ardoise's settings are fixed in advance (the defaults: 4 I/O threads, 4 MiB buffers for
-# generated data and reads, 1 MiB pieces for a pattern; no tuning per case); fio gets the best
-# of iodepth 1/4/16 in each round, and its iodepth-4 figure (the same depth as Ardoise's four
-# I/O threads) is reported beside.
+# Ardoise's settings are fixed in advance (the defaults: 4 I/O threads per drive, cut to a
+# process budget of 8 shared by the running jobs but never below 2 — so 4 for one drive, 2
+# each for four or sixteen; 2 writers generating their own 4 MiB buffers for generated data;
+# 4 MiB reads; 1 MiB pieces for a pattern; no tuning per case); fio gets the best of iodepth
+# 1/4/16 in each round, and its iodepth-4 figure is reported beside.
 #
 # Creates only its own files, tmpfs, loop devices and daemon, and removes or stops each by
 # exact name or PID on exit. Writes the table to stdout and to bench/results/latest.md (or RESULTS).

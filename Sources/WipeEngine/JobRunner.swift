@@ -58,6 +58,8 @@ final class JobRunner: @unchecked Sendable {
     }
 
     func run() -> WipeReport {
+        RunningJobs.begin()
+        defer { RunningJobs.end() }
         let startedAt = Date()
         let clock = ContinuousClock()
         let start = clock.now
@@ -179,15 +181,16 @@ final class JobRunner: @unchecked Sendable {
 
     /// I/O threads for this target: several writes or reads in flight keep a queue-based
     /// device (loop, NVMe) busy, as fio's iodepth does; one when the target is not thread-safe.
+    /// Read at each phase's start: with many jobs running in the process, each gets fewer
+    /// (`WipeOptions.ioThreads(sharedWith:)`).
     private var ioThreadCount: Int {
-        target.supportsConcurrentIO ? options.ioThreads : 1
+        target.supportsConcurrentIO ? options.ioThreads(sharedWith: RunningJobs.count) : 1
     }
 
-    /// Writers of generated data: fewer than for a pre-filled pattern, because each holds a
-    /// buffer of the ring (`WipeOptions.streamWriterCount`), and the generator, not the
-    /// queue depth, is what limits a stream pass.
+    /// Writers of generated data: each generates its chunk into its own buffer, then writes
+    /// it (`WipeOptions.streamWriterCount`), never more than the phase's I/O threads.
     private var streamWriterCount: Int {
-        target.supportsConcurrentIO ? options.streamWriterCount : 1
+        target.supportsConcurrentIO ? min(options.streamWriterCount, ioThreadCount) : 1
     }
 
     /// Threads of a full verification: each one reads a chunk, then compares it. Two keep a
@@ -236,36 +239,25 @@ final class JobRunner: @unchecked Sendable {
                 }
             }
         } else {
-            // Generated data: a generator thread fills the ring while the writers write. The
-            // ring is the job's memory (`WipeOptions.streamRingBufferCount` buffers).
+            // Generated data: each writer takes the next chunk, generates it into its own
+            // buffer and writes it, so one writer's generation overlaps the other's write.
+            // The generation is spread over the writers like the I/O, and with many drives
+            // each drive's share of the CPU follows its threads, as fio's jobs do (a separate
+            // generator thread per drive measured 1.5–1.7 slowest/fastest on 16 drives, 1.2–1.3
+            // this way; bench/results 2026-12-06 night).
             let source = pass.source
-            let ring = BufferRing(buffers: (0..<options.streamRingBufferCount).map { _ in
-                AlignedBuffer.forLargeIO(count: stride, alignment: alignment)
-            })
-            let generator = WorkerThread(name: "ardoise-gen-\(pass.index)") {
-                for chunk in 0..<chunkCount {
-                    guard let buffer = ring.acquireFree() else { return }
+            let alignment = alignment
+            runIOThreads(streamWriterCount, name: "ardoise-write") { _ in
+                let buffer = AlignedBuffer.forLargeIO(count: stride, alignment: alignment)
+                let scratch = self.retryScratch()
+                while !ledger.isStopped, let chunk = ledger.takeChunk() {
+                    if self.isCancelled() { ledger.stop(self.cancelledStop(pass: passIndex)); return }
                     let offset = UInt64(chunk) * UInt64(stride)
                     let length = Int(min(UInt64(stride), total - offset))
                     source.fill(buffer.mutableBytes(count: (length + 15) & ~15), at: offset)
-                    ring.submit(.init(buffer: buffer, chunk: chunk, skip: []))
+                    self.writeChunk(buffer, length: length, offset: offset, pass: passIndex, scratch: scratch, ledger: ledger)
                 }
-                ring.finishProducing()
             }
-            runIOThreads(streamWriterCount, name: "ardoise-write") { _ in
-                let scratch = self.retryScratch()
-                while !ledger.isStopped, let item = ring.acquireSubmitted() {
-                    if self.isCancelled() { ledger.stop(self.cancelledStop(pass: passIndex)); break }
-                    let offset = UInt64(item.chunk) * UInt64(stride)
-                    let length = Int(min(UInt64(stride), total - offset))
-                    self.writeChunk(item.buffer, length: length, offset: offset, pass: passIndex, scratch: scratch, ledger: ledger)
-                    ring.release(item.buffer)
-                }
-                // A stopping writer wakes the others and the generator.
-                if ledger.isStopped { ring.close() }
-            }
-            ring.close()
-            generator.join()
         }
         let result = ledger.result
         record.bytesWritten += result.bytes

@@ -9,20 +9,16 @@ public struct WipeOptions: Sendable {
     public var bufferSize: Int
     /// The job seed (32 bytes by default, from the system CSPRNG). Kept in the journal only.
     public var seed: [UInt8]
-    /// Buffers generated ahead of the writers of a stream pass (PRNG, AES-CTR), on top of one
-    /// per stream writer (1–8); the ring is cut down to `streamBufferBudget` (see
-    /// `streamRingBufferCount`).
-    public var ringDepth: Int
     /// I/O threads, hence I/Os in flight, when the target supports concurrent I/O (1–8).
     /// A full verification uses at most 2 of them (each also compares what it read), a stream
     /// pass at most `streamIODepth`, and writes of a fixed pattern go in pieces of at most
     /// 1 MiB (see `JobRunner.stride`). Memory per job: `passBufferBound`.
     public var ioDepth: Int
-    /// Writers of generated data (a stream pass), at most `ioDepth` (1–8). Each holds one
-    /// buffer of generated data while its write is in flight, so this and `ringDepth` decide
-    /// a stream pass's memory; 2 writers of 4 MiB keep 8 MiB queued on the drive, which is
-    /// more than a sequential write needs, while the one generator thread is what limits
-    /// the rate (see bench/results).
+    /// Writers of generated data (a stream pass), at most `ioDepth` (1–8). Each writer
+    /// generates the chunk it took into its own buffer, then writes it: while one generates,
+    /// the other's write is in flight. Their buffers are the pass's memory (cut down to
+    /// `streamBufferBudget`); 2 writers of 4 MiB keep a write queued on the drive while the
+    /// next chunk is generated, which is all a sequential write needs (see bench/results).
     public var streamIODepth: Int
     /// Minimum seconds between two `.progress` events.
     public var progressInterval: Double
@@ -48,7 +44,6 @@ public struct WipeOptions: Sendable {
     public init(
         bufferSize: Int = WipeOptions.defaultBufferSize,
         seed: [UInt8]? = nil,
-        ringDepth: Int = 1,
         ioDepth: Int = 4,
         streamIODepth: Int = 2,
         progressInterval: Double = 0.25,
@@ -67,7 +62,6 @@ public struct WipeOptions: Sendable {
             var generator = SystemRandomNumberGenerator()
             self.seed = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         }
-        self.ringDepth = ringDepth
         self.ioDepth = ioDepth
         self.streamIODepth = streamIODepth
         self.progressInterval = progressInterval
@@ -84,11 +78,19 @@ public struct WipeOptions: Sendable {
 // MARK: Memory bound
 
 extension WipeOptions {
-    /// Most bytes of generated data one job holds at once (its ring of buffers), whatever
-    /// `ringDepth` and `streamIODepth` ask: with many drives wiped at once, memory grows by
-    /// this much per drive. 12 MiB is three 4 MiB buffers: two being written, one being
-    /// generated. Issue 15's bound is 64 MiB + 16 MiB per active drive.
-    public static let streamBufferBudget = 12 << 20
+    /// Most bytes of generated data one job holds at once (its writers' buffers), whatever
+    /// `streamIODepth` asks: with many drives wiped at once, memory grows by this much per
+    /// drive. 8 MiB is two 4 MiB buffers: one being written while the other is generated.
+    /// Issue 15's bound is 64 MiB + 16 MiB per active drive.
+    public static let streamBufferBudget = 8 << 20
+
+    /// I/O threads the whole process aims at, over every job running at once. With many
+    /// drives, each job gets `budget / jobs` threads but never fewer than 2 (one I/O in flight
+    /// while the other thread prepares or compares the next); one or two drives keep their
+    /// `ioDepth`. Measured on 2 cores with 4 and 16 loop devices (bench/results, 2026-12-06
+    /// night): 4 threads per drive on 16 drives make 64 runnable writers that the scheduler
+    /// shares unevenly (slowest/fastest job 1.33 against 1.19 with 2), and no faster.
+    public static let processIOThreadBudget = 8
 
     /// Verification scratch per reading thread (expected stream bytes), see `JobRunner.verifyFull`.
     static let compareScratchSize = 256 << 10
@@ -96,28 +98,27 @@ extension WipeOptions {
     /// I/O threads for a target that supports concurrent I/O (1–8).
     var ioThreads: Int { min(max(ioDepth, 1), 8) }
 
-    /// Buffers in a stream pass's ring: one per wanted writer plus `ringDepth`, cut down to
-    /// `streamBufferBudget`, never fewer than 2 (one being written while one is generated).
-    public var streamRingBufferCount: Int {
-        let wanted = min(max(streamIODepth, 1), ioThreads) + min(max(ringDepth, 1), 8)
-        return max(2, min(wanted, Self.streamBufferBudget / max(bufferSize, 1)))
+    /// I/O threads of one job's pass while `activeJobs` jobs run in this process (see
+    /// `processIOThreadBudget`).
+    public func ioThreads(sharedWith activeJobs: Int) -> Int {
+        min(ioThreads, max(2, Self.processIOThreadBudget / max(activeJobs, 1)))
     }
 
-    /// Writer threads of a stream pass: each needs a buffer of the ring, and one buffer is
-    /// left to the generator.
+    /// Writer threads of a stream pass, each with its own buffer: `streamIODepth`, at most
+    /// `ioDepth`, cut down to `streamBufferBudget`.
     public var streamWriterCount: Int {
-        max(1, min(min(max(streamIODepth, 1), ioThreads), streamRingBufferCount - 1))
+        max(1, min(min(max(streamIODepth, 1), ioThreads), Self.streamBufferBudget / max(bufferSize, 1)))
     }
 
     /// Upper bound, in bytes, of the pass buffers one job holds at once, over every kind of
-    /// phase: a stream pass's ring; a full verification's reading threads (at most 2, each
+    /// phase: a stream pass's writers (each a buffer and a retry scratch); a full verification's reading threads (at most 2, each
     /// with one buffer, its compare scratch and a retry scratch) plus the expected pattern of
     /// a multi-byte fixed pattern; a fixed-pattern write (one shared 1 MiB buffer, and a retry
     /// scratch per thread). The job's own scratch (retries, samples) is on top:
     /// `jobScratchBound`. Thread stacks and the process's fixed cost are not counted.
     public var passBufferBound: Int {
         let retry = max(retryIOSize, 4096)
-        let stream = streamRingBufferCount * bufferSize + streamWriterCount * retry
+        let stream = streamWriterCount * (bufferSize + retry)
         let verify = min(ioThreads, 2) * (bufferSize + Self.compareScratchSize + retry) + bufferSize
         let fixedWrite = (1 << 20) + ioThreads * retry
         return max(stream, verify, fixedWrite)

@@ -13,49 +13,58 @@ import Testing
     func jobBuffersFitSixteenMebibytes(bufferSize: Int) {
         let options = WipeOptions(bufferSize: bufferSize, seed: testSeed)
         #expect(options.passBufferBound + options.jobScratchBound <= 16 << 20)
-        #expect(options.streamRingBufferCount * bufferSize <= WipeOptions.streamBufferBudget)
+        #expect(options.streamWriterCount * bufferSize <= WipeOptions.streamBufferBudget)
     }
 
-    @Test func defaultStreamRingIsThreeBuffersForTwoWriters() {
+    @Test func defaultStreamPassIsTwoWritersOfFourMebibytes() {
         let options = WipeOptions(seed: testSeed)
-        #expect(options.streamRingBufferCount == 3)
         #expect(options.streamWriterCount == 2)
-        #expect(options.streamRingBufferCount * options.bufferSize == 12 << 20)
+        #expect(options.streamWriterCount * options.bufferSize == 8 << 20)
     }
 
-    /// Asking for a deeper ring or more writers cannot pass the budget; the largest buffer
-    /// still gets one buffer written while one is generated.
-    @Test func ringIsCutToTheBudget() {
-        let deep = WipeOptions(bufferSize: 4 << 20, seed: testSeed, ringDepth: 8, ioDepth: 8, streamIODepth: 8)
-        #expect(deep.streamRingBufferCount == 3)
+    /// Asking for more writers cannot pass the budget; the largest buffer still gets one writer.
+    @Test func streamWritersAreCutToTheBudget() {
+        let deep = WipeOptions(bufferSize: 4 << 20, seed: testSeed, ioDepth: 8, streamIODepth: 8)
         #expect(deep.streamWriterCount == 2)
         let large = WipeOptions(bufferSize: 8 << 20, seed: testSeed)
-        #expect(large.streamRingBufferCount == 2)
         #expect(large.streamWriterCount == 1)
-        let small = WipeOptions(bufferSize: 1 << 20, seed: testSeed, ringDepth: 8, ioDepth: 8, streamIODepth: 8)
-        #expect(small.streamRingBufferCount == 12)
+        let small = WipeOptions(bufferSize: 1 << 20, seed: testSeed, ioDepth: 8, streamIODepth: 8)
         #expect(small.streamWriterCount == 8)
         let one = WipeOptions(bufferSize: 1 << 20, seed: testSeed, ioDepth: 1)
         #expect(one.streamWriterCount == 1)
-        #expect(one.streamRingBufferCount == 2)
     }
 
-    /// A PRNG pass really writes from at most `streamRingBufferCount` distinct buffers, with
-    /// at most `streamWriterCount` writes in flight, and the data still verifies.
-    @Test(arguments: [(4 << 20, 1), (1 << 20, 1), (1 << 20, 8)])
-    func streamPassStaysInsideItsRing(bufferSize: Int, ringDepth: Int) throws {
+    /// With many jobs in the process each gets a share of `processIOThreadBudget`, never
+    /// below 2 and never above its own `ioDepth`.
+    @Test func ioThreadsAreSharedAmongRunningJobs() {
+        let options = WipeOptions(seed: testSeed)
+        #expect(options.ioThreads(sharedWith: 1) == 4)
+        #expect(options.ioThreads(sharedWith: 2) == 4)
+        #expect(options.ioThreads(sharedWith: 3) == 2)
+        #expect(options.ioThreads(sharedWith: 16) == 2)
+        let one = WipeOptions(seed: testSeed, ioDepth: 1)
+        #expect(one.ioThreads(sharedWith: 16) == 1)
+        let deep = WipeOptions(seed: testSeed, ioDepth: 8)
+        #expect(deep.ioThreads(sharedWith: 1) == 8)
+        #expect(deep.ioThreads(sharedWith: 0) == 8)
+    }
+
+    /// A PRNG pass really writes from at most `streamWriterCount` distinct buffers (one per
+    /// writer), with at most that many writes in flight, and the data still verifies.
+    @Test(arguments: [4 << 20, 1 << 20])
+    func streamPassStaysInsideItsWritersBuffers(bufferSize: Int) throws {
         let size = UInt64(24 << 20) + 3 * 4096
         let image = try TemporaryImage(size: size)
         let target = try BufferRecordingTarget(path: image.path)
         let profile = WipeProfile(
             name: "ring", title: LocalizedText(fr: "x", en: "x"), standard: "test", nistCategory: .clear,
             passes: [PassSpecification(pattern: .prng(.xoshiro256StarStar), verification: .full)])
-        let options = WipeOptions(bufferSize: bufferSize, seed: testSeed, ringDepth: ringDepth, ioDepth: 8, streamIODepth: 8)
+        let options = WipeOptions(bufferSize: bufferSize, seed: testSeed, ioDepth: 8, streamIODepth: 8)
         let report = try WipeJob(profile: profile, target: target, options: options).runBlocking()
         #expect(report.status == .completed)
         #expect(report.passes.first?.verification?.result == .passed)
         #expect(target.distinctWriteBuffers >= 1)
-        #expect(target.distinctWriteBuffers <= options.streamRingBufferCount)
+        #expect(target.distinctWriteBuffers <= options.streamWriterCount)
         #expect(target.maxWritesInFlight <= options.streamWriterCount)
         #expect(target.distinctWriteBuffers * bufferSize <= WipeOptions.streamBufferBudget)
     }

@@ -1,79 +1,17 @@
-import ErasureRecords
 import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A small bounded ring of buffers between two threads of one job: the producer fills (or
-/// reads into) a free buffer and submits it; the consumer takes submitted buffers in order
-/// and releases them. Memory is bounded by the buffers given at creation.
-///
-/// Sendable by hand: every field is guarded by `condition`.
-final class BufferRing: @unchecked Sendable {
-    struct Item {
-        let buffer: AlignedBuffer
-        let chunk: Int
-        /// Byte ranges of this chunk whose content is unknown (unwritten or unreadable sectors).
-        let skip: [ByteRange]
-    }
+/// How many jobs run in this process now (`JobRunner.run` counts itself in and out): each
+/// phase's I/O threads are cut to share `WipeOptions.processIOThreadBudget` among them.
+enum RunningJobs {
+    private static let running = Atomic<Int>(0)
 
-    private let condition = NSCondition()
-    private var free: [AlignedBuffer]
-    private var submitted: [Item] = []
-    private var closed = false
-    private var producerFinished = false
-
-    init(buffers: [AlignedBuffer]) {
-        free = buffers
-    }
-
-    /// A free buffer, blocking until one is released; nil once the ring is closed.
-    func acquireFree() -> AlignedBuffer? {
-        condition.lock()
-        defer { condition.unlock() }
-        while free.isEmpty && !closed { condition.wait() }
-        return closed ? nil : free.removeLast()
-    }
-
-    func submit(_ item: Item) {
-        condition.lock()
-        submitted.append(item)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// The oldest submitted buffer, blocking; nil once closed, or once the producer finished and all were taken.
-    func acquireSubmitted() -> Item? {
-        condition.lock()
-        defer { condition.unlock() }
-        while submitted.isEmpty && !closed && !producerFinished { condition.wait() }
-        if closed || submitted.isEmpty { return nil }
-        return submitted.removeFirst()
-    }
-
-    func release(_ buffer: AlignedBuffer) {
-        condition.lock()
-        free.append(buffer)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// The producer will submit nothing more.
-    func finishProducing() {
-        condition.lock()
-        producerFinished = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// Stops both sides: every blocked or later call returns nil.
-    func close() {
-        condition.lock()
-        closed = true
-        condition.broadcast()
-        condition.unlock()
-    }
+    static var count: Int { running.load(ordering: .relaxed) }
+    static func begin() { running.add(1, ordering: .relaxed) }
+    static func end() { running.subtract(1, ordering: .relaxed) }
 }
 
 /// Runs `body` on a new thread (never the Swift concurrency pool) and lets the caller wait for it.
