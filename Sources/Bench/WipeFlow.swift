@@ -214,6 +214,11 @@ public final class WipeRun: Sendable {
     /// Runs every job at once and returns their outcomes in the targets' order, once every
     /// certificate is written. `onEvent` gets each engine event with its target's index.
     public func run(onEvent: @escaping @Sendable (Int, WipeEvent) -> Void = { _, _ in }) async throws -> [ErasureOutcome] {
+        // Every job's journal rows first, then every erasure at once. A failure here is
+        // thrown again by that session's `run`, as it was before.
+        await withTaskGroup(of: Void.self) { group in
+            for session in sessions { group.addTask { try? await session.prepare() } }
+        }
         let outcomes = try await withThrowingTaskGroup(of: (Int, ErasureOutcome).self) { group in
             for (index, session) in sessions.enumerated() {
                 group.addTask {
