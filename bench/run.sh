@@ -120,6 +120,19 @@ make_loop() {
 
 now() { date +%s.%N; }
 
+# settle DEV...: rewrites each DEV and flushes it (in parallel; not measured), so that the
+# tool that writes first in a case finds its devices in the state the next one does: just
+# written and flushed. Without it the first writer of a case paid for what the cases before
+# left (on disk-backed devices, 3-4x slower in the 2026-12-06 runs: Ardoise in the rounds it
+# came first, fio's iodepth-1 run in the others, hidden by fio's best of three depths).
+# `rotate` settles the devices named in SETTLE, once per case.
+SETTLE=()
+settle() {
+  local d pids=()
+  for d in "$@"; do dd if=/dev/zero of="$d" bs=4M oflag=direct conv=fsync status=none 2>/dev/null & pids+=($!); done
+  for d in "${pids[@]}"; do wait "$d" || true; done
+}
+
 # zero_dev DEV: fills DEV with zeros (preparation for the read-only checks; not measured).
 zero_dev() { dd if=/dev/zero of="$1" bs=4M oflag=direct status=none 2>/dev/null || [ "$(blockdev --getsize64 "$1")" -gt 0 ]; }
 
@@ -323,6 +336,7 @@ rotate() {
   local round=$1; shift
   local count=$# k
   local commands=("$@")
+  if [ ${#SETTLE[@]} -gt 0 ]; then settle "${SETTLE[@]}"; SETTLE=(); fi
   for (( k = 0; k < count; k++ )); do
     eval "${commands[$(( (k + round - 1) % count ))]}"
   done
@@ -379,11 +393,13 @@ for backing in $BACKINGS; do
     ardoise_run "$backing" overhead "$round" bench-zero 1 "$TINY"
     startup_run "$backing" "$round" "$ONE"
     # Zero pass.
+    SETTLE=("$ONE" "$NW")
     rotate "$round" \
       'ardoise_run "$backing" zero "$round" bench-zero 1 "$ONE"' \
       'fio_run "$backing" zero "$round" write "--zero_buffers" "$ONE"' \
       'nwipe_run "$backing" zero "$round" 1 "--method=zero --verify=off" "$NW"'
     # PRNG pass: fio writes fresh random buffers on every submit.
+    SETTLE=("$ONE" "$NW")
     rotate "$round" \
       'ardoise_run "$backing" prng "$round" bench-prng 1 "$ONE"' \
       'fio_run "$backing" prng "$round" write "--refill_buffers" "$ONE"' \
@@ -396,23 +412,28 @@ for backing in $BACKINGS; do
       'fio_run "$backing" read "$round" read "" "$ONE"' \
       'nwipe_run "$backing" read "$round" 1 "--method=verify_zero --verify=off" "$NW"'
     # A zero pass plus full read-back: rate counts every byte twice (written, then read).
+    SETTLE=("$ONE" "$NW")
     rotate "$round" \
       'ardoise_run "$backing" zero+verify "$round" zero 2 "$ONE"' \
       'nwipe_run "$backing" zero+verify "$round" 2 "--method=zero --verify=last" "$NW"'
     # Four drives at once: aggregate.
+    SETTLE=("${FOUR[@]}" "${NW4[@]}")
     rotate "$round" \
       'ardoise_run "$backing" zero-4 "$round" bench-zero 1 "${FOUR[@]}"' \
       'fio_run "$backing" zero-4 "$round" write "--zero_buffers" "${FOUR[@]}"' \
       'nwipe_run "$backing" zero-4 "$round" 1 "--method=zero --verify=off" "${NW4[@]}"'
+    SETTLE=("${FOUR[@]}" "${NW4[@]}")
     rotate "$round" \
       'ardoise_run "$backing" prng-4 "$round" bench-prng 1 "${FOUR[@]}"' \
       'fio_run "$backing" prng-4 "$round" write "--refill_buffers" "${FOUR[@]}"' \
       'nwipe_run "$backing" prng-4 "$round" 1 "--method=prng --prng=isaac64 --verify=off" "${NW4[@]}"'
     # Sixteen drives at once: aggregate, and the slowest job against the fastest.
+    SETTLE=("${MANY[@]}" "${NW16[@]}")
     rotate "$round" \
       'ardoise_run "$backing" zero-16 "$round" bench-zero 1 "${MANY[@]}"' \
       'fio_run "$backing" zero-16 "$round" write "--zero_buffers" "${MANY[@]}"' \
       'nwipe_run "$backing" zero-16 "$round" 1 "--method=zero --verify=off" "${NW16[@]}"'
+    SETTLE=("${MANY[@]}" "${NW16[@]}")
     rotate "$round" \
       'ardoise_run "$backing" prng-16 "$round" bench-prng 1 "${MANY[@]}"' \
       'fio_run "$backing" prng-16 "$round" write "--refill_buffers" "${MANY[@]}"' \
@@ -421,6 +442,7 @@ for backing in $BACKINGS; do
     [ "$DAEMON" = 1 ] && daemon_run "$backing" "$round" "$dir/many" "${MANY[@]}"
     # Cost growth: a zero pass on a small and a large device, each against fio at iodepth 4.
     if [ ${#GROWTH[@]} -eq 2 ]; then
+      SETTLE=("${GROWTH[@]}")
       rotate "$round" \
         'ardoise_run "$backing" growth-small "$round" bench-zero 1 "${GROWTH[0]}"; metric "$backing" growth-small-events "$round" "$LAST_EVENTS"; metric "$backing" growth-small-data-bytes "$round" "$LAST_DATA_BYTES"' \
         'ardoise_run "$backing" growth-big "$round" bench-zero 1 "${GROWTH[1]}"; metric "$backing" growth-big-events "$round" "$LAST_EVENTS"; metric "$backing" growth-big-data-bytes "$round" "$LAST_DATA_BYTES"' \
