@@ -181,7 +181,8 @@ final class JobRunner: @unchecked Sendable {
 
     /// I/O threads for this target: several writes or reads in flight keep a queue-based
     /// device (loop, NVMe) busy, as fio's iodepth does; one when the target is not thread-safe.
-    /// Read at each phase's start: with many jobs running in the process, each gets fewer
+    /// Read at each phase's start (and by a fixed pattern's writers before every chunk): with
+    /// many jobs running in the process, each gets fewer
     /// (`WipeOptions.ioThreads(sharedWith:)`).
     private var ioThreadCount: Int {
         target.supportsConcurrentIO ? options.ioThreads(sharedWith: RunningJobs.count) : 1
@@ -229,9 +230,12 @@ final class JobRunner: @unchecked Sendable {
             let buffer = SharedPatternBuffers.buffer(pattern: pass.fixedPattern ?? [], count: stride, alignment: alignment) {
                 pass.source.fill($0.mutableBytes, at: 0)
             }
-            runIOThreads(threads, name: "ardoise-write") { _ in
+            runIOThreads(threads, name: "ardoise-write") { thread in
                 let scratch = self.retryScratch()
-                while !ledger.isStopped, let chunk = ledger.takeChunk() {
+                // A thread beyond the job's share ends when more jobs have started since
+                // this phase began, so a job started first does not keep more threads than
+                // the later ones (the share is read again before every chunk).
+                while !ledger.isStopped, thread < self.ioThreadCount, let chunk = ledger.takeChunk() {
                     if self.isCancelled() { ledger.stop(self.cancelledStop(pass: passIndex)); return }
                     let offset = UInt64(chunk) * UInt64(stride)
                     let length = Int(min(UInt64(stride), total - offset))
