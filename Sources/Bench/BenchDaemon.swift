@@ -49,6 +49,8 @@ public actor BenchDaemon {
     private var outboxStatus: OutboxStatus?
     /// One line per event (journald's format by default, see `JournaldLogHandler`).
     public nonisolated let logger: Logger
+    /// Where a test holds the jobs (`JobPauseHooks`); nil in the shipped `ardoise`.
+    let pauseHooks: (any JobPauseHooks)?
 
     /// What the journal says about a drive that arrives: did its last job on this bench stop
     /// before the end, and can that job be resumed.
@@ -64,13 +66,16 @@ public actor BenchDaemon {
 
     /// Takes the data directory's owner lock, opens the journal (jobs left running by a dead
     /// process become interrupted), the bench key and the profiles. Blocking: call before serving.
+    /// - Parameter pauseHooks: the jobs' test pause points (`ardoise-testbed` only; the
+    ///   shipped program passes none).
     /// - Throws: `JournalError` `.ownedByAnotherProcess` when another process owns the journal.
     public init(config: BenchConfig, configPath: String?, scanner: DeviceScanner = DeviceScanner(),
-                logger: Logger = BenchDaemon.standardLogger()) throws {
+                logger: Logger = BenchDaemon.standardLogger(), pauseHooks: (any JobPauseHooks)? = nil) throws {
         self.config = config
         self.configPath = configPath
         self.scanner = scanner
         self.logger = logger
+        self.pauseHooks = pauseHooks
         table = SlotTable(language: config.language)
         scheduler = JobScheduler(limit: config.maxConcurrentJobs)
         let feed = ChangeFeed()
@@ -503,9 +508,12 @@ public actor BenchDaemon {
     }
 
     private func makeContext() -> ErasureContext {
-        ErasureContext(config: config, journal: journal,
-                       issuer: CertificateIssuer(key: key, outputDirectory: config.outputDirectory, journal: journal, language: config.language),
-                       technicianFallback: "-")
+        var context = ErasureContext(config: config, journal: journal,
+                                     issuer: CertificateIssuer(key: key, outputDirectory: config.outputDirectory, journal: journal,
+                                                               language: config.language),
+                                     technicianFallback: "-")
+        context.pauseHooks = pauseHooks
+        return context
     }
 
     // MARK: Control

@@ -6,15 +6,13 @@ import Glibc
 #endif
 
 /// `ardoise` as the daemon tests run it: every command as in the shipped program, and, when
-/// `ARDOISE_TEST_PAUSE_DIR` names a directory, the job pause points of `FIFOPauseHooks`
-/// (the shipped `ardoise` has no pause points it could be told to use).
+/// `ARDOISE_TEST_PAUSE_DIR` names a directory, `ardoise daemon` is given the job pause points
+/// of `FIFOPauseHooks` (the shipped `ardoise` gives the daemon none).
 @main
 struct TestbedMain {
     static func main() async {
-        if let directory = ProcessInfo.processInfo.environment["ARDOISE_TEST_PAUSE_DIR"], !directory.isEmpty {
-            JobHooks.install(FIFOPauseHooks(directory: directory))
-        }
-        await ArdoiseCommand.main()
+        let directory = ProcessInfo.processInfo.environment["ARDOISE_TEST_PAUSE_DIR"] ?? ""
+        await ArdoiseCommand.main(daemonPauseHooks: directory.isEmpty ? nil : FIFOPauseHooks(directory: directory))
     }
 }
 
