@@ -350,3 +350,14 @@ public struct HealthEvent: Codable, Sendable {
     public var report: HealthReport
 }
 
+/// The journal's `job.cancelled` event: a job the technician cancelled before its erasure
+/// began (no job row exists for it: nothing ran).
+public struct CancelledBeforeErasureEvent: Codable, Sendable {
+    public var device: String
+    public var serial: String
+    public var model: String
+    /// Where the job was: `health-check` (its SMART reading) or `before-claim`.
+    public var stage: String
+    /// The health verdict read before the cancel took effect, when there was one.
+    public var healthVerdict: String?
+}

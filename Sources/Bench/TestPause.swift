@@ -3,9 +3,9 @@ import Synchronization
 import WipeEngine
 
 /// Points where a test can hold a job, so that a drive can be pulled (or a job cancelled) at
-/// an exact moment: `after-pass-K` (pass K done and verified, before pass K+1), `verify` (the
-/// first read of a verification), `certificate` (the job is recorded as finished, its
-/// certificate not yet written).
+/// an exact moment: `health` (the daemon's job, before its SMART health check), `after-pass-K`
+/// (pass K done and verified, before pass K+1), `verify` (the first read of a verification),
+/// `certificate` (the job is recorded as finished, its certificate not yet written).
 ///
 /// Hooks are a value the caller gives to the job (`ErasureContext.pauseHooks`, filled by
 /// `BenchDaemon(pauseHooks:)`): the shipped `ardoise` gives none, and nothing it reads (file,
