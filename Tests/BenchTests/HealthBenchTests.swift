@@ -110,7 +110,8 @@ struct HealthBenchTests {
         let journal = try JournalDatabase(dataDirectory: harness.dataDirectory, recoverInterruptedJobs: false)
         let cancelled = try journal.events().filter { $0.kind == JournalEventKind.jobCancelled }
         #expect(cancelled.count == 1)
-        let payload = try #require(try JSONSerialization.jsonObject(with: Data(try #require(cancelled.first).payload.utf8)) as? [String: Any])
+        let event = try #require(cancelled.first)
+        let payload = try #require(try JSONSerialization.jsonObject(with: Data(event.payload.utf8)) as? [String: Any])
         #expect(payload["device"] as? String == loop.path)
         #expect(payload["stage"] as? String == "health-check")
         #expect(payload["healthVerdict"] as? String == "unknown")
