@@ -35,14 +35,20 @@ public struct ArdoiseCommand: AsyncParsableCommand {
 
 extension ArdoiseCommand {
     /// Runs the command line as `main()` does, and gives `ardoise daemon` the jobs' pause
-    /// points `hooks`. For test programs only (`ardoise-testbed`); the shipped `ardoise`
-    /// calls `main()`.
-    public static func main(daemonPauseHooks hooks: (any JobPauseHooks)?) async {
+    /// points `hooks`, and `ardoise sanitize` a drive to erase instead of the device it names
+    /// (`sanitizeTestDrive`, given that name). For test programs only (`ardoise-testbed`);
+    /// the shipped `ardoise` calls `main()`.
+    public static func main(daemonPauseHooks hooks: (any JobPauseHooks)?,
+                            sanitizeTestDrive: (@Sendable (String) throws -> SanitizeTestDrive)? = nil) async {
         do {
             var command = try parseAsRoot()
             if var daemon = command as? DaemonCommand {
                 daemon.pauseHooks = hooks
                 command = daemon
+            }
+            if var sanitize = command as? SanitizeCommand {
+                sanitize.testDrive = sanitizeTestDrive
+                command = sanitize
             }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()

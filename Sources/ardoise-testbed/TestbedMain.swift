@@ -1,6 +1,8 @@
 import ArdoiseCLI
 import Bench
 import Foundation
+import Sanitize
+import WipeEngine
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,9 +13,45 @@ import Glibc
 @main
 struct TestbedMain {
     static func main() async {
-        let directory = ProcessInfo.processInfo.environment["ARDOISE_TEST_PAUSE_DIR"] ?? ""
-        await ArdoiseCommand.main(daemonPauseHooks: directory.isEmpty ? nil : FIFOPauseHooks(directory: directory))
+        let environment = ProcessInfo.processInfo.environment
+        let directory = environment["ARDOISE_TEST_PAUSE_DIR"] ?? ""
+        let media = environment["ARDOISE_TEST_SIMULATED_DRIVE"] ?? ""
+        await ArdoiseCommand.main(daemonPauseHooks: directory.isEmpty ? nil : FIFOPauseHooks(directory: directory),
+                                  sanitizeTestDrive: media.isEmpty ? nil : { _ in try SimulatedSanitizeDrive.make(mediaPath: media) })
     }
+}
+
+/// With `ARDOISE_TEST_SIMULATED_DRIVE=FILE`, `ardoise sanitize … --yes` erases a simulated ATA
+/// SSD (Sanitize's `SimulatedAtaDrive`, answering the same command bytes a real drive would)
+/// whose media is FILE, read back through the same `WipeTarget` path: a real run of the
+/// command (journal, owner lock, certificate, `--json`) without a pass-through device.
+enum SimulatedSanitizeDrive {
+    static func make(mediaPath: String) throws -> SanitizeTestDrive {
+        let target = try FileWipeTarget(path: mediaPath)
+        var configuration = SimulatedAtaDrive.Configuration()
+        configuration.sectors = target.sizeInBytes / 512
+        let drive = SimulatedAtaDrive(configuration: configuration)
+        let media = SimulatedMediaFile(path: mediaPath)
+        drive.onMediaChange = { media.apply($0) }
+        let box = TransportBox(drive)
+        let firmware: FirmwarePurgerFactory = { @Sendable jobID, journal in
+            DriveFirmwarePurger(makeTransport: { (box.transport, .sat) },
+                                secretStore: JournalSecretStore(journal: journal, jobID: jobID),
+                                sleep: { _ in }, trace: DriveFirmwarePurger.journalTrace(journal, jobID: jobID))
+        }
+        var medium = MediumDescription(imagePath: mediaPath, sizeInBytes: target.sizeInBytes, logicalSectorSize: 512)
+        medium.model = configuration.model
+        medium.serial = configuration.serialNumber
+        medium.firmware = configuration.firmwareRevision
+        medium.transport = "sata"
+        return SanitizeTestDrive(medium: medium, target: target, firmware: firmware)
+    }
+}
+
+/// The simulated drive, handed to the one job that runs (a test program runs one sanitize).
+final class TransportBox: @unchecked Sendable {  // used by that job's firmware step only
+    let transport: PassthroughTransport
+    init(_ transport: PassthroughTransport) { self.transport = transport }
 }
 
 /// Pause points driven by files the harness makes in `directory` (DaemonHarness.arm): a
