@@ -1,5 +1,6 @@
 import ArdoiseCLI
 import Bench
+import DeviceKit
 import Foundation
 import Sanitize
 import WipeEngine
@@ -14,10 +15,15 @@ import Glibc
 struct TestbedMain {
     static func main() async {
         let environment = ProcessInfo.processInfo.environment
-        let directory = environment["ARDOISE_TEST_PAUSE_DIR"] ?? ""
-        let media = environment["ARDOISE_TEST_SIMULATED_DRIVE"] ?? ""
-        await ArdoiseCommand.main(daemonPauseHooks: directory.isEmpty ? nil : FIFOPauseHooks(directory: directory),
-                                  sanitizeTestDrive: media.isEmpty ? nil : { _ in try SimulatedSanitizeDrive.make(mediaPath: media) })
+        var hooks: (any JobPauseHooks)?
+        if let directory = environment["ARDOISE_TEST_PAUSE_DIR"], !directory.isEmpty {
+            hooks = FIFOPauseHooks(directory: directory)
+        }
+        var sanitizeDrive: (@Sendable (String) throws -> SanitizeTestDrive)?
+        if let media = environment["ARDOISE_TEST_SIMULATED_DRIVE"], !media.isEmpty {
+            sanitizeDrive = { _ in try SimulatedSanitizeDrive.make(mediaPath: media) }
+        }
+        await ArdoiseCommand.main(daemonPauseHooks: hooks, sanitizeTestDrive: sanitizeDrive)
     }
 }
 
