@@ -173,11 +173,16 @@ final class TmuxScreen {
     private let output: Int32
 
     init(dashboard socket: String, language: String, columns: Int = 200, rows: Int = 50) throws {
-        outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("\(server).out").path
-        unlink(outputPath)
-        guard mkfifo(outputPath, 0o600) == 0 else { throw ScreenTimeout(what: "mkfifo \(outputPath)", screen: "", daemonLog: nil) }
-        output = open(outputPath, O_RDWR | O_NONBLOCK | O_CLOEXEC)
-        guard output >= 0 else { throw ScreenTimeout(what: "open \(outputPath)", screen: "", daemonLog: nil) }
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("ardoise-dashboard-\(UUID().uuidString.prefix(8)).out").path
+        unlink(fifo)
+        guard mkfifo(fifo, 0o600) == 0 else { throw ScreenTimeout(what: "mkfifo \(fifo)", screen: "", daemonLog: nil) }
+        let descriptor = open(fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            unlink(fifo)
+            throw ScreenTimeout(what: "open \(fifo)", screen: "", daemonLog: nil)
+        }
+        outputPath = fifo
+        output = descriptor
         let command = [ArdoiseExecutable.path, "dashboard", "--socket", socket, "--lang", language]
             .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
         // -u: the client is UTF-8, so capture-pane gives back ✓ and é instead of "_".
@@ -214,9 +219,14 @@ final class TmuxScreen {
         guard status == 0 else { throw ScreenTimeout(what: "tmux new-session (status \(status))", screen: "", daemonLog: nil) }
         // Every byte the dashboard writes from now on comes to the test's FIFO; what it drew
         // before is already on the screen, which each wait reads first.
-        try tmux(["pipe-pane", "-O", "-t", session, "exec cat > '\(outputPath)'"])
-        // A global hook of this test's own tmux server (pane hooks are looked up in window options).
-        try tmux(["set-hook", "-g", "-w", "pane-died", "wait-for -S \(exitChannel)"])
+        do {
+            try tmux(["pipe-pane", "-O", "-t", session, "exec cat > '\(outputPath)'"])
+            // A global hook of this test's own tmux server (pane hooks are looked up in window options).
+            try tmux(["set-hook", "-g", "-w", "pane-died", "wait-for -S \(exitChannel)"])
+        } catch {
+            kill()  // nothing of this test's tmux is left behind
+            throw error
+        }
     }
 
     /// The `wait-for` channel tmux wakes when the dashboard's process ends.
