@@ -58,8 +58,8 @@ public final class EventLog<Element: Sendable>: Sendable {
                 let expired = self.state.withLock { state -> (Waiter, [Element])? in
                     state.waiters.removeValue(forKey: id).map { ($0, state.elements) }
                 }
-                if let (waiter, seen) = expired {
-                    waiter.continuation.resume(throwing: Timeout(what: what, seen: "\(seen)"))
+                if let expired {
+                    expired.0.continuation.resume(throwing: Timeout(what: what, seen: "\(expired.1)"))
                 }
             }
         }
