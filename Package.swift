@@ -127,9 +127,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "ardoise", dependencies: ["ArdoiseCLI"]),
-        /// `ardoise` for the daemon tests only (never installed): the same commands, plus the
-        /// job pause points the daemon harness arms (`ARDOISE_TEST_PAUSE_DIR`).
-        .executableTarget(name: "ardoise-testbed", dependencies: ["ArdoiseCLI", "Bench"]),
+        /// `ardoise` for the tests only (never installed): the same commands, plus the job pause
+        /// points the daemon harness arms (`ARDOISE_TEST_PAUSE_DIR`) and a simulated drive for a
+        /// real `ardoise sanitize` run (`ARDOISE_TEST_SIMULATED_DRIVE`).
+        .executableTarget(name: "ardoise-testbed", dependencies: ["ArdoiseCLI", "Bench", "DeviceKit", "Sanitize", "WipeEngine"]),
         /// The traceability store: storage (SQLite through GRDB, PostgreSQL through postgres-nio),
         /// record checks, the HTTP API and the pages for people.
         .target(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArdoiseSupport
+import Bench
 
 /// The `ardoise` root command: it only lists subcommands; each lives in its own file.
 public struct ArdoiseCommand: AsyncParsableCommand {
@@ -30,4 +31,32 @@ public struct ArdoiseCommand: AsyncParsableCommand {
     )
 
     public init() {}
+}
+
+extension ArdoiseCommand {
+    /// Runs the command line as `main()` does, and gives `ardoise daemon` the jobs' pause
+    /// points `hooks`, and `ardoise sanitize` a drive to erase instead of the device it names
+    /// (`sanitizeTestDrive`, given that name). For test programs only (`ardoise-testbed`);
+    /// the shipped `ardoise` calls `main()`.
+    public static func main(daemonPauseHooks hooks: (any JobPauseHooks)?,
+                            sanitizeTestDrive: (@Sendable (String) throws -> SanitizeTestDrive)? = nil) async {
+        do {
+            var command = try parseAsRoot()
+            if var daemon = command as? DaemonCommand {
+                daemon.pauseHooks = hooks
+                command = daemon
+            }
+            if var sanitize = command as? SanitizeCommand {
+                sanitize.testDrive = sanitizeTestDrive
+                command = sanitize
+            }
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

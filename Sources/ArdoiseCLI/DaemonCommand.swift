@@ -24,6 +24,15 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Source des événements : auto, udev, kernel / Hot-plug source.")
     var hotplugSource: String = "auto"
 
+    /// The jobs' test pause points: set only by a test program (`ArdoiseCommand.main(daemonPauseHooks:)`),
+    /// never from the command line, so the shipped `ardoise` has none.
+    var pauseHooks: (any JobPauseHooks)?
+
+    // `pauseHooks` is not an argument: it is left out of what the parser decodes.
+    enum CodingKeys: String, CodingKey {
+        case global, config, hotplugSource
+    }
+
     func run() async throws {
         try global.applyLanguage()
         guard geteuid() == 0 else {
@@ -53,7 +62,7 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         let daemon: BenchDaemon
         do {
-            daemon = try BenchDaemon(config: benchConfig, configPath: fileExists ? config : nil)
+            daemon = try BenchDaemon(config: benchConfig, configPath: fileExists ? config : nil, pauseHooks: pauseHooks)
         } catch let error as JournalError where error.code == .ownedByAnotherProcess {
             // A second daemon on the same data directory: say who holds it, distinct status.
             printError(error.text(in: CurrentLanguage.value))

@@ -68,6 +68,16 @@ struct SanitizeCommand: AsyncParsableCommand {
 
     @OptionGroup var bench: BenchSessionOptions
 
+    /// Test programs only (`ArdoiseCommand.main(sanitizeTestDrive:)`): the drive a real run
+    /// erases instead of claiming `device`. Never set from the command line.
+    var testDrive: (@Sendable (String) throws -> SanitizeTestDrive)?
+
+    // `testDrive` is not an argument: it is left out of what the parser decodes.
+    enum CodingKeys: String, CodingKey {
+        case global, device, method, deviceType, dryRun, identifyFrom, recover, unfreeze, yes, restoreHiddenArea, passes, pattern,
+             namespace, secretsDir, json, bench
+    }
+
     /// The bench journal of a real erase: `--data-dir`, else the directory holding an explicit
     /// `--secrets-dir` (as before the journal existed), else the configuration's.
     func settings() throws -> ResolvedBenchSettings {
@@ -145,11 +155,17 @@ struct SanitizeCommand: AsyncParsableCommand {
         let settings = try settings()
         let device = self.device
         let request = SanitizeRequest(path: device, method: method!, deviceType: deviceType, options: options, unfreeze: unfreeze)
+        let testDrive = self.testDrive
         let run = try reportingFlowErrors {
             try runOnDedicatedThread {
-                try SanitizeFlow.start(request, config: settings.config,
-                                       technicianFallback: ProcessInfo.processInfo.environment["SUDO_USER"] ?? "root", language: language,
-                                       echo: { record in FileHandle.standardError.write(Data("trace \(device): \(record.text)\n".utf8)) })
+                let technician = ProcessInfo.processInfo.environment["SUDO_USER"] ?? "root"
+                if let testDrive {
+                    let drive = try testDrive(device)
+                    return try SanitizeFlow.start(request, medium: drive.medium, target: drive.target, firmware: drive.firmware,
+                                                  config: settings.config, technicianFallback: technician, language: language)
+                }
+                return try SanitizeFlow.start(request, config: settings.config, technicianFallback: technician, language: language,
+                                              echo: { record in FileHandle.standardError.write(Data("trace \(device): \(record.text)\n".utf8)) })
             }
         }
         let interrupt = SignalWatcher(signals: [SIGINT, SIGTERM]) { run.cancel() }

@@ -340,6 +340,30 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
         throw Shell.Failure(command: "watch \(socketPath)", status: -1, output: "the daemon closed its watch stream")
     }
 
+    /// Follows the bench for `seconds` — a window in which something must not happen — and
+    /// hands `body` every snapshot as it comes (a snapshot now, then one after each change);
+    /// returns at the end of the window. Throws when the daemon closes the stream meanwhile.
+    public func observe(for seconds: Double, _ body: ([String: Any]) -> Void) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        let connection = try ControlWatch(path: socketPath)
+        defer { connection.close() }
+        while true {
+            let line: Data?
+            do {
+                line = try connection.nextLine(deadline: deadline)
+            } catch {
+                return  // the window ended
+            }
+            guard let line else {
+                throw Shell.Failure(command: "observe \(socketPath)", status: -1, output: "the daemon closed its watch stream")
+            }
+            if let response = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
+               let snapshot = response["snapshot"] as? [String: Any] {
+                body(snapshot)
+            }
+        }
+    }
+
     public func cleanUp() {
         stop()
         try? FileManager.default.removeItem(at: directory)
@@ -348,12 +372,12 @@ public final class DaemonHarness: @unchecked Sendable {  // owned by one test
     deinit { cleanUp() }
 }
 
-/// A datagram socket a daemon's `sd_notify` messages arrive on.
-final class NotifySocket {
+/// A datagram socket a daemon's `sd_notify` messages arrive on (`NOTIFY_SOCKET`).
+public final class NotifySocket {
     private let fd: Int32
     private let path: String
 
-    init(path: String) throws {
+    public init(path: String) throws {
         self.path = path
         unlink(path)
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -369,7 +393,7 @@ final class NotifySocket {
     }
 
     /// The next message, nil at the deadline.
-    func receive(timeout: Double) -> String? {
+    public func receive(timeout: Double) -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -383,7 +407,18 @@ final class NotifySocket {
         }
     }
 
-    func close() {
+    /// Waits for a message holding `READY=1` (other messages, e.g. `STATUS=`, are skipped);
+    /// false at the deadline or when `stillRunning` says the sender is gone.
+    public func waitForReady(timeout: Double, stillRunning: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while let message = receive(timeout: max(0, deadline.timeIntervalSinceNow)) {
+            if message.contains("READY=1") { return true }
+            if !stillRunning() { return false }
+        }
+        return false
+    }
+
+    public func close() {
         Glibc.close(fd)
         unlink(path)
     }

@@ -32,6 +32,9 @@ public actor BenchDaemon {
     private(set) var scheduler: JobScheduler
     /// The running jobs' sessions, by their slot's generation (set once the drive is claimed).
     private var sessions: [UInt64: ErasureSession] = [:]
+    /// Jobs the technician cancelled after they began but before their session existed (health
+    /// check, claim): each ends `interrupted` (cancelled) before anything is claimed or written.
+    private var cancelledBeforeErasure: Set<UInt64> = []
     /// One timer per grace period: it sleeps until the deadline, then starts the job.
     private var graceTimers: [UInt64: Task<Void, Never>] = [:]
     private let progress: ProgressBoard
@@ -49,6 +52,8 @@ public actor BenchDaemon {
     private var outboxStatus: OutboxStatus?
     /// One line per event (journald's format by default, see `JournaldLogHandler`).
     public nonisolated let logger: Logger
+    /// Where a test holds the jobs (`JobPauseHooks`); nil in the shipped `ardoise`.
+    let pauseHooks: (any JobPauseHooks)?
 
     /// What the journal says about a drive that arrives: did its last job on this bench stop
     /// before the end, and can that job be resumed.
@@ -64,13 +69,16 @@ public actor BenchDaemon {
 
     /// Takes the data directory's owner lock, opens the journal (jobs left running by a dead
     /// process become interrupted), the bench key and the profiles. Blocking: call before serving.
+    /// - Parameter pauseHooks: the jobs' test pause points (`ardoise-testbed` only; the
+    ///   shipped program passes none).
     /// - Throws: `JournalError` `.ownedByAnotherProcess` when another process owns the journal.
     public init(config: BenchConfig, configPath: String?, scanner: DeviceScanner = DeviceScanner(),
-                logger: Logger = BenchDaemon.standardLogger()) throws {
+                logger: Logger = BenchDaemon.standardLogger(), pauseHooks: (any JobPauseHooks)? = nil) throws {
         self.config = config
         self.configPath = configPath
         self.scanner = scanner
         self.logger = logger
+        self.pauseHooks = pauseHooks
         table = SlotTable(language: config.language)
         scheduler = JobScheduler(limit: config.maxConcurrentJobs)
         let feed = ChangeFeed()
@@ -327,6 +335,7 @@ public actor BenchDaemon {
     /// A job's end, whatever it was: its place is free, and a shutdown may be waiting for it.
     private func jobEnded(_ generation: UInt64) {
         sessions[generation] = nil
+        cancelledBeforeErasure.remove(generation)
         progress.clear(generation)
         scheduler.finished(generation)
         changes.signal()
@@ -375,7 +384,11 @@ public actor BenchDaemon {
             let reading = LocalizedText(fr: "lecture de la santé (SMART)…", en: "reading health (SMART)…").text(in: config.language)
             table.update(generation: generation) { $0.status.reason = reading }
             changes.signal()
-            health = await BlockingWork.run("ardoise-health") { try? check.run(device: info.path) }
+            let pause = TestPause(pauseHooks)
+            health = await BlockingWork.run("ardoise-health") {
+                pause.point("health")
+                return try? check.run(device: info.path)
+            }
             table.update(generation: generation) {
                 $0.status.health = health?.verdict.rawValue
                 if $0.status.reason == reading { $0.status.reason = nil }
@@ -385,6 +398,7 @@ public actor BenchDaemon {
                 logger.info("drive health", metadata: ["device": "\(info.path)", "verdict": "\(health.verdict.rawValue)",
                                                        "reasons": "\(health.reasons.map(\.code).joined(separator: ","))"])
             }
+            if await endIfCancelledBeforeErasure(generation, info: info, stage: "health-check", health: health) { return }
             if let health, health.verdict == .discard, config.onDiscard == .skipAndMark {
                 let medium = MediumDescription(device: info)
                 await writer.run {
@@ -405,6 +419,7 @@ public actor BenchDaemon {
             finish(generation, state: .interrupted, reason: nil, certificate: nil)
             return
         }
+        if await endIfCancelledBeforeErasure(generation, info: info, stage: "before-claim", health: health) { return }
         let policy = safetyPolicy
         // The same claim and job as `ardoise wipe` (WipeFlow): ErasureSession.claiming.
         let claimed: Result<ErasureSession, any Error> = await BlockingWork.run("ardoise-open") { [scanner, resume, health] in
@@ -437,9 +452,9 @@ public actor BenchDaemon {
             return
         }
         sessions[generation] = session
-        // A shutdown that began while the drive was claimed: the job starts and stops at once
-        // (journaled as interrupted).
-        if stopping { session.cancel() }
+        // A shutdown that began, or a cancel that came, while the drive was claimed: the job
+        // starts and stops at once (journaled as interrupted).
+        if stopping || cancelledBeforeErasure.remove(generation) != nil { session.cancel() }
         let resumeReason = resume.map { Self.resumeText($0.offer, action: .resume).text(in: config.language) }
         table.update(generation: generation) {
             $0.status.jobID = session.jobID.uuidString.lowercased()
@@ -470,6 +485,25 @@ public actor BenchDaemon {
             logger.error("job not recorded", metadata: ["device": "\(info.path)", "slot": "\(generation)", "error": "\(error)"])
         }
     }
+
+    /// Ends a job the technician cancelled before its erasure began (during its health check):
+    /// nothing is claimed or written, the slot reads `interrupted` ("cancelled"), and the
+    /// journal keeps a `job.cancelled` event (no job row: no job ran). False when not cancelled.
+    private func endIfCancelledBeforeErasure(_ generation: UInt64, info: BlockDeviceInfo, stage: String,
+                                             health: HealthReport?) async -> Bool {
+        guard cancelledBeforeErasure.remove(generation) != nil else { return false }
+        let medium = MediumDescription(device: info)
+        let event = CancelledBeforeErasureEvent(device: medium.path, serial: medium.serial, model: medium.model,
+                                                stage: stage, healthVerdict: health?.verdict.rawValue)
+        await writer.run { _ = try? $0.appendEvent(kind: JournalEventKind.jobCancelled, jobID: nil, payload: event) }
+        finish(generation, state: .interrupted, reason: Self.cancelledText.text(in: config.language), certificate: nil)
+        logger.notice("job cancelled before the erasure, nothing written",
+                      metadata: ["device": "\(info.path)", "slot": "\(generation)", "stage": "\(stage)"])
+        return true
+    }
+
+    static let cancelledText = LocalizedText(fr: "annulé avant l'effacement, rien n'a été écrit",
+                                             en: "cancelled before the erasure, nothing written")
 
     static func slotState(_ outcome: ErasureOutcome, language: Language) -> (SlotState, String?) {
         if let error = outcome.certificateError {
@@ -503,9 +537,12 @@ public actor BenchDaemon {
     }
 
     private func makeContext() -> ErasureContext {
-        ErasureContext(config: config, journal: journal,
-                       issuer: CertificateIssuer(key: key, outputDirectory: config.outputDirectory, journal: journal, language: config.language),
-                       technicianFallback: "-")
+        var context = ErasureContext(config: config, journal: journal,
+                                     issuer: CertificateIssuer(key: key, outputDirectory: config.outputDirectory, journal: journal,
+                                                               language: config.language),
+                                     technicianFallback: "-")
+        context.pauseHooks = pauseHooks
+        return context
     }
 
     // MARK: Control
@@ -549,6 +586,15 @@ public actor BenchDaemon {
             guard let name = slotName(request.device), let slot = table[name] else { return unknownDevice(request.device) }
             if let session = sessions[slot.generation] {
                 session.cancel()
+            } else if slot.job == .running {
+                // Still reading its health (or claiming): it ends as soon as that step returns,
+                // before anything is claimed or written.
+                cancelledBeforeErasure.insert(slot.generation)
+                table.update(generation: slot.generation) {
+                    $0.status.reason = LocalizedText(fr: "annulation…", en: "cancelling…").text(in: config.language)
+                }
+                logger.info("cancel asked during the health check", metadata: ["device": "\(slot.info.path)", "slot": "\(slot.generation)"])
+                changes.signal()
             } else if slot.job == .queued || slot.status.state == .waiting {
                 withdraw(slot.generation)
                 table.unqueue(name, reason: LocalizedText(fr: "annulé, en attente du technicien", en: "cancelled, waiting for the technician")

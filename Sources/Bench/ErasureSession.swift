@@ -23,6 +23,8 @@ public struct ErasureContext: Sendable {
     /// The store's address for donors (`[store] public-url`, else `url`): each certificate
     /// names its verification page there, and its QR code opens it. Nil without a store.
     public var verificationBaseURL: String?
+    /// Where a test holds the job (`JobPauseHooks`); nil (no pause point) in the shipped program.
+    public var pauseHooks: (any JobPauseHooks)?
 
     public init(benchID: String, organisation: Organisation, technician: String, donor: String?, lot: String?,
                 destination: Destination, journal: JournalDatabase, issuer: CertificateIssuer,
@@ -151,6 +153,8 @@ public final class ErasureSession: Sendable {
     public let health: HealthReport?
     /// The claimed drive the job writes to, when its target is one (closed by `releaseDrive`).
     private let claimed: ClaimedDrive?
+    /// The context's pause points (inert without test hooks).
+    private let pause: TestPause
 
     /// - Parameters:
     ///   - firmware: builds the firmware step's runner for profiles with `[firmware]` (given
@@ -167,12 +171,14 @@ public final class ErasureSession: Sendable {
         self.health = health
         claimed = target as? ClaimedDrive
         issuesCertificate = !profile.isReadOnly
+        let pause = TestPause(context.pauseHooks)
+        self.pause = pause
         var options = WipeOptions(bufferSize: context.bufferSize, seed: resume?.seed, firstPass: resume?.firstPass ?? 1)
-        options.passHook = TestPause.passHook
+        options.passHook = pause.passHook
         if profile.firmware != nil, let firmware {
             options.firmwarePurger = firmware(jobID, context.journal)
         }
-        job = try WipeJob(profile: profile, target: TestPause.wrap(target), options: options)
+        job = try WipeJob(profile: profile, target: pause.wrap(target), options: options)
     }
 
     /// A job on a claimed drive: the passes write through `claim`, and a profile's firmware
@@ -256,12 +262,12 @@ public final class ErasureSession: Sendable {
         let status = Self.jobStatus(report, skippedPasses: (resume?.firstPass ?? 1) - 1)
         let reason = Self.reason(report, removed: removed.load(ordering: .relaxed))
         let input = certificateInput(report)
-        let (context, jobID, certify) = (self.context, self.jobID, issuesCertificate)
+        let (context, jobID, certify, pause) = (self.context, self.jobID, issuesCertificate, self.pause)
         return await BlockingWork.run("ardoise-certificate") {
             // The job row is closed before the certificate: a crash in between leaves a
             // finished job without certificate, never a certificate for a running job.
             try? context.journal.finishJob(id: jobID, status: status, reason: reason)
-            TestPause.point("certificate")
+            pause.point("certificate")
             guard certify else { return ErasureOutcome(jobID: jobID, report: report, jobStatus: status, certificate: nil) }
             do {
                 let certificate = try context.issuer.issue(input)
@@ -356,4 +362,16 @@ public struct HealthEvent: Codable, Sendable {
     /// `erase` (the job runs) or `skip` (a `discard` drive left unerased, for destruction).
     public var action: String
     public var report: HealthReport
+}
+
+/// The journal's `job.cancelled` event: a job the technician cancelled before its erasure
+/// began (no job row exists for it: nothing ran).
+public struct CancelledBeforeErasureEvent: Codable, Sendable {
+    public var device: String
+    public var serial: String
+    public var model: String
+    /// Where the job was: `health-check` (its SMART reading) or `before-claim`.
+    public var stage: String
+    /// The health verdict read before the cancel took effect, when there was one.
+    public var healthVerdict: String?
 }

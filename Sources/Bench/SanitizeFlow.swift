@@ -203,3 +203,23 @@ public final class ChainedSecretStore: SecretStore {
         for store in lookups { try store.removeTemporaryPassword(forDevice: deviceKey) }
     }
 }
+
+/// A drive `ardoise sanitize` erases instead of claiming its path: for test programs only
+/// (`ardoise-testbed`'s simulated drive, `ARDOISE_TEST_SIMULATED_DRIVE`). The shipped
+/// `ardoise` has none and nothing it reads can give it one. The run is then
+/// `SanitizeFlow.start(_:medium:target:firmware:…)`: the same owner lock, job, journal rows
+/// and certificate as on a claimed drive.
+public struct SanitizeTestDrive: Sendable {
+    /// What the certificate prints.
+    public var medium: MediumDescription
+    /// The media the verification reads back.
+    public var target: any WipeTarget
+    /// The firmware step's runner (a simulated drive's pass-through).
+    public var firmware: FirmwarePurgerFactory
+
+    public init(medium: MediumDescription, target: any WipeTarget, firmware: @escaping FirmwarePurgerFactory) {
+        self.medium = medium
+        self.target = target
+        self.firmware = firmware
+    }
+}

@@ -2,14 +2,15 @@ import Foundation
 import Synchronization
 import WipeEngine
 
-/// Points where a test can hold a job, so that a drive can be pulled at an exact moment:
-/// `after-pass-K` (pass K done and verified, before pass K+1), `verify` (the first read of a
-/// verification), `certificate` (the job is recorded as finished, its certificate not yet
-/// written).
+/// Points where a test can hold a job, so that a drive can be pulled (or a job cancelled) at
+/// an exact moment: `health` (the daemon's job, before its SMART health check), `after-pass-K`
+/// (pass K done and verified, before pass K+1), `verify` (the first read of a verification),
+/// `certificate` (the job is recorded as finished, its certificate not yet written).
 ///
-/// The shipped program installs no hooks, and nothing it reads (file, environment, socket)
-/// can install any: these points are inert in it. A test program (`ardoise-testbed`, the
-/// daemon harness's) installs its hooks once at start, before any job.
+/// Hooks are a value the caller gives to the job (`ErasureContext.pauseHooks`, filled by
+/// `BenchDaemon(pauseHooks:)`): the shipped `ardoise` gives none, and nothing it reads (file,
+/// environment, socket) can give any, so these points are inert in it. A test program
+/// (`ardoise-testbed`, which the daemon harness runs) passes its own.
 public protocol JobPauseHooks: Sendable {
     /// Whether `point` is armed now: nil when not, else what the test said about it (for
     /// `verify`: the pass number, or empty for any pass).
@@ -19,44 +20,36 @@ public protocol JobPauseHooks: Sendable {
     func reached(_ point: String)
 }
 
-/// The process's job pause hooks (none unless a test program installs them).
-public enum JobHooks {
-    private static let installed = Mutex<(any JobPauseHooks)?>(nil)
+/// One job's pause points, as `ErasureSession`, the daemon and the engine's wrappers call
+/// them: inert without hooks.
+struct TestPause: Sendable {
+    let hooks: (any JobPauseHooks)?
 
-    /// Installs `hooks` for every later job of this process (test programs only).
-    public static func install(_ hooks: any JobPauseHooks) {
-        installed.withLock { $0 = hooks }
-    }
+    init(_ hooks: (any JobPauseHooks)?) { self.hooks = hooks }
 
-    static var current: (any JobPauseHooks)? { installed.withLock { $0 } }
-}
-
-/// The pause points as `ErasureSession` and the engine's wrappers call them: inert without
-/// installed hooks.
-enum TestPause {
-    static var isEnabled: Bool { JobHooks.current != nil }
+    var isEnabled: Bool { hooks != nil }
 
     /// What the hooks say of `name` when it is armed, nil otherwise.
-    static func armed(_ name: String) -> String? {
-        JobHooks.current?.armed(name)
+    func armed(_ name: String) -> String? {
+        hooks?.armed(name)
     }
 
     /// Pauses here if `name` is armed. Blocks the calling thread: only from a job's own
     /// threads or blocking work, never from the concurrency pool.
-    static func point(_ name: String) {
-        guard let hooks = JobHooks.current, hooks.armed(name) != nil else { return }
+    func point(_ name: String) {
+        guard let hooks, hooks.armed(name) != nil else { return }
         hooks.reached(name)
     }
 
     /// The engine's pass hook for `after-pass-K`, nil without hooks.
-    static var passHook: (@Sendable (WipeEngine.PassRecord) -> Void)? {
+    var passHook: (@Sendable (WipeEngine.PassRecord) -> Void)? {
         guard isEnabled else { return nil }
-        return { record in point("after-pass-\(record.index)") }
+        return { [self] record in point("after-pass-\(record.index)") }
     }
 
-    /// `target` itself, or a wrapper that pauses at `verify` when hooks are installed.
-    static func wrap(_ target: any WipeTarget) -> any WipeTarget {
-        isEnabled ? VerifyPausingTarget(base: target) : target
+    /// `target` itself, or a wrapper that pauses at `verify` when there are hooks.
+    func wrap(_ target: any WipeTarget) -> any WipeTarget {
+        isEnabled ? VerifyPausingTarget(base: target, pause: self) : target
     }
 }
 
@@ -64,9 +57,13 @@ enum TestPause {
 /// verification (the first read after that pass's flush), so no I/O thread runs on.
 final class VerifyPausingTarget: WipeTarget, Sendable {
     let base: any WipeTarget
+    private let pause: TestPause
     private let state = Mutex<(flushes: Int, done: Bool)>((0, false))
 
-    init(base: any WipeTarget) { self.base = base }
+    init(base: any WipeTarget, pause: TestPause) {
+        self.base = base
+        self.pause = pause
+    }
 
     var name: String { base.name }
     var sizeInBytes: UInt64 { base.sizeInBytes }
@@ -82,10 +79,10 @@ final class VerifyPausingTarget: WipeTarget, Sendable {
         if !state.withLock({ $0.done }) {
             // The lock is held through the pause: the other readers wait behind it.
             state.withLock { state in
-                guard !state.done, let armed = TestPause.armed("verify") else { return }
+                guard !state.done, let armed = pause.armed("verify") else { return }
                 if let pass = Int(armed), pass != state.flushes { return }
                 state.done = true
-                TestPause.point("verify")
+                pause.point("verify")
             }
         }
         try base.read(into: buffer, at: offset)

@@ -10,6 +10,9 @@ public enum JournalEventKind {
     public static let jobStarted = "job.started"
     public static let jobFinished = "job.finished"
     public static let jobInterrupted = "job.interrupted"
+    /// A job cancelled by the technician before its erasure began (during its health check):
+    /// nothing was written, no job row exists (payload: the drive and the stage).
+    public static let jobCancelled = "job.cancelled"
     /// A job continues an interrupted one (re-plug of the same drive): which, and from which pass.
     public static let jobResumed = "job.resumed"
     public static let passFinished = "pass.finished"

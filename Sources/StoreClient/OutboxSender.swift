@@ -16,7 +16,9 @@ public final class OutboxSender: Sendable {
     public let retryPolicy: RetryPolicy
     private let language: Language
     private let uniform: @Sendable () -> Double
-    private let wakeRequested = Mutex(false)
+    /// `wake()` asked for a round (`requested`), or wakes the loop waiting now (`waiter`).
+    /// `pause` counts its waits, so that a wait's timer never ends a later wait.
+    private let wakeState = Mutex<(requested: Bool, waiter: CheckedContinuation<Void, Never>?, pause: UInt64)>((false, nil, 0))
     private let lastSummary = Mutex<OutboxSummary?>(nil)
 
     /// - Parameters:
@@ -113,7 +115,7 @@ public final class OutboxSender: Sendable {
     public func run(idlePoll: Duration = .seconds(30), onRound: @escaping @Sendable (PushReport) -> Void = { _ in }) async {
         var failuresWithoutRow = 0
         while !Task.isCancelled {
-            wakeRequested.withLock { $0 = false }
+            wakeState.withLock { $0.requested = false }
             let report = await sendPending(ignoringSchedule: false)
             onRound(report)
             var wait = Double(idlePoll.components.seconds) + Double(idlePoll.components.attoseconds) / 1e18
@@ -127,15 +129,63 @@ public final class OutboxSender: Sendable {
             } else {
                 failuresWithoutRow = 0
             }
-            let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
-            while !Task.isCancelled, ContinuousClock.now < deadline, !wakeRequested.withLock({ $0 }) {
-                try? await Task.sleep(for: min(.milliseconds(200), deadline - ContinuousClock.now))
-            }
+            await pause(seconds: wait)
         }
     }
 
-    /// Asks the background loop for a round now (a record was just queued).
-    public func wake() { wakeRequested.withLock { $0 = true } }
+    /// Asks the background loop for a round now (a record was just queued): it wakes at once
+    /// from its wait, or runs another round right after the one in progress.
+    public func wake() {
+        let waiter = wakeState.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.requested = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Waits `seconds`, or less: until `wake()`, or the task's cancellation. No polling: the
+    /// timer, `wake()` and the cancellation handler each try to resume the one waiter.
+    private func pause(seconds: Double) async {
+        // Set by the continuation's body, which runs before the wait, on this task.
+        var timer: Task<Void, Never>?
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let number = wakeState.withLock { state -> UInt64? in
+                    if state.requested || Task.isCancelled {
+                        state.requested = false
+                        return nil
+                    }
+                    state.pause += 1
+                    state.waiter = continuation
+                    return state.pause
+                }
+                guard let number else {
+                    continuation.resume()
+                    return
+                }
+                timer = Task { [weak self] in
+                    try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                    self?.resumeWaiter(ifPause: number)
+                }
+            }
+        } onCancel: {
+            resumeWaiter(ifPause: nil)
+        }
+        timer?.cancel()
+    }
+
+    /// Resumes the waiting loop (only if it is still in wait `number`, when given).
+    private func resumeWaiter(ifPause number: UInt64?) {
+        wakeState.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard number == nil || number == state.pause else { return nil }
+            defer { state.waiter = nil }
+            return state.waiter
+        }?.resume()
+    }
 
     /// The counts after the last round (nil before the first).
     public var summary: OutboxSummary? { lastSummary.withLock { $0 } }

@@ -54,7 +54,27 @@ public final class FakeStoreServer: Sendable {
 
     private let handler: Handler
     private let tls: NIOSSLContext?
-    private let state = Mutex<(channel: (any Channel)?, port: Int, requests: [Request])>((nil, 0, []))
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var channel: (any Channel)?
+        var port = 0
+        var requests: [Request] = []
+        /// Tests waiting for an exchange after which their condition holds (`waitForExchange`).
+        var waiters: [UUID: Waiter] = [:]
+    }
+
+    private struct Waiter {
+        let condition: @Sendable ([Request]) -> Bool
+        let continuation: CheckedContinuation<[Request], any Error>
+    }
+
+    /// `waitForExchange` saw no exchange meeting its condition before its deadline.
+    public struct ExchangeTimeout: Error, CustomStringConvertible {
+        public let what: String
+        public let requests: Int
+        public var description: String { "no exchange with the store made this true: \(what) (\(requests) requests received)" }
+    }
 
     public init(tls: NIOSSLContext? = nil, handler: @escaping Handler) {
         self.tls = tls
@@ -66,7 +86,7 @@ public final class FakeStoreServer: Sendable {
         let wanted = port ?? state.withLock { $0.port }
         let handler = self.handler
         let tls = self.tls
-        let record: @Sendable (Request) -> Void = { [weak self] request in self?.state.withLock { $0.requests.append(request) } }
+        let record: @Sendable (Request) -> Void = { [weak self] request in self?.recorded(request) }
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -82,6 +102,49 @@ public final class FakeStoreServer: Sendable {
             .bind(host: "127.0.0.1", port: wanted).get()
         let bound = channel.localAddress?.port ?? wanted
         state.withLock { $0.channel = channel; $0.port = bound }
+    }
+
+    /// A request was answered (its handler ran): it joins `requests`, and every waiter whose
+    /// condition now holds is woken.
+    private func recorded(_ request: Request) {
+        let woken = state.withLock { state -> [(CheckedContinuation<[Request], any Error>, [Request])] in
+            state.requests.append(request)
+            let requests = state.requests
+            let met = state.waiters.filter { $0.value.condition(requests) }
+            for id in met.keys { state.waiters[id] = nil }
+            return met.values.map { ($0.continuation, requests) }
+        }
+        for (continuation, requests) in woken { continuation.resume(returning: requests) }
+    }
+
+    /// Waits, woken by each answered request, until `condition` holds for the requests
+    /// received so far (at once if it already does), and returns them. `condition` may read
+    /// the handler's state too (e.g. a `ContractStore`'s `storedOrder`): it is evaluated after
+    /// the handler answered. The deadline is only there so that a broken client fails the
+    /// test instead of hanging it.
+    @discardableResult
+    public func waitForExchange(_ what: String, timeout: Duration = .seconds(60),
+                                until condition: @escaping @Sendable ([Request]) -> Bool) async throws -> [Request] {
+        let id = UUID()
+        return try await withCheckedThrowingContinuation { continuation in
+            let now = state.withLock { state -> [Request]? in
+                if condition(state.requests) { return state.requests }
+                state.waiters[id] = Waiter(condition: condition, continuation: continuation)
+                return nil
+            }
+            if let now {
+                continuation.resume(returning: now)
+                return
+            }
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                guard let self else { return }
+                let expired = self.state.withLock { state -> (Waiter, Int)? in
+                    state.waiters.removeValue(forKey: id).map { ($0, state.requests.count) }
+                }
+                expired?.0.continuation.resume(throwing: ExchangeTimeout(what: what, requests: expired?.1 ?? 0))
+            }
+        }
     }
 
     /// Stops listening: new connections are refused (the store is "down").
@@ -129,8 +192,9 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
             for (name, value) in head.headers { headers[name.lowercased()] = value }
             let request = FakeStoreServer.Request(method: head.method.rawValue, path: head.uri, headers: headers, body: body,
                                                   receivedAt: Date())
-            record(request)
             let response = handler(request)
+            // Recorded once answered by the handler, so a waiter sees the handler's state too.
+            record(request)
             guard response.status != FakeStoreServer.Response.noAnswer.status else {
                 // The answer is lost: the connection closes without a byte.
                 context.close(promise: nil)

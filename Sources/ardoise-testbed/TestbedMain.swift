@@ -1,21 +1,63 @@
 import ArdoiseCLI
 import Bench
+import DeviceKit
 import Foundation
+import Sanitize
+import WipeEngine
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// `ardoise` as the daemon tests run it: every command as in the shipped program, and, when
-/// `ARDOISE_TEST_PAUSE_DIR` names a directory, the job pause points of `FIFOPauseHooks`
-/// (the shipped `ardoise` has no pause points it could be told to use).
+/// `ARDOISE_TEST_PAUSE_DIR` names a directory, `ardoise daemon` is given the job pause points
+/// of `FIFOPauseHooks` (the shipped `ardoise` gives the daemon none).
 @main
 struct TestbedMain {
     static func main() async {
-        if let directory = ProcessInfo.processInfo.environment["ARDOISE_TEST_PAUSE_DIR"], !directory.isEmpty {
-            JobHooks.install(FIFOPauseHooks(directory: directory))
+        let environment = ProcessInfo.processInfo.environment
+        var hooks: (any JobPauseHooks)?
+        if let directory = environment["ARDOISE_TEST_PAUSE_DIR"], !directory.isEmpty {
+            hooks = FIFOPauseHooks(directory: directory)
         }
-        await ArdoiseCommand.main()
+        var sanitizeDrive: (@Sendable (String) throws -> SanitizeTestDrive)?
+        if let media = environment["ARDOISE_TEST_SIMULATED_DRIVE"], !media.isEmpty {
+            sanitizeDrive = { _ in try SimulatedSanitizeDrive.make(mediaPath: media) }
+        }
+        await ArdoiseCommand.main(daemonPauseHooks: hooks, sanitizeTestDrive: sanitizeDrive)
     }
+}
+
+/// With `ARDOISE_TEST_SIMULATED_DRIVE=FILE`, `ardoise sanitize … --yes` erases a simulated ATA
+/// SSD (Sanitize's `SimulatedAtaDrive`, answering the same command bytes a real drive would)
+/// whose media is FILE, read back through the same `WipeTarget` path: a real run of the
+/// command (journal, owner lock, certificate, `--json`) without a pass-through device.
+enum SimulatedSanitizeDrive {
+    static func make(mediaPath: String) throws -> SanitizeTestDrive {
+        let target = try FileWipeTarget(path: mediaPath)
+        var configuration = SimulatedAtaDrive.Configuration()
+        configuration.sectors = target.sizeInBytes / 512
+        let drive = SimulatedAtaDrive(configuration: configuration)
+        let media = SimulatedMediaFile(path: mediaPath)
+        drive.onMediaChange = { media.apply($0) }
+        let box = TransportBox(drive)
+        let firmware: FirmwarePurgerFactory = { @Sendable jobID, journal in
+            DriveFirmwarePurger(makeTransport: { (box.transport, .sat) },
+                                secretStore: JournalSecretStore(journal: journal, jobID: jobID),
+                                sleep: { _ in }, trace: DriveFirmwarePurger.journalTrace(journal, jobID: jobID))
+        }
+        var medium = MediumDescription(imagePath: mediaPath, sizeInBytes: target.sizeInBytes, logicalSectorSize: 512)
+        medium.model = configuration.model
+        medium.serial = configuration.serialNumber
+        medium.firmware = configuration.firmwareRevision
+        medium.transport = "sata"
+        return SanitizeTestDrive(medium: medium, target: target, firmware: firmware)
+    }
+}
+
+/// The simulated drive, handed to the one job that runs (a test program runs one sanitize).
+final class TransportBox: @unchecked Sendable {  // used by that job's firmware step only
+    let transport: PassthroughTransport
+    init(_ transport: PassthroughTransport) { self.transport = transport }
 }
 
 /// Pause points driven by files the harness makes in `directory` (DaemonHarness.arm): a

@@ -89,6 +89,58 @@ import Testing
         #expect((french as? [String: Any])?["method"] as? String == method)
     }
 
+    /// A real `ardoise sanitize --yes --json` — not a dry run — on a simulated ATA SSD whose
+    /// media is a file (`ardoise-testbed` with `ARDOISE_TEST_SIMULATED_DRIVE`: the same flow,
+    /// owner lock, journal and certificate as on a claimed drive). The result line is the same
+    /// in both languages apart from labels and what each run makes anew (job id, file paths).
+    @Test func aRealSanitizeOnASimulatedDriveCarriesCodes() throws {
+        let testbed = URL(fileURLWithPath: ArdoiseBinary.path).deletingLastPathComponent().appendingPathComponent("ardoise-testbed").path
+        try #require(FileManager.default.isExecutableFile(atPath: testbed), "ardoise-testbed is not built (swift build --build-tests)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ardoise-json-sanitize-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let media = directory.appendingPathComponent("media.img")
+        var lines: [String: [String: Any]] = [:]
+        var labels: [String] = []
+        for lang in ["fr", "en"] {
+            // "User data" (never zero), the same in both runs, on the same path.
+            var generator = SplitMix64(seed: 11)
+            var bytes = [UInt8](repeating: 0, count: 16 << 20)
+            bytes.withUnsafeMutableBytes { raw in
+                for index in 0..<(raw.count / 8) {
+                    raw.storeBytes(of: generator.next() | 0x0101_0101_0101_0101, toByteOffset: index * 8, as: UInt64.self)
+                }
+            }
+            FileManager.default.createFile(atPath: media.path, contents: Data(bytes))
+            var environment = ProcessInfo.processInfo.environment
+            environment["ARDOISE_TEST_SIMULATED_DRIVE"] = media.path
+            environment["LANG"] = nil
+            environment["LC_ALL"] = nil
+            let data = directory.appendingPathComponent("data-\(lang)").path
+            let result = try Shell.runCapturing(testbed, ["sanitize", "/dev/ardoise-simulated", "--method", "ata-sanitize-crypto",
+                                                          "--device-type", "sat", "--yes", "--json", "--data-dir", data,
+                                                          "--technician", "T", "--lot", "L", "--lang", lang], environment: environment)
+            #expect(result.status == 0, "--lang \(lang): \(result.standardError)")
+            let line = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any],
+                                    "\(result.standardOutput)\n\(result.standardError)")
+            #expect(line["outcome"] as? String == "purged", "\(line)")
+            #expect(line["certificateStatus"] as? String == "erased", "\(line)")
+            #expect(line["method"] as? String == "ata-sanitize-crypto")
+            #expect((line["jobID"] as? String)?.isEmpty == false)
+            #expect((line["certificate"] as? String).map { FileManager.default.fileExists(atPath: $0) } == true)
+            // The media changed: the simulated drive's crypto scramble reached the file.
+            #expect(FileManager.default.contents(atPath: media.path) != Data(bytes))
+            lines[lang] = line
+        }
+        let french = try #require(lines["fr"]), english = try #require(lines["en"])
+        #expect(french["reasonLabel"] as? String != english["reasonLabel"] as? String, "the label follows the language")
+        let perRun: Set<String> = ["jobID", "certificate", "pdf"]
+        let frenchCodes = try Self.canonical((Self.stripped(french, labels: &labels) as! [String: Any]).filter { !perRun.contains($0.key) })
+        let englishCodes = try Self.canonical((Self.stripped(english, labels: &labels) as! [String: Any]).filter { !perRun.contains($0.key) })
+        #expect(frenchCodes == englishCodes, "sanitize --json differs between languages beyond labels\nfr: \(frenchCodes)\nen: \(englishCodes)")
+        #expect(labels.contains("reasonLabel"))
+    }
+
     /// A wipe of an image with `--json` lines, then `journal jobs` and `cert verify` on what it wrote.
     @Test func wipeJournalJobsAndCertVerifyCarryCodes() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ardoise-json-\(UUID().uuidString)")

@@ -157,12 +157,32 @@ struct ScreenTimeout: Error, CustomStringConvertible {
 
 /// A tmux server of its own (`-L`, so other tmux users are never touched) running one
 /// dashboard in a 200×50 window.
+///
+/// Synchronised on the dashboard's own output, not on a clock: tmux copies everything the
+/// dashboard writes to its terminal into a FIFO of the test (`pipe-pane`), and a wait reads
+/// the screen again (`capture-pane`) each time bytes arrive — tmux has drawn them on its
+/// screen before it forwards them. The dashboard's exit is tmux's `pane-died` hook, which
+/// wakes a `wait-for` channel. The shipped dashboard is not changed for the test.
 final class TmuxScreen {
     static let tmux = "/usr/bin/tmux"
     let server = "ardoise-dashboard-test-\(UUID().uuidString.prefix(8))"
     let session = "bench"
+    /// The FIFO tmux copies the pane's output into, and the test's end of it (read-write, so
+    /// it never sees an end of file while tmux reopens its side).
+    let outputPath: String
+    private let output: Int32
 
     init(dashboard socket: String, language: String, columns: Int = 200, rows: Int = 50) throws {
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("ardoise-dashboard-\(UUID().uuidString.prefix(8)).out").path
+        unlink(fifo)
+        guard mkfifo(fifo, 0o600) == 0 else { throw ScreenTimeout(what: "mkfifo \(fifo)", screen: "", daemonLog: nil) }
+        let descriptor = open(fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            unlink(fifo)
+            throw ScreenTimeout(what: "open \(fifo)", screen: "", daemonLog: nil)
+        }
+        outputPath = fifo
+        output = descriptor
         let command = [ArdoiseExecutable.path, "dashboard", "--socket", socket, "--lang", language]
             .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
         // -u: the client is UTF-8, so capture-pane gives back ✓ and é instead of "_".
@@ -197,6 +217,34 @@ final class TmuxScreen {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         guard status == 0 else { throw ScreenTimeout(what: "tmux new-session (status \(status))", screen: "", daemonLog: nil) }
+        // Every byte the dashboard writes from now on comes to the test's FIFO; what it drew
+        // before is already on the screen, which each wait reads first.
+        do {
+            try tmux(["pipe-pane", "-O", "-t", session, "exec cat > '\(outputPath)'"])
+            // A global hook of this test's own tmux server (pane hooks are looked up in window options).
+            try tmux(["set-hook", "-g", "-w", "pane-died", "wait-for -S \(exitChannel)"])
+        } catch {
+            kill()  // nothing of this test's tmux is left behind
+            throw error
+        }
+    }
+
+    /// The `wait-for` channel tmux wakes when the dashboard's process ends.
+    var exitChannel: String { "\(server)-exited" }
+
+    /// Waits until the dashboard writes something (or `deadline`), and drains what it wrote.
+    /// False at the deadline.
+    @discardableResult
+    func waitForOutput(until deadline: Date) -> Bool {
+        while true {
+            var entry = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&entry, 1, Int32(max(0, deadline.timeIntervalSinceNow) * 1000))
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { return false }
+            var buffer = [UInt8](repeating: 0, count: 64 << 10)
+            while read(output, &buffer, buffer.count) > 0 {}
+            return true
+        }
     }
 
     static let environment = ["LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"]
@@ -214,18 +262,19 @@ final class TmuxScreen {
         try tmux(["send-keys", "-t", session, key])
     }
 
-    /// Polls the screen until `predicate` holds; throws with the last screen after `timeout` seconds.
+    /// Reads the screen now and again each time the dashboard writes, until `predicate`
+    /// holds; throws with the last screen after `timeout` seconds.
     @discardableResult
     func waitFor(_ what: String, timeout: Double, harness: DaemonHarness? = nil, _ predicate: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
-        var last = ""
-        while true {
+        var last = capture()
+        while !predicate(last) {
+            guard waitForOutput(until: deadline) else {
+                throw ScreenTimeout(what: what, screen: capture(), daemonLog: harness?.log())
+            }
             last = capture()
-            if predicate(last) { return last }
-            if Date() > deadline { break }
-            Thread.sleep(forTimeInterval: 0.1)
         }
-        throw ScreenTimeout(what: what, screen: last, daemonLog: harness?.log())
+        return last
     }
 
     /// The screen row of a device (`loop3`), marker or not.
@@ -242,39 +291,51 @@ final class TmuxScreen {
         return Self.row(name, in: screen) ?? ""
     }
 
-    /// Moves the selection marker onto the device's row with the arrow keys.
+    /// Moves the selection marker onto the device's row with the arrow keys, each key followed
+    /// by a wait for the redraw it causes.
     func select(_ name: String, timeout: Double = 10) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let lines = capture().components(separatedBy: "\n")
             guard let target = lines.firstIndex(where: { $0.hasPrefix("▶\(name) ") || $0.hasPrefix(" \(name) ") }) else {
                 try send("Down")  // scrolled off screen: more drives than rows
-                Thread.sleep(forTimeInterval: 0.1)
+                waitForOutput(until: deadline)
                 continue
             }
             if lines[target].hasPrefix("▶") { return }
             guard let current = lines.firstIndex(where: { $0.hasPrefix("▶") }) else {
-                Thread.sleep(forTimeInterval: 0.1)
+                waitForOutput(until: deadline)  // no marker drawn yet
                 continue
             }
             try send(current < target ? "Down" : "Up")
-            // The dashboard redraws at once after a key; wait for the marker to move.
-            let moveDeadline = Date().addingTimeInterval(2)
-            while Date() < moveDeadline, capture().components(separatedBy: "\n").firstIndex(where: { $0.hasPrefix("▶") }) == current {
-                Thread.sleep(forTimeInterval: 0.05)
+            // The dashboard redraws at once after a key: wait for the marker to move.
+            _ = try? waitFor("the marker to move", timeout: min(2, max(0, deadline.timeIntervalSinceNow))) {
+                $0.components(separatedBy: "\n").firstIndex(where: { $0.hasPrefix("▶") }) != current
             }
         }
         throw ScreenTimeout(what: "the marker on \(name)", screen: capture(), daemonLog: nil)
     }
 
+    /// Waits for the dashboard's process to end (tmux's `pane-died` hook wakes the channel; a
+    /// `wait-for` on an already woken channel returns at once), then checks the pane is dead.
     func waitForExit(timeout: Double) throws {
-        try waitFor("the dashboard to exit", timeout: timeout) { _ in
-            (try? self.tmux(["display-message", "-p", "-t", self.session, "#{pane_dead}"]))?.hasPrefix("1") == true
+        let waited = try? Shell.runCapturing("/usr/bin/timeout", [String(Int(timeout.rounded(.up))), Self.tmux, "-u", "-L", server,
+                                                                  "wait-for", exitChannel], environment: Self.environment)
+        let dead = (try? tmux(["display-message", "-p", "-t", session, "#{pane_dead}"]))?.hasPrefix("1") == true
+        guard waited?.status == 0, dead else {
+            throw ScreenTimeout(what: "the dashboard to exit", screen: capture(), daemonLog: nil)
         }
     }
 
-    /// Ends this test's tmux server (and the dashboard in it). Safe to call twice.
+    /// Ends this test's tmux server (and the dashboard in it) and removes the FIFO. Safe to
+    /// call twice.
     func kill() {
         _ = try? tmux(["kill-server"])
+        unlink(outputPath)
+    }
+
+    deinit {
+        close(output)
+        unlink(outputPath)
     }
 }

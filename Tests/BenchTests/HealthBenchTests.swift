@@ -81,6 +81,45 @@ struct HealthBenchTests {
         #expect((events.first?["report"] as? [String: Any])?["verdict"] as? String == "discard")
     }
 
+    /// `ardoise cancel` while the job is still reading the drive's health (held at the `health`
+    /// pause point, before anything is claimed): the job ends `interrupted` ("cancelled"), not
+    /// one byte is written, no certificate, no job row, and the journal says so.
+    @Test func aCancelDuringTheHealthCheckEndsTheJobBeforeAnythingIsWritten() throws {
+        let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "zero")
+        defer { harness.cleanUp() }
+        try harness.arm("health")
+        try harness.start()
+        let loop = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory, fill: 0x77, ownNode: true)
+        defer { loop.detach() }
+        try harness.waitForPause("health", timeout: 60)
+        let cancel = try Shell.runCapturing(ArdoiseExecutable.path, ["cancel", loop.path, "--socket", harness.socketPath])
+        #expect(cancel.status == 0, "\(cancel.standardError)")
+        // The screen says it is being cancelled while the health reading is still held.
+        try harness.waitFor(loop.path, timeout: 30, "cancelling") { ($0["reason"] as? String) == "annulation…" }
+        harness.release("health")
+        let slot = try harness.waitForState(loop.path, Self.finalStates, timeout: 60)
+        #expect(slot["state"] as? String == "interrupted", "\(slot)\n\(harness.log())")
+        #expect(slot["reason"] as? String == "annulé avant l'effacement, rien n'a été écrit", "\(slot)")
+        #expect(slot["certificate"] == nil || slot["certificate"] is NSNull)
+        #expect(FileManager.default.contents(atPath: loop.backingFile.path) == Data(repeating: 0x77, count: 16 << 20))
+        let certificates = (try? FileManager.default.contentsOfDirectory(atPath: harness.certificateDirectory)) ?? []
+        #expect(certificates.filter { $0.hasSuffix(".json") }.isEmpty)
+        let logged = try harness.waitForLog("job cancelled before the erasure", timeout: 1)
+        #expect(DaemonHarness.logField("stage", in: logged) == "health-check", "\(logged)")
+        harness.stop()
+        let journal = try JournalDatabase(dataDirectory: harness.dataDirectory, recoverInterruptedJobs: false)
+        let cancelled = try journal.events().filter { $0.kind == JournalEventKind.jobCancelled }
+        #expect(cancelled.count == 1)
+        let event = try #require(cancelled.first)
+        let payload = try #require(try JSONSerialization.jsonObject(with: Data(event.payload.utf8)) as? [String: Any])
+        #expect(payload["device"] as? String == loop.path)
+        #expect(payload["stage"] as? String == "health-check")
+        #expect(payload["healthVerdict"] as? String == "unknown")
+        #expect(try journal.events().filter { $0.kind == JournalEventKind.jobStarted }.isEmpty)
+        let listed = try Shell.run(ArdoiseExecutable.path, ["journal", "jobs", "--json", "--data-dir", harness.dataDirectory])
+        #expect((try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]])?.isEmpty == true)
+    }
+
     @Test func aDiscardDriveIsErasedAndMarkedByDefault() throws {
         let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "zero")
         defer { harness.cleanUp() }

@@ -37,6 +37,7 @@ struct ResumeTests {
         // the job learns of the pull from the node's identity re-check, made at least every
         // 0.5 s of I/O (BlockDeviceHandle.periodicCheckInterval). Paused longer than that,
         // the first I/O after the release checks, as a real pulled drive's first I/O fails.
+        // This wait is that interval itself (the behaviour under test), not a synchronisation.
         Thread.sleep(forTimeInterval: 1)
         harness.release(point)
         return try harness.waitFor(drive.path, timeout: 60, "the pulled job to end") { slot in
@@ -191,7 +192,15 @@ struct ResumeTests {
         let table = try Shell.run(ArdoiseExecutable.path, ["status", "--socket", harness.socketPath, "--lang", "en"])
         #expect(table.contains("\(drive.path): can resume at pass 2/3 of job \(firstJob)"), "\(table)")
         #expect(table.contains("reprise à la passe 2/3 ?"), "\(table)")  // the slot's reason, in the bench's language
-        Thread.sleep(forTimeInterval: 2)  // past the grace period: ask mode does not start by itself
+        // A negative check over the grace period (1 s) and 1 s more: ask mode does not start by
+        // itself. The bench's change stream is followed over that window, so a start is seen
+        // the moment it happens.
+        var states: Set<String> = []
+        try harness.observe(for: 2) { snapshot in
+            let slot = (snapshot["slots"] as? [[String: Any]])?.first { $0["device"] as? String == drive.path }
+            if let state = slot?["state"] as? String { states.insert(state) }
+        }
+        #expect(states == ["waiting"], "\(states)")
         #expect(harness.state(drive.path) == "waiting")
 
         let started = try Shell.runCapturing(ArdoiseExecutable.path, ["start", drive.path, "--resume", "--socket", harness.socketPath])

@@ -32,14 +32,12 @@ struct StoreDaemonTests {
         (try? harness.watch(timeout: seconds) { condition(($0["outbox"] as? [String: Any]) ?? [:]) }) != nil
     }
 
-    /// Polls the fake store (in this process) until `condition` holds.
-    static func waitUntil(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        return try condition()
+    /// Waits until the fake store (in this process) has stored `count` records: woken by each
+    /// request it answers, never by a clock. False at the deadline.
+    static func stored(_ count: Int, by store: ContractStore, on server: FakeStoreServer, within seconds: Int) async -> Bool {
+        (try? await server.waitForExchange("\(count) record(s) stored", timeout: .seconds(seconds)) { _ in
+            store.storedOrder.count >= count
+        }) != nil
     }
 
     @Test func aCertificateReachesTheStoreByItself() async throws {
@@ -53,7 +51,7 @@ struct StoreDaemonTests {
         defer { loop.detach() }
         let slot = try harness.waitForState(loop.path, ["done", "failed", "interrupted"], timeout: 120)
         let certificate = try #require(slot["certificate"] as? String, "\(slot)\n\(harness.log())")
-        let delivered = Self.waitUntil(20) { store.storedOrder.count == 1 }
+        let delivered = await Self.stored(1, by: store, on: server, within: 20)
         await server.stop()
         #expect(delivered, "\(harness.log())")
         let id = (certificate as NSString).lastPathComponent.replacingOccurrences(of: ".json", with: "")
@@ -99,7 +97,7 @@ struct StoreDaemonTests {
         #expect(english.standardOutput.contains("1 waiting to be sent"), "\(english.standardOutput)")
 
         try await server.start()
-        let delivered = Self.waitUntil(30) { store.storedOrder.count == 1 }
+        let delivered = await Self.stored(1, by: store, on: server, within: 30)
         await server.stop()
         #expect(delivered, "\(harness.log())")
         #expect(Self.outboxReaches(harness, 5) { $0["pending"] as? Int == 0 })
@@ -128,7 +126,7 @@ extension StoreDaemonTests {
 
         try await server.start()
         try harness.start()
-        let delivered = Self.waitUntil(30) { store.storedOrder.count == 1 }
+        let delivered = await Self.stored(1, by: store, on: server, within: 30)
         await server.stop()
         #expect(delivered, "\(harness.log())")
         let id = (certificate as NSString).lastPathComponent.replacingOccurrences(of: ".json", with: "")

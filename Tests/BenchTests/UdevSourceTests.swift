@@ -23,23 +23,28 @@ final class UdevDaemonForTest: @unchecked Sendable {  // owned by one test
         }
     }
 
-    /// Starts udevd unless one runs, and waits for its control socket.
+    /// Starts udevd unless one runs, and waits until it says it is ready (`READY=1` through
+    /// `sd_notify`, which udevd sends once its control socket and netlink monitor are set up,
+    /// as it does for systemd's `Type=notify` unit).
     init() throws {
         guard !Self.isRunning else { return }
         createdRunDirectory = !FileManager.default.fileExists(atPath: "/run/udev")
+        let notifyPath = FileManager.default.temporaryDirectory.appendingPathComponent("udevd-notify-\(UUID().uuidString.prefix(8)).sock").path
+        let notify = try NotifySocket(path: notifyPath)
+        defer { notify.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = notifyPath
+        process.environment = environment
         try process.run()
         self.process = process
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: "/run/udev/control") {
-            guard Date() < deadline, process.isRunning else {
-                stop()
-                throw StartFailure(description: "\(Self.executable) did not create /run/udev/control")
-            }
-            Thread.sleep(forTimeInterval: 0.05)
+        guard notify.waitForReady(timeout: 20, stillRunning: { process.isRunning }),
+              FileManager.default.fileExists(atPath: "/run/udev/control") else {
+            stop()
+            throw StartFailure(description: "\(Self.executable) did not say READY=1 with /run/udev/control made")
         }
     }
 
@@ -62,22 +67,6 @@ final class UdevDaemonForTest: @unchecked Sendable {  // owned by one test
 @Suite(.serialized, .enabled(if: LoopDevice.isAvailable && FileManager.default.isExecutableFile(atPath: UdevDaemonForTest.executable),
                              "needs root and systemd-udevd"))
 struct UdevSourceTests {
-    /// Every event for `name`, in order, as the monitor delivers them.
-    final class Recorder: Sendable {
-        let events = Mutex<[HotplugEvent]>([])
-        func snapshot() -> [HotplugEvent] { events.withLock { $0 } }
-
-        /// Polls until `predicate` holds on the events so far, or the timeout passes.
-        func waitFor(timeout: Double = 15, _ predicate: ([HotplugEvent]) -> Bool) async -> Bool {
-            let deadline = Date().addingTimeInterval(timeout)
-            while Date() < deadline {
-                if predicate(snapshot()) { return true }
-                try? await Task.sleep(for: .milliseconds(50))
-            }
-            return predicate(snapshot())
-        }
-    }
-
     @Test func attachAndDetachOfALoopDeviceComeThroughTheUdevSource() async throws {
         let udevd = try UdevDaemonForTest()
         defer { udevd.stop() }
@@ -85,31 +74,31 @@ struct UdevSourceTests {
         let monitor = try HotplugMonitor(source: .udev)
         #expect(monitor.source == .udev)
         monitor.start()
-        let recorder = Recorder()
+        // Every event for the loop's node, in order, as the monitor delivers them; the test
+        // waits on them as they come.
+        let recorder = EventLog<HotplugEvent>()
         let loop = try LoopDevice(sizeInBytes: 8 << 20)
         defer { loop.detach() }
         let name = loop.name
         let reader = Task {
             for await event in monitor.events where event.name == name {
-                recorder.events.withLock { $0.append(event) }
+                recorder.append(event)
             }
         }
         let diskseq = try String(contentsOfFile: "/sys/block/\(name)/diskseq", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         // Loop nodes announce a new medium as `add` (a new node) or `change` (an existing one),
         // with the medium's diskseq.
-        let attached = await recorder.waitFor { events in
+        try await recorder.wait(for: "the attach through udevd", timeout: .seconds(15)) { events in
             events.contains { $0.diskSequence == UInt64(diskseq) && ($0.action == .add || $0.action == .change) }
         }
-        #expect(attached, "attach not seen through udevd: \(recorder.snapshot())")
-        let before = recorder.snapshot().count
+        let before = recorder.elements.count
         loop.detach()
         // The detach: a `remove`, or a `change` (the kernel keeps the node and its diskseq).
-        let detached = await recorder.waitFor { events in
+        try await recorder.wait(for: "the detach through udevd", timeout: .seconds(15)) { events in
             events.dropFirst(before).contains { $0.action == .remove || $0.action == .change }
         }
-        #expect(detached, "detach not seen through udevd: \(recorder.snapshot())")
-        #expect(recorder.snapshot().allSatisfy { $0.deviceNumber?.major == 7 })
+        #expect(recorder.elements.allSatisfy { $0.deviceNumber?.major == 7 })
         monitor.stop()
         reader.cancel()
         let startedHere = udevd.startedHere

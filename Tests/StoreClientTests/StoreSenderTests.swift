@@ -66,14 +66,44 @@ final class StoreFixture: @unchecked Sendable {  // owned by one test
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// Polls `condition` every 50 ms until it holds or `seconds` pass.
-    static func waitUntil(_ seconds: Double, _ condition: () throws -> Bool) async rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
+    /// Runs the sender's background loop; each round's report comes out of the stream as the
+    /// round ends (the loop's own `onRound` event), so a test waits on rounds, not on a clock.
+    static func runLoop(_ sender: OutboxSender, idlePoll: Duration = .seconds(1)) -> (rounds: AsyncStream<PushReport>, loop: Task<Void, Never>) {
+        let (rounds, continuation) = AsyncStream.makeStream(of: PushReport.self)
+        let loop = Task {
+            await sender.run(idlePoll: idlePoll) { continuation.yield($0) }
+            continuation.finish()
         }
-        return try condition()
+        return (rounds, loop)
+    }
+}
+
+struct RoundTimeout: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "no round: \(what)" }
+}
+
+extension AsyncStream where Element == PushReport {
+    /// The first round's report (from now on) for which `matches` holds. The deadline is only
+    /// there so that a broken sender fails the test instead of hanging it.
+    @discardableResult
+    func first(_ what: String, timeout: Duration = .seconds(30),
+               where matches: @escaping @Sendable (PushReport) throws -> Bool) async throws -> PushReport {
+        try await withThrowingTaskGroup(of: PushReport?.self) { group in
+            group.addTask {
+                for await report in self {
+                    if try matches(report) { return report }
+                }
+                return nil
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw RoundTimeout(what: what)
+            }
+            defer { group.cancelAll() }
+            guard let found = try await group.next(), let report = found else { throw RoundTimeout(what: what + " (loop ended)") }
+            return report
+        }
     }
 }
 
@@ -188,8 +218,9 @@ final class StoreFixture: @unchecked Sendable {  // owned by one test
         #expect(early.deferredUntil != nil && early.sent.isEmpty)
         #expect(fixture.server.requests.count == 1)
 
-        try await Task.sleep(for: .milliseconds(400))
-        let after = await sender.sendPending(ignoringSchedule: false)
+        // The round runs at the moment the backoff ends (the sender's clock, not a sleep).
+        let due = try #require(head.nextAttemptAt)
+        let after = await sender.sendPending(ignoringSchedule: false, now: { max(Date(), due) })
         await sender.shutdown()
         #expect(after.sent.map(\.recordID) == ids.map { $0.uuidString.lowercased() })
         #expect(fixture.store.storedOrder == ids.map { $0.uuidString.lowercased() })
@@ -259,23 +290,31 @@ final class StoreFixture: @unchecked Sendable {  // owned by one test
         defer { Task { await fixture.cleanup() } }
         var ids = try fixture.enqueue(3)
         let sender = try fixture.sender(initial: 0.1, maximum: 0.4)
-        let loop = Task { await sender.run(idlePoll: .seconds(1)) }
+        let (rounds, loop) = StoreFixture.runLoop(sender)
+        defer { loop.cancel() }
 
-        #expect(try await StoreFixture.waitUntil(5) { (try fixture.row(ids[0])?.attempts ?? 0) >= 2 })
+        let head = ids[0]
+        try await rounds.first("two failed tries") { _ in (try fixture.row(head)?.attempts ?? 0) >= 2 }
         ids += try fixture.enqueue(2)
         sender.wake()
-        try await Task.sleep(for: .milliseconds(300))
+        // The round after the new records were queued: they wait behind the head.
+        let waiting = try await rounds.first("a round that saw the 5 records") { $0.pending == 5 }
+        // Either the head's backoff had not ended (the round deferred) or its try failed again.
+        #expect(waiting.deferredUntil != nil || waiting.stoppedBy?.code == DeliveryOutcome.LocalCode.unreachable, "\(waiting)")
         let summary = try fixture.journal.outboxSummary()
         #expect(summary.pending == 5 && summary.sent == 0)
         #expect(summary.lastErrorCode == DeliveryOutcome.LocalCode.unreachable)
         #expect(fixture.server.requests.isEmpty)
 
         try await fixture.server.start()
-        let delivered = try await StoreFixture.waitUntil(10) { try fixture.journal.outboxSummary().sent == 5 }
+        let last = try await rounds.first("a round that emptied the outbox", timeout: .seconds(20)) {
+            $0.pending == 0 && $0.stoppedBy == nil
+        }
         loop.cancel()
         await loop.value
         await sender.shutdown()
-        #expect(delivered)
+        #expect(last.parked.isEmpty)
+        #expect(try fixture.journal.outboxSummary().sent == 5)
         #expect(fixture.store.storedOrder == ids.map { $0.uuidString.lowercased() })
         #expect(fixture.server.requests.count == 5, "each record posted once after the store came back")
     }
@@ -286,12 +325,13 @@ final class StoreFixture: @unchecked Sendable {  // owned by one test
         let ids = try fixture.enqueue(2)
         fixture.store.script([.error(429, "rate_limited", "slow down", headers: ["Retry-After": "1"])])
         let sender = try fixture.sender(initial: 0.05, maximum: 0.1)
-        let loop = Task { await sender.run(idlePoll: .seconds(1)) }
-        let delivered = try await StoreFixture.waitUntil(10) { try fixture.journal.outboxSummary().sent == 2 }
+        let (rounds, loop) = StoreFixture.runLoop(sender)
+        defer { loop.cancel() }
+        try await rounds.first("a round that emptied the outbox", timeout: .seconds(20)) { $0.pending == 0 && $0.stoppedBy == nil }
         loop.cancel()
         await loop.value
         await sender.shutdown()
-        #expect(delivered)
+        #expect(try fixture.journal.outboxSummary().sent == 2)
         let requests = fixture.server.requests
         #expect(requests.count == 3)
         if requests.count >= 2 {

@@ -239,9 +239,28 @@ struct RateLimitTests {
         let missing = try await HTTP.get(server.baseURL.appendingPathComponent("api/v1/certificates/\(waiting.recordID.uuidString.lowercased())"))
         #expect(missing.status == 404)
 
-        let loop = Task { await sender.run(idlePoll: .seconds(1)) }
-        let deadline = Date().addingTimeInterval(150)
-        while try journal.outboxSummary().sent < 3, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        // The background loop's rounds, each reported as it ends (`onRound`): the test waits for
+        // the round that empties the outbox (at 1 push/min, up to two minutes away).
+        let (rounds, continuation) = AsyncStream.makeStream(of: PushReport.self)
+        let loop = Task {
+            await sender.run(idlePoll: .seconds(1)) { continuation.yield($0) }
+            continuation.finish()
+        }
+        defer { loop.cancel() }
+        let emptied = try await withThrowingTaskGroup(of: PushReport?.self) { group in
+            group.addTask {
+                for await report in rounds where report.pending == 0 && report.stoppedBy == nil { return report }
+                return nil
+            }
+            // Only so that a broken sender fails the test instead of hanging it.
+            group.addTask {
+                try await Task.sleep(for: .seconds(150))
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+        #expect(emptied != nil, "no round emptied the outbox within 150 s")
         loop.cancel()
         await loop.value
         await sender.shutdown()

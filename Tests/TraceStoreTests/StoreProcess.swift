@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// The built `ardoise-store` executable, run as a separate process (CLI tests, the kill -9 test).
@@ -58,10 +59,14 @@ final class ServerProcess: @unchecked Sendable {
     let process: Process
     let port: Int
     let logPath: String
+    /// Signalled once by the process's termination handler.
+    private let exited: DispatchSemaphore
     var pid: Int32 { process.processIdentifier }
     var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
-    /// `listen`: a fixed port to come back on after a stop (default: any free port).
+    /// `listen`: a fixed port to come back on after a stop (default: any free port). Returns
+    /// once the store says on its output that it listens (its "listening on" line, read as it
+    /// comes through a pipe; the port is taken from it), or throws when it exits first.
     static func start(database: String, listen: String = "127.0.0.1:0", extra: [String] = []) async throws -> ServerProcess {
         let executable = try #require(StoreExecutable.path, "ardoise-store is not built")
         let directory = try StoreFixture.temporaryDirectory()
@@ -70,31 +75,28 @@ final class ServerProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["serve", "--listen", listen, "--db", database] + extra
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline {
-            let text = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
-            if let range = text.range(of: "listening on http://127.0.0.1:") {
-                let digits = text[range.upperBound...].prefix { $0.isNumber }
-                if let port = Int(digits) { return ServerProcess(process: process, port: port, logPath: log) }
-            }
-            if !process.isRunning {
-                throw ServerFailure(message: "ardoise-store serve exited (\(process.terminationStatus)): \(text)")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        let line = ListeningLine(pipe: pipe.fileHandleForReading, logPath: log)
+        do {
+            let port = try await line.port(timeout: .seconds(120))
+            return ServerProcess(process: process, port: port, logPath: log, exited: exited)
+        } catch {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw error
         }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        throw ServerFailure(message: "ardoise-store serve did not start within 120 s")
     }
 
-    private init(process: Process, port: Int, logPath: String) {
+    private init(process: Process, port: Int, logPath: String, exited: DispatchSemaphore) {
         self.process = process
         self.port = port
         self.logPath = logPath
+        self.exited = exited
     }
 
     /// SIGKILL: the store dies mid-request, as in a power cut of its process.
@@ -104,13 +106,12 @@ final class ServerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// SIGTERM (graceful), then SIGKILL after 20 s.
+    /// SIGTERM (graceful), then SIGKILL if it has not exited 20 s later (woken by its exit).
     func stop() {
         guard process.isRunning else { return }
         kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(20)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        kill9()
+        if exited.wait(timeout: .now() + 20) == .timedOut { kill9() }
+        process.waitUntilExit()
     }
 
     deinit {
@@ -119,6 +120,65 @@ final class ServerProcess: @unchecked Sendable {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: (logPath as NSString).deletingLastPathComponent)
+    }
+}
+
+/// Reads a store's output as it comes (on a thread of its own, for the process's whole life,
+/// so the pipe never fills up), copies it to `logPath`, and hands over the port of its first
+/// "listening on http://127.0.0.1:PORT" line, or the output when the store exits before.
+final class ListeningLine: Sendable {
+    private let result = Mutex<(continuation: CheckedContinuation<Int, any Error>?, outcome: Result<Int, ServerFailure>?)>((nil, nil))
+
+    init(pipe: FileHandle, logPath: String) {
+        let thread = Thread { [self] in
+            let log = FileHandle(forWritingAtPath: logPath)
+            var text = ""
+            while true {
+                let chunk = pipe.availableData
+                if chunk.isEmpty { break }
+                log?.write(chunk)
+                guard !self.isSettled else { continue }
+                text += String(decoding: chunk, as: UTF8.self)
+                if let range = text.range(of: "listening on http://127.0.0.1:") {
+                    let digits = text[range.upperBound...].prefix { $0.isNumber }
+                    // The whole number is there once something follows it.
+                    if digits.endIndex < text.endIndex, let port = Int(digits) { self.settle(.success(port)) }
+                }
+            }
+            self.settle(.failure(ServerFailure(message: "ardoise-store serve exited before listening: \(text)")))
+            try? log?.close()
+            try? pipe.close()
+        }
+        thread.name = "store-output"
+        thread.start()
+    }
+
+    private var isSettled: Bool { result.withLock { $0.outcome != nil } }
+
+    private func settle(_ outcome: Result<Int, ServerFailure>) {
+        let waiting = result.withLock { state -> CheckedContinuation<Int, any Error>? in
+            guard state.outcome == nil else { return nil }
+            state.outcome = outcome
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        waiting?.resume(with: outcome.mapError { $0 as any Error })
+    }
+
+    /// The port, once the line came. The deadline only fails a store that hangs at start.
+    func port(timeout: Duration) async throws -> Int {
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            self?.settle(.failure(ServerFailure(message: "ardoise-store serve did not say it listens within \(timeout)")))
+        }
+        defer { timer.cancel() }
+        return try await withCheckedThrowingContinuation { continuation in
+            let outcome = result.withLock { state -> Result<Int, ServerFailure>? in
+                if state.outcome == nil { state.continuation = continuation }
+                return state.outcome
+            }
+            if let outcome { continuation.resume(with: outcome.mapError { $0 as any Error }) }
+        }
     }
 }
 
