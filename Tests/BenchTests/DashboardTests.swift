@@ -161,8 +161,8 @@ struct ScreenTimeout: Error, CustomStringConvertible {
 /// Synchronised on the dashboard's own output, not on a clock: tmux copies everything the
 /// dashboard writes to its terminal into a FIFO of the test (`pipe-pane`), and a wait reads
 /// the screen again (`capture-pane`) each time bytes arrive — tmux has drawn them on its
-/// screen before it forwards them. The dashboard's exit is tmux's `pane-died` hook, which
-/// wakes a `wait-for` channel. The shipped dashboard is not changed for the test.
+/// screen before it forwards them. The dashboard's exit is its pane found dead, checked after
+/// each of its writes. The shipped dashboard is not changed for the test.
 final class TmuxScreen {
     static let tmux = "/usr/bin/tmux"
     let server = "ardoise-dashboard-test-\(UUID().uuidString.prefix(8))"
@@ -221,16 +221,11 @@ final class TmuxScreen {
         // before is already on the screen, which each wait reads first.
         do {
             try tmux(["pipe-pane", "-O", "-t", session, "exec cat > '\(outputPath)'"])
-            // A global hook of this test's own tmux server (pane hooks are looked up in window options).
-            try tmux(["set-hook", "-g", "-w", "pane-died", "wait-for -S \(exitChannel)"])
         } catch {
             kill()  // nothing of this test's tmux is left behind
             throw error
         }
     }
-
-    /// The `wait-for` channel tmux wakes when the dashboard's process ends.
-    var exitChannel: String { "\(server)-exited" }
 
     /// Waits until the dashboard writes something (or `deadline`), and drains what it wrote.
     /// False at the deadline.
@@ -316,14 +311,18 @@ final class TmuxScreen {
         throw ScreenTimeout(what: "the marker on \(name)", screen: capture(), daemonLog: nil)
     }
 
-    /// Waits for the dashboard's process to end (tmux's `pane-died` hook wakes the channel; a
-    /// `wait-for` on an already woken channel returns at once), then checks the pane is dead.
+    /// Waits for the dashboard's process to end: the pane is dead (`remain-on-exit` keeps it).
+    /// Checked after each write of the dashboard and at least every 100 ms: a dashboard that
+    /// quits writes its last screen reset, but tmux marks the pane dead a moment after. (A
+    /// `wait-for` on a channel woken by the `pane-died` hook hung once in the full suite: the
+    /// client inherits the test process's blocked signals, so `timeout` could not stop it.)
     func waitForExit(timeout: Double) throws {
-        let waited = try? Shell.runCapturing("/usr/bin/timeout", [String(Int(timeout.rounded(.up))), Self.tmux, "-u", "-L", server,
-                                                                  "wait-for", exitChannel], environment: Self.environment)
-        let dead = (try? tmux(["display-message", "-p", "-t", session, "#{pane_dead}"]))?.hasPrefix("1") == true
-        guard waited?.status == 0, dead else {
-            throw ScreenTimeout(what: "the dashboard to exit", screen: capture(), daemonLog: nil)
+        let deadline = Date().addingTimeInterval(timeout)
+        while (try? tmux(["display-message", "-p", "-t", session, "#{pane_dead}"]))?.hasPrefix("1") != true {
+            guard Date() < deadline else {
+                throw ScreenTimeout(what: "the dashboard to exit", screen: capture(), daemonLog: nil)
+            }
+            waitForOutput(until: min(deadline, Date().addingTimeInterval(0.1)))
         }
     }
 
