@@ -213,13 +213,16 @@ extension AsyncStream where Element == PushReport {
         let wait = try #require(head.nextAttemptAt).timeIntervalSince(try #require(head.lastAttemptAt))
         #expect(abs(wait - 0.3) < 0.05, "first backoff \(wait)")
 
-        // Before the backoff: nothing is sent, not even the records behind the head.
-        let early = await sender.sendPending(ignoringSchedule: false)
+        // Before the backoff: nothing is sent, not even the records behind the head. The round
+        // runs at the moment of the failed attempt (the sender's clock): a loaded machine may
+        // take longer than the 0.3 s backoff to get here.
+        let due = try #require(head.nextAttemptAt)
+        let failedAt = try #require(head.lastAttemptAt)
+        let early = await sender.sendPending(ignoringSchedule: false, now: { failedAt })
         #expect(early.deferredUntil != nil && early.sent.isEmpty)
         #expect(fixture.server.requests.count == 1)
 
         // The round runs at the moment the backoff ends (the sender's clock, not a sleep).
-        let due = try #require(head.nextAttemptAt)
         let after = await sender.sendPending(ignoringSchedule: false, now: { max(Date(), due) })
         await sender.shutdown()
         #expect(after.sent.map(\.recordID) == ids.map { $0.uuidString.lowercased() })
