@@ -131,6 +131,10 @@ class Drive:
     final_byte: int | None = 0x00   # the profile's final pattern for erased drives
     read_only: bool = False
     extra: dict = field(default_factory=dict)
+    # Host-side write limit in bytes/s (a QEMU throttle group), for the drive pulled
+    # mid-erasure: at full speed its erasure could end between the status poll that saw it
+    # under way and the moment the guest let the device go.
+    write_limit: int | None = None
     path: Path | None = None
     original_sha256: str = ""
     certificate: dict | None = None
@@ -539,8 +543,14 @@ class Bench:
 
     def plug(self, qmp: QMP, drive: Drive):
         node = f"node-{drive.name}"
-        qmp.command("blockdev-add", **{"driver": "raw", "node-name": node, "read-only": drive.read_only,
-                                       "file": {"driver": "file", "filename": str(drive.path)}})
+        raw = {"driver": "raw", "read-only": drive.read_only, "file": {"driver": "file", "filename": str(drive.path)}}
+        if drive.write_limit:
+            group = f"throttle-{drive.name}"
+            qmp.command("object-add", **{"qom-type": "throttle-group", "id": group,
+                                         "limits": {"bps-write": drive.write_limit}})
+            qmp.command("blockdev-add", **{"driver": "throttle", "node-name": node, "throttle-group": group, "file": raw})
+        else:
+            qmp.command("blockdev-add", **{"node-name": node, **raw})
         device = {"id": drive.name, "drive": node, "serial": drive.serial}
         if drive.kind == "nvme":
             device["driver"] = "nvme"
@@ -558,6 +568,8 @@ class Bench:
         qmp.command("device_del", id=drive.name)
         qmp.wait_event("DEVICE_DELETED", 60, lambda d: d.get("device") == drive.name)
         qmp.command("blockdev-del", **{"node-name": f"node-{drive.name}"})
+        if drive.write_limit:
+            qmp.command("object-del", id=f"throttle-{drive.name}")
         self.log(f"pulled {drive.kind} {drive.serial}")
 
     def check_bytes(self, drive: Drive):
@@ -630,7 +642,8 @@ def boot_and_erase(bench: Bench, store: Store) -> None:
         Drive("vblk1", "virtio", "E2E-VBLK-1", 48, "refused"),                      # purge: no pass-through -> refused
         Drive("ro1", "virtio", "E2E-RO-1", 16, "protected", read_only=True),
     ]
-    pulled = Drive("usbpull", "usb", "E2E-USB-PULL", args.pull_mib, "interrupted", extra={"port": "2"})
+    pulled = Drive("usbpull", "usb", "E2E-USB-PULL", args.pull_mib, "interrupted", extra={"port": "2"},
+                   write_limit=32 << 20)
     replacement = Drive("usb2", "usb", "E2E-USB-2", 32, "erased", extra={"port": "2"})
     everything = drives + [pulled, replacement]
     for d in everything:
