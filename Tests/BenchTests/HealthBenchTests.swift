@@ -37,7 +37,7 @@ struct HealthBenchTests {
         let harness = try DaemonHarness(executable: ArdoiseExecutable.path, profile: "zero")
         defer { harness.cleanUp() }
         try harness.start()
-        let loop = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory)
+        let loop = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory, ownNode: true)
         defer { loop.detach() }
         let slot = try harness.waitForState(loop.path, Self.finalStates, timeout: 120)
         #expect(slot["state"] as? String == "done", "\(slot)\n\(harness.log())")
@@ -64,7 +64,7 @@ struct HealthBenchTests {
         defer { harness.cleanUp() }
         try Self.appendHealth(harness, "on-discard = \"skip-and-mark\"\nsmartctl = \"\(try Self.failingSmartctl(in: harness.directory))\"")
         try harness.start()
-        let loop = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory, fill: 0x77)
+        let loop = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory, fill: 0x77, ownNode: true)
         defer { loop.detach() }
         let slot = try harness.waitForState(loop.path, Self.finalStates, timeout: 120)
         #expect(slot["state"] as? String == "failed", "\(slot)\n\(harness.log())")
@@ -125,7 +125,7 @@ struct HealthBenchTests {
         defer { harness.cleanUp() }
         try Self.appendHealth(harness, "smartctl = \"\(try Self.failingSmartctl(in: harness.directory))\"")
         try harness.start()
-        let loop = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory, fill: 0x77)
+        let loop = try LoopDevice(sizeInBytes: 16 << 20, in: harness.drivesDirectory, fill: 0x77, ownNode: true)
         defer { loop.detach() }
         let slot = try harness.waitForState(loop.path, Self.finalStates, timeout: 120)
         #expect(slot["state"] as? String == "done", "\(slot)\n\(harness.log())")
