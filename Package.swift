@@ -162,6 +162,7 @@ let package = Package(
         .target(
             name: "StoreTestSupport",
             dependencies: [
+                "ArdoiseTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import ArdoiseTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -56,24 +57,12 @@ public final class FakeStoreServer: Sendable {
     private let tls: NIOSSLContext?
     private let state = Mutex<State>(State())
 
+    /// Every answered request, in order; tests wait on it (`waitForExchange`).
+    private let exchanges = EventLog<Request>()
+
     private struct State {
         var channel: (any Channel)?
         var port = 0
-        var requests: [Request] = []
-        /// Tests waiting for an exchange after which their condition holds (`waitForExchange`).
-        var waiters: [UUID: Waiter] = [:]
-    }
-
-    private struct Waiter {
-        let condition: @Sendable ([Request]) -> Bool
-        let continuation: CheckedContinuation<[Request], any Error>
-    }
-
-    /// `waitForExchange` saw no exchange meeting its condition before its deadline.
-    public struct ExchangeTimeout: Error, CustomStringConvertible {
-        public let what: String
-        public let requests: Int
-        public var description: String { "no exchange with the store made this true: \(what) (\(requests) requests received)" }
     }
 
     public init(tls: NIOSSLContext? = nil, handler: @escaping Handler) {
@@ -107,14 +96,7 @@ public final class FakeStoreServer: Sendable {
     /// A request was answered (its handler ran): it joins `requests`, and every waiter whose
     /// condition now holds is woken.
     private func recorded(_ request: Request) {
-        let woken = state.withLock { state -> [(CheckedContinuation<[Request], any Error>, [Request])] in
-            state.requests.append(request)
-            let requests = state.requests
-            let met = state.waiters.filter { $0.value.condition(requests) }
-            for id in met.keys { state.waiters[id] = nil }
-            return met.values.map { ($0.continuation, requests) }
-        }
-        for (continuation, requests) in woken { continuation.resume(returning: requests) }
+        exchanges.append(request)
     }
 
     /// Waits, woken by each answered request, until `condition` holds for the requests
@@ -125,26 +107,7 @@ public final class FakeStoreServer: Sendable {
     @discardableResult
     public func waitForExchange(_ what: String, timeout: Duration = .seconds(60),
                                 until condition: @escaping @Sendable ([Request]) -> Bool) async throws -> [Request] {
-        let id = UUID()
-        return try await withCheckedThrowingContinuation { continuation in
-            let now = state.withLock { state -> [Request]? in
-                if condition(state.requests) { return state.requests }
-                state.waiters[id] = Waiter(condition: condition, continuation: continuation)
-                return nil
-            }
-            if let now {
-                continuation.resume(returning: now)
-                return
-            }
-            Task { [weak self] in
-                try? await Task.sleep(for: timeout)
-                guard let self else { return }
-                let expired = self.state.withLock { state -> (Waiter, Int)? in
-                    state.waiters.removeValue(forKey: id).map { ($0, state.requests.count) }
-                }
-                expired?.0.continuation.resume(throwing: ExchangeTimeout(what: what, requests: expired?.1 ?? 0))
-            }
-        }
+        try await exchanges.wait(for: what, timeout: timeout, until: condition)
     }
 
     /// Stops listening: new connections are refused (the store is "down").
@@ -159,8 +122,7 @@ public final class FakeStoreServer: Sendable {
     public var port: Int { state.withLock { $0.port } }
     /// `http://127.0.0.1:PORT` (or https with TLS).
     public var url: String { "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)" }
-    public var requests: [Request] { state.withLock { $0.requests } }
-    public func clearRequests() { state.withLock { $0.requests.removeAll() } }
+    public var requests: [Request] { exchanges.elements }
 }
 
 /// One HTTP/1.1 exchange per connection (`Connection: close`), enough for a test store.
