@@ -248,9 +248,12 @@ final class JobRunner: @unchecked Sendable {
             // The generation is spread over the writers like the I/O, and with many drives
             // each drive's share of the CPU follows its threads, as fio's jobs do (a separate
             // generator thread per drive measured 1.5–1.7 slowest/fastest on 16 drives, 1.2–1.3
-            // this way; bench/results 2026-12-06 night).
+            // this way; bench/results 2026-12-06 night). The cores that generate are handed
+            // out by `GenerationShare`: the pass that has generated least goes first (1.01).
             let source = pass.source
             let alignment = alignment
+            let account = GenerationShare.process.join()
+            defer { GenerationShare.process.leave(account) }
             runIOThreads(streamWriterCount, name: "ardoise-write") { _ in
                 let buffer = AlignedBuffer.forLargeIO(count: stride, alignment: alignment)
                 let scratch = self.retryScratch()
@@ -258,7 +261,9 @@ final class JobRunner: @unchecked Sendable {
                     if self.isCancelled() { ledger.stop(self.cancelledStop(pass: passIndex)); return }
                     let offset = UInt64(chunk) * UInt64(stride)
                     let length = Int(min(UInt64(stride), total - offset))
+                    GenerationShare.process.acquire(account, bytes: length)
                     source.fill(buffer.mutableBytes(count: (length + 15) & ~15), at: offset)
+                    GenerationShare.process.release()
                     self.writeChunk(buffer, length: length, offset: offset, pass: passIndex, scratch: scratch, ledger: ledger)
                 }
             }

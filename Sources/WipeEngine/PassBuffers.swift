@@ -87,3 +87,93 @@ enum SharedPatternBuffers {
         }
     }
 }
+
+/// The CPU that generated data costs, shared fairly among the stream passes running in the
+/// process. A writer asks for one of `slots` (the cores) before it generates a chunk; while
+/// a slot is free it takes it at once, so nothing waits unless every core is generating.
+/// When writers queue, the freed slot goes to the pass that has generated the fewest bytes
+/// (its virtual time), like the kernel's fair scheduler does for threads. A pass that joins
+/// starts at the smallest virtual time of those running, so a drive plugged in late gets
+/// its share from then on, not the bytes it missed.
+///
+/// Why: with 16 PRNG passes on 2 cores the kernel shares the cores per thread among 32
+/// writers and 16 loop workers, and some drives fell behind for the whole pass (slowest/
+/// fastest job 1.2–1.8 over rounds); with the slots handed this way, 1.01–1.02 at the same
+/// aggregate rate (bench/results 2026-12-07 morning). A drive slowed by its own hardware
+/// asks rarely, is first whenever it asks, and never holds back the others.
+final class GenerationShare: Sendable {
+    static let process = GenerationShare(slots: ProcessInfo.processInfo.activeProcessorCount)
+
+    /// One stream pass's place in the share (`join`), given back with `leave`.
+    struct Account: Hashable, Sendable {
+        fileprivate let id: Int
+    }
+
+    private struct Waiter {
+        let account: Account
+        let wake: DispatchSemaphore
+    }
+
+    private struct State {
+        var free: Int
+        var nextID = 0
+        var virtualTime: [Account: UInt64] = [:]
+        var waiters: [Waiter] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(slots: Int) {
+        state = Mutex(State(free: max(slots, 1)))
+    }
+
+    func join() -> Account {
+        state.withLock { state in
+            let account = Account(id: state.nextID)
+            state.nextID += 1
+            state.virtualTime[account] = state.virtualTime.values.min() ?? 0
+            return account
+        }
+    }
+
+    func leave(_ account: Account) {
+        _ = state.withLock { $0.virtualTime.removeValue(forKey: account) }
+    }
+
+    /// Waits for a slot, then charges `bytes` to `account`; `release()` gives the slot back.
+    func acquire(_ account: Account, bytes: Int) {
+        let wake: DispatchSemaphore? = state.withLock { state in
+            if state.free > 0, state.waiters.isEmpty {
+                state.free -= 1
+                state.virtualTime[account, default: 0] += UInt64(bytes)
+                return nil
+            }
+            let waiter = Waiter(account: account, wake: DispatchSemaphore(value: 0))
+            state.waiters.append(waiter)
+            return waiter.wake
+        }
+        guard let wake else { return }
+        wake.wait()
+        // The slot was handed over by `release()`; charge it now.
+        state.withLock { $0.virtualTime[account, default: 0] += UInt64(bytes) }
+    }
+
+    /// Writers queued for a slot now (for tests).
+    var waitingCount: Int { state.withLock { $0.waiters.count } }
+
+    /// The bytes charged to `account` so far, nil once it left (for tests).
+    func virtualTime(of account: Account) -> UInt64? { state.withLock { $0.virtualTime[account] } }
+
+    func release() {
+        let next: DispatchSemaphore? = state.withLock { state in
+            guard !state.waiters.isEmpty else {
+                state.free += 1
+                return nil
+            }
+            let times = state.virtualTime
+            let index = state.waiters.indices.min { times[state.waiters[$0].account, default: 0] < times[state.waiters[$1].account, default: 0] }!
+            return state.waiters.remove(at: index).wake
+        }
+        next?.signal()
+    }
+}
