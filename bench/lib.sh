@@ -15,6 +15,7 @@ fio_run() {
   # the backing file's page cache.
   [ "$rw" = write ] && extra="$extra --end_fsync=1"
   for depth in "${DEPTHS[@]}"; do
+    if declare -F before_each >/dev/null; then before_each; fi
     # shellcheck disable=SC2086 # $extra is a list of fio options
     /usr/bin/time -v -o "$WORK/fio.time" fio --output-format=json --ioengine=libaio --direct=1 --bs=1M --rw="$rw" \
         --iodepth="$depth" $extra "${jobs[@]}" > "$WORK/fio.json" 2> "$WORK/fio.err" \

@@ -136,8 +136,10 @@ def main():
                  "(job-finished `averageBytesPerSecond`; several drives: all bytes over the slowest job); "
                  "`wall` includes process start-up, key, journal and certificate. Ardoise's settings are fixed in advance "
                  "(4 I/O threads; 4 MiB buffers for generated data and reads, 1 MiB pieces of a pre-filled pattern), the same in every case. "
-                 "fio: best of iodepth 1/4/16 in each round (libaio, direct, sequential, 1 MiB; one job per drive), and "
-                 "its iodepth-4 run (Ardoise's depth) beside. nwipe: timed from outside on smaller "
+                 "fio: libaio, direct, sequential, 1 MiB, one job per drive; **the targets compare with its iodepth-4 run**, "
+                 "fixed in advance like Ardoise's settings (4 in flight per drive: Ardoise's depth for one drive, twice its "
+                 "share with four or sixteen), and its best of iodepth 1/4/16 in each round is beside as a stricter reference "
+                 "(a best of three runs against Ardoise's single run favours fio). nwipe: timed from outside on smaller "
                  "devices, net of its fixed start-up/exit time (a run on an 8 MiB device in the same round); "
                  "Ardoise/nwipe compares the engine rate with that net rate, and in brackets wall with wall "
                  "(n/r: nwipe's net time was under 1 s, lost in start-up noise). "
@@ -146,8 +148,8 @@ def main():
     lines.append("")
     lines.append("## Rates")
     lines.append("")
-    lines.append("| backing | case | Ardoise MB/s | Ardoise wall MB/s | fio MB/s (best qd) | Ardoise/fio | target | Ardoise/fio qd4 | nwipe MB/s (net) | Ardoise/nwipe (wall/wall) | slowest/fastest job (fio's) |")
-    lines.append("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    lines.append("| backing | case | Ardoise MB/s | Ardoise wall MB/s | fio MB/s (qd4) | Ardoise/fio qd4 | target | fio MB/s (best qd) | Ardoise/fio best qd | nwipe MB/s (net) | Ardoise/nwipe (wall/wall) | slowest/fastest job (fio's) |")
+    lines.append("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for backing in backings:
         for case, label, drives, target in CASES:
             ardoise = rate.get((backing, case, "ardoise"), {})
@@ -157,7 +159,9 @@ def main():
             fio = fio_for(backing, case)
             fio4 = fio_for(backing, case, "fio-qd4")
             nwipe = rate.get((backing, case, "nwipe"), {})
-            per_round = ratios(ardoise, fio)
+            # The target is judged against fio at iodepth 4, fixed in advance as Ardoise's
+            # settings are (issue 15: like with like); fio's best of three depths is beside.
+            per_round = ratios(ardoise, fio4)
             r_fio = median(per_round)
             resolved = median(net_seconds[(backing, case)]) is None or median(net_seconds[(backing, case)]) >= 1.0
             r_nwipe = ratio(ardoise, nwipe) if resolved else None
@@ -168,7 +172,7 @@ def main():
             else:
                 ok = r_fio >= target
                 target_text = f"≥ {target:.2f} {verdict(ok)}"
-                targets.append((f"{backing}: {label}, Ardoise/fio", fmt(r_fio, 2), f"≥ {target:.2f}", ok))
+                targets.append((f"{backing}: {label}, Ardoise/fio qd4", fmt(r_fio, 2), f"≥ {target:.2f}", ok))
             if drives == 16 and job_ratio:
                 worst = max(job_ratio.values())
                 fio_worst = max(fio_jobs.get((backing, case), {}).values(), default=None)
@@ -176,7 +180,7 @@ def main():
                 targets.append((f"{backing}: {label}, slowest/fastest job (worst round)", figure, "≤ 1.25", worst <= 1.25))
             lines.append(
                 f"| {backing} | {label} | {spread(ardoise.values())} | {spread(wall.values())} "
-                f"| {spread(fio.values())} | {spread(per_round, 2)} | {target_text} | {spread(ratios(ardoise, fio4), 2)} "
+                f"| {spread(fio4.values())} | {spread(per_round, 2)} | {target_text} | {spread(fio.values())} | {spread(ratios(ardoise, fio), 2)} "
                 f"| {spread(nwipe.values()) if resolved else 'n/r'} "
                 f"| {fmt(r_nwipe, 1)} ({fmt(r_nwipe_wall, 1)}) | {fairness(job_ratio, fio_jobs.get((backing, case), {})) if drives > 1 else '–'} |")
     lines.append("")

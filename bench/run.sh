@@ -27,8 +27,9 @@
 # Ardoise's settings are fixed in advance (the defaults: 4 I/O threads per drive, cut to a
 # process budget of 8 shared by the running jobs but never below 2 — so 4 for one drive, 2
 # each for four or sixteen; 2 writers generating their own 4 MiB buffers for generated data;
-# 4 MiB reads; 1 MiB pieces for a pattern; no tuning per case); fio gets the best of iodepth
-# 1/4/16 in each round, and its iodepth-4 figure is reported beside.
+# 4 MiB reads; 1 MiB pieces for a pattern; no tuning per case); fio's iodepth is fixed in
+# advance too: the targets compare with its iodepth-4 run, and its best of iodepth 1/4/16
+# in each round is reported beside.
 #
 # Creates only its own files, tmpfs, loop devices and daemon, and removes or stops each by
 # exact name or PID on exit. Writes the table to stdout and to bench/results/latest.md (or RESULTS).
@@ -133,6 +134,22 @@ settle() {
   for d in "${pids[@]}"; do wait "$d" || true; done
 }
 
+# warm DEV...: reads each DEV once (not measured), so that the next read of it is served by
+# its backing file's page cache. The read cases call it before every run of every tool
+# (BEFORE_EACH, below): else the first reader after the preparation pays for the pages the
+# cache lost, and which tool that is rotates with the round (disk-backed, 2026-12-07 00:00
+# run: Ardoise/fio 0.54–1.30 over rounds). Reading cold instead measures this machine's
+# virtual disk, whose back-to-back reads of the same 2 GiB varied from 956 to 1,613 MB/s.
+warm() {
+  local d
+  for d in "$@"; do dd if="$d" of=/dev/null bs=4M iflag=direct status=none; done
+}
+
+# BEFORE_EACH: a command run (untimed) before each run of each tool, fio's depths included;
+# set for one case, then cleared.
+BEFORE_EACH=
+before_each() { if [ -n "$BEFORE_EACH" ]; then eval "$BEFORE_EACH"; fi; }
+
 # zero_dev DEV: fills DEV with zeros (preparation for the read-only checks; not measured).
 zero_dev() { dd if=/dev/zero of="$1" bs=4M oflag=direct status=none 2>/dev/null || [ "$(blockdev --getsize64 "$1")" -gt 0 ]; }
 
@@ -146,6 +163,7 @@ ardoise_run() {
   local backing=$1 case=$2 round=$3 profile=$4 factor=$5; shift 5
   local data=$WORK/data-$RANDOM$RANDOM out=$WORK/ardoise.json tv=$WORK/time.txt
   local t0 t1
+  before_each
   t0=$(now)
   # Exit 30: the benchmark-only profiles have no verification, so their certificates say
   # "erased with exceptions"; the job itself must still have succeeded (checked below).
@@ -311,6 +329,7 @@ nwipe_run() {
   local backing=$1 case=$2 round=$3 factor=$4 opts=$5; shift 5
   local t0 t1 total=0
   for d in "$@"; do total=$(( total + $(blockdev --getsize64 "$d") )); done
+  before_each
   t0=$(now)
   # shellcheck disable=SC2086
   (cd "$WORK" && nwipe --autonuke --nogui --nowait --rounds=1 --noblank $opts -l "$WORK/nwipe.log" "$@" < /dev/null > /dev/null 2>&1) \
@@ -407,10 +426,12 @@ for backing in $BACKINGS; do
     # Verification read of a zeroed drive (Ardoise: the read-only verify-zero profile).
     ardoise_run "$backing" prep "$round" bench-zero 1 "$ONE"   # only preparation, not reported
     zero_dev "$NW"
+    BEFORE_EACH='warm "$ONE" "$NW"'
     rotate "$round" \
       'ardoise_run "$backing" read "$round" verify-zero 1 "$ONE"' \
       'fio_run "$backing" read "$round" read "" "$ONE"' \
       'nwipe_run "$backing" read "$round" 1 "--method=verify_zero --verify=off" "$NW"'
+    BEFORE_EACH=
     # A zero pass plus full read-back: rate counts every byte twice (written, then read).
     SETTLE=("$ONE" "$NW")
     rotate "$round" \
