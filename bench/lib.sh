@@ -23,15 +23,24 @@ fio_run() {
     local bw ratio cpu
     read -r bw ratio < <(python3 -c "
 import json
-jobs = json.load(open('$WORK/fio.json'))['jobs']
-done = sum(j['write']['io_bytes'] + j['read']['io_bytes'] for j in jobs)
-times = [j['job_runtime'] / 1000 for j in jobs]
-print('%.1f %.3f' % (done / max(times) / 1e6, max(times) / max(min(times), 1e-3)))")
+for j in json.load(open('$WORK/fio.json'))['jobs']:
+    print(j['write']['io_bytes'] + j['read']['io_bytes'], j['job_runtime'] / 1000)" | aggregate_rate)
     cpu=$(cpu_seconds "$WORK/fio.time")
     record "$backing" "$case" "fio-qd$depth" "$round" "$bw" "" "" "$cpu" "$total" "$ratio"
     if python3 -c "import sys; sys.exit(0 if $bw > $best else 1)"; then best=$bw; best_cpu=$cpu; best_ratio=$ratio; fi
   done
   record "$backing" "$case" fio "$round" "$best" "" "" "$best_cpu" "$total" "$best_ratio"
+}
+
+# aggregate_rate: reads one line per job, "BYTES SECONDS", and prints the aggregate rate in
+# MB/s as every case counts it (all bytes over the slowest job's time), then the slowest/
+# fastest job time ratio (1 for one job).
+aggregate_rate() {
+  python3 -c "
+import sys
+jobs = [tuple(map(float, line.split())) for line in sys.stdin if line.strip()]
+times = [seconds for _, seconds in jobs]
+print('%.1f %.3f' % (sum(b for b, _ in jobs) / max(times) / 1e6, max(times) / max(min(times), 1e-3)))"
 }
 
 # cpu_seconds TIME_V_OUTPUT: user + system seconds from a `/usr/bin/time -v` report.
@@ -47,13 +56,13 @@ engine_rate() {
   local out=$1 factor=$2; shift 2
   local sizes=()
   for d in "$@"; do sizes+=("$(blockdev --getsize64 "$d")"); done
-  python3 - "$out" "$factor" "${sizes[*]}" <<'PY'
+  python3 - "$out" "$factor" "${sizes[*]}" <<'PY' | aggregate_rate
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
 done = [l for l in lines if l.get("event") == "job-finished"]
 factor = float(sys.argv[2]); sizes = [int(s) for s in sys.argv[3].split()]
 assert len(done) == len(sizes) and all(d["succeeded"] for d in done), done
-times = [factor * s / d["averageBytesPerSecond"] for s, d in zip(sizes, done)]
-print("%.1f %.3f" % (factor * sum(sizes) / max(times) / 1e6, max(times) / min(times)))
+for s, d in zip(sizes, done):
+    print(factor * s, factor * s / d["averageBytesPerSecond"])
 PY
 }

@@ -248,8 +248,8 @@ final class JobRunner: @unchecked Sendable {
             // The generation is spread over the writers like the I/O, and with many drives
             // each drive's share of the CPU follows its threads, as fio's jobs do (a separate
             // generator thread per drive measured 1.5–1.7 slowest/fastest on 16 drives, 1.2–1.3
-            // this way; bench/results 2026-12-06 night). The cores that generate are handed
-            // out by `GenerationShare`: the pass that has generated least goes first (1.01).
+            // this way; bench/results 2026-12-06 night). `GenerationShare` then keeps each
+            // pass within 8 MiB of the least advanced one that wants the CPU (1.02–1.04).
             let source = pass.source
             let alignment = alignment
             let account = GenerationShare.process.join()
@@ -263,7 +263,7 @@ final class JobRunner: @unchecked Sendable {
                     let length = Int(min(UInt64(stride), total - offset))
                     GenerationShare.process.acquire(account, bytes: length)
                     source.fill(buffer.mutableBytes(count: (length + 15) & ~15), at: offset)
-                    GenerationShare.process.release()
+                    GenerationShare.process.release(account)
                     self.writeChunk(buffer, length: length, offset: offset, pass: passIndex, scratch: scratch, ledger: ledger)
                 }
             }

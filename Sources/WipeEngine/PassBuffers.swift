@@ -89,91 +89,111 @@ enum SharedPatternBuffers {
 }
 
 /// The CPU that generated data costs, shared fairly among the stream passes running in the
-/// process. A writer asks for one of `slots` (the cores) before it generates a chunk; while
-/// a slot is free it takes it at once, so nothing waits unless every core is generating.
-/// When writers queue, the freed slot goes to the pass that has generated the fewest bytes
-/// (its virtual time), like the kernel's fair scheduler does for threads. A pass that joins
-/// starts at the smallest virtual time of those running, so a drive plugged in late gets
-/// its share from then on, not the bytes it missed.
+/// process, the way the kernel's fair scheduler shares a core among threads. Each pass has a
+/// virtual time: the bytes it has generated. A writer that is about to generate a chunk goes
+/// on at once unless its pass is more than `lead` bytes ahead of the least advanced pass
+/// that also wants the CPU now (a writer of it generating or about to); then it waits until
+/// that pass catches up or stops asking. A pass that comes back to the CPU after its writers
+/// were all busy writing (or that has just started) is moved up to `lead` behind the least
+/// advanced of the others, so waiting on a slow drive earns it no credit.
 ///
 /// Why: with 16 PRNG passes on 2 cores the kernel shares the cores per thread among 32
 /// writers and 16 loop workers, and some drives fell behind for the whole pass (slowest/
-/// fastest job 1.2–1.8 over rounds); with the slots handed this way, 1.01–1.02 at the same
-/// aggregate rate (bench/results 2026-12-07 morning). A drive slowed by its own hardware
-/// asks rarely, is first whenever it asks, and never holds back the others.
-final class GenerationShare: Sendable {
-    static let process = GenerationShare(slots: ProcessInfo.processInfo.activeProcessorCount)
+/// fastest job 1.4–1.9 over rounds; bench/results/2026-12-07-morning-analysis.md). A drive slowed by its
+/// own hardware spends its time writing, not asking, so it never holds back the others; only
+/// the CPU the process itself spends is shared, never a drive's own speed.
+final class GenerationShare: @unchecked Sendable {
+    /// Two 4 MiB chunks: 8 MiB ahead in a 512 MiB pass is 1.6 %. Measured on 16 × 512 MiB
+    /// PRNG passes (tmpfs loop devices, 4 interleaved rounds): 4 MiB 1.02–1.06 slowest/
+    /// fastest, 8 MiB 1.02–1.04, 16 MiB 1.01–1.05, all as fast as no share or faster (0–9 % in aggregate) and far fairer than no
+    /// share (1.42–1.86).
+    static let process = GenerationShare(lead: 8 << 20)
 
     /// One stream pass's place in the share (`join`), given back with `leave`.
     struct Account: Hashable, Sendable {
         fileprivate let id: Int
     }
 
-    private struct Waiter {
-        let account: Account
-        let wake: DispatchSemaphore
+    private struct Pass {
+        var virtualTime: UInt64 = 0
+        /// Its writers generating or waiting to.
+        var asking = 0
     }
 
-    private struct State {
-        var free: Int
-        var nextID = 0
-        var virtualTime: [Account: UInt64] = [:]
-        var waiters: [Waiter] = []
-    }
+    /// How far, in bytes, a pass may run ahead of the least advanced one asking.
+    let lead: UInt64
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var passes: [Account: Pass] = [:]
+    private var nextID = 0
+    private var waiters = 0
 
-    private let state: Mutex<State>
-
-    init(slots: Int) {
-        state = Mutex(State(free: max(slots, 1)))
+    init(lead: Int) {
+        self.lead = UInt64(max(lead, 0))
     }
 
     func join() -> Account {
-        state.withLock { state in
-            let account = Account(id: state.nextID)
-            state.nextID += 1
-            state.virtualTime[account] = state.virtualTime.values.min() ?? 0
-            return account
-        }
+        condition.lock()
+        defer { condition.unlock() }
+        let account = Account(id: nextID)
+        nextID += 1
+        passes[account] = Pass()
+        return account
     }
 
     func leave(_ account: Account) {
-        _ = state.withLock { $0.virtualTime.removeValue(forKey: account) }
+        condition.lock()
+        passes.removeValue(forKey: account)
+        condition.broadcast()
+        condition.unlock()
     }
 
-    /// Waits for a slot, then charges `bytes` to `account`; `release()` gives the slot back.
+    /// Before generating `bytes` for `account`: waits while the pass is too far ahead, then
+    /// charges the bytes. Each call is paired with a `release(account)` once generated.
     func acquire(_ account: Account, bytes: Int) {
-        let wake: DispatchSemaphore? = state.withLock { state in
-            if state.free > 0, state.waiters.isEmpty {
-                state.free -= 1
-                state.virtualTime[account, default: 0] += UInt64(bytes)
-                return nil
-            }
-            let waiter = Waiter(account: account, wake: DispatchSemaphore(value: 0))
-            state.waiters.append(waiter)
-            return waiter.wake
+        condition.lock()
+        defer { condition.unlock() }
+        guard passes[account] != nil else { return }
+        if passes[account]!.asking == 0, let least = leastAsking(excluding: account), least > lead {
+            passes[account]!.virtualTime = max(passes[account]!.virtualTime, least - lead)
         }
-        guard let wake else { return }
-        wake.wait()
-        // The slot was handed over by `release()`; charge it now.
-        state.withLock { $0.virtualTime[account, default: 0] += UInt64(bytes) }
+        passes[account]!.asking += 1
+        while let least = leastAsking(excluding: nil), let own = passes[account], own.virtualTime > least + lead {
+            waiters += 1
+            condition.wait()
+            waiters -= 1
+        }
+        guard passes[account] != nil else { return }
+        passes[account]!.virtualTime += UInt64(bytes)
+        if waiters > 0 { condition.broadcast() }
     }
 
-    /// Writers queued for a slot now (for tests).
-    var waitingCount: Int { state.withLock { $0.waiters.count } }
+    func release(_ account: Account) {
+        condition.lock()
+        if passes[account] != nil {
+            passes[account]!.asking -= 1
+            // A pass that stops asking may have been the least advanced one.
+            if passes[account]!.asking == 0, waiters > 0 { condition.broadcast() }
+        }
+        condition.unlock()
+    }
+
+    /// The least virtual time among the passes asking now (lock held).
+    private func leastAsking(excluding excluded: Account?) -> UInt64? {
+        passes.lazy.filter { $0.key != excluded && $0.value.asking > 0 }.map(\.value.virtualTime).min()
+    }
+
+    /// Writers waiting for their pass's turn now (for tests).
+    var waitingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiters
+    }
 
     /// The bytes charged to `account` so far, nil once it left (for tests).
-    func virtualTime(of account: Account) -> UInt64? { state.withLock { $0.virtualTime[account] } }
-
-    func release() {
-        let next: DispatchSemaphore? = state.withLock { state in
-            guard !state.waiters.isEmpty else {
-                state.free += 1
-                return nil
-            }
-            let times = state.virtualTime
-            let index = state.waiters.indices.min { times[state.waiters[$0].account, default: 0] < times[state.waiters[$1].account, default: 0] }!
-            return state.waiters.remove(at: index).wake
-        }
-        next?.signal()
+    func virtualTime(of account: Account) -> UInt64? {
+        condition.lock()
+        defer { condition.unlock() }
+        return passes[account]?.virtualTime
     }
 }
