@@ -4,8 +4,8 @@
 # devices, each job's time is cut into its writes (from the open of the device to the start
 # of its final flush) and that flush (fdatasync / fsync), traced with strace through seccomp
 # (only openat, fdatasync and fsync stop the process, so the writes run at full speed); and
-# the machine's CPU time during the run is split by who spent it (perf record -a: the tool's
-# own threads, the loop devices' kernel workers, the rest, idle).
+# the machine's CPU time during the run is split by who spent it (perf record -a, grouped by
+# thread name: the tool's own threads, the loop devices' and writeback's kernel workers, idle).
 #
 #   usage: bench/spread.sh PATH-TO-ardoise          (as root)
 #   env:   BACKING=tmpfs|disk  PASS=zero|prng  N=16 (drives)  MIB=512 (each)  ROUNDS=3
@@ -85,15 +85,27 @@ def seconds(stamp):
 # --thread jobs share one fd table); the last such open of a device starts its job.
 fds, opened, flush = {}, {}, {}
 pending = {}  # pid -> (start, fd) of an unfinished fdatasync/fsync
+opening = {}  # pid -> (start, device) of an unfinished openat
 for line in open(trace):
     m = re.match(r"(\d+)\s+(\S+)\s+(.*)", line)
     if not m:
         continue
     pid, stamp, rest = m.group(1), seconds(m.group(2)), m.group(3)
-    o = re.match(r'openat\(AT_FDCWD, "(/dev/loop\d+)", ([^)]*)\) = (\d+)', rest)
+    # A call another thread's output interrupts is printed in two parts (strace -f):
+    # "openat(...) <unfinished ...>", later "<... openat resumed>) = 7".
+    o = re.match(r'openat\(AT_FDCWD, "(/dev/loop\d+)", ([^)<]*?)\s*(?:\) = (\d+)|<unfinished)', rest)
     if o and "O_DIRECT" in o.group(2) and ("O_WRONLY" in o.group(2) or "O_RDWR" in o.group(2)):
-        fds[o.group(3)] = o.group(1)
-        opened[o.group(1)] = stamp
+        if o.group(3) is None:
+            opening[pid] = (stamp, o.group(1))
+        else:
+            fds[o.group(3)] = o.group(1)
+            opened[o.group(1)] = stamp
+        continue
+    o = re.match(r"<\.\.\. openat resumed>\)\s*= (\d+)", rest)
+    if o and pid in opening:
+        start, dev = opening.pop(pid)
+        fds[o.group(1)] = dev
+        opened[dev] = start
         continue
     f = re.match(r"f(?:data)?sync\((\d+)\)\s*= 0 <([\d.]+)>", rest)
     if f and f.group(1) in fds:
@@ -121,27 +133,27 @@ writes = [w for w, _ in jobs]
 flushes = [f for _, f in jobs]
 totals = [w + f for w, f in jobs]
 
-share = {"own": 0.0, "loop": 0.0, "kernel": 0.0, "idle": 0.0, "other": 0.0}
+# CPU samples by thread name, grouped: kernel workers by their work queue (the 15-character
+# name keeps its start: "-lo" is a loop device's, "-fl" a writeback flush's, "-ev" events),
+# the tool's threads without their number, "swapper" is the idle loop.
+groups = {}
 for line in open(comms):
     parts = line.split(None, 1)
     if len(parts) != 2 or not parts[0].endswith("%"):
         continue
     pct, comm = float(parts[0][:-1]), parts[1].strip()
-    if comm.startswith("ardoise") or comm.startswith("fio") or comm == "strace":
-        share["own"] += pct
-    elif comm.startswith("kworker") and "loop" in comm:
-        share["loop"] += pct
+    if comm.startswith("kworker"):
+        key = "kworker" + ("-" + comm.rsplit("-", 1)[1] if "-" in comm else "")
     elif comm == "swapper":
-        share["idle"] += pct
-    elif comm.startswith(("kworker", "ksoftirqd", "kswapd", "jbd2", "rcu", "migration")):
-        share["kernel"] += pct
+        key = "idle"
     else:
-        share["other"] += pct
+        key = re.sub(r"[-:/]?\d+$", "", comm)
+    groups[key] = groups.get(key, 0.0) + pct
+cpu = ", ".join(f"{k} {v:.0f} %" for k, v in sorted(groups.items(), key=lambda kv: -kv[1])[:6])
 
 print(f"{tool:8s} job slowest/fastest {max(totals) / min(totals):.2f} | writes {min(writes):.2f}–{max(writes):.2f} s "
       f"({max(writes) / min(writes):.2f}) | flush {min(flushes):.2f}/{statistics.median(flushes):.2f}/{max(flushes):.2f} s "
-      f"(min/median/max) | CPU: tool {share['own']:.0f} %, loop workers {share['loop']:.0f} %, "
-      f"other kernel {share['kernel']:.0f} %, idle {share['idle']:.0f} %, rest {share['other']:.0f} %")
+      f"(min/median/max) | CPU by thread: {cpu}")
 PY
 }
 

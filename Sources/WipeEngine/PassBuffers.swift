@@ -21,6 +21,7 @@ final class WorkerThread: Sendable {
     init(name: String, _ body: @escaping @Sendable () -> Void) {
         let done = self.done
         let thread = Thread {
+            Self.nameCurrentThread(name)
             body()
             done.signal()
         }
@@ -29,6 +30,21 @@ final class WorkerThread: Sendable {
     }
 
     func join() { done.wait() }
+
+    /// Names the calling thread for `top -H`, `perf` and /proc (Linux keeps 15 bytes). On
+    /// Linux, Foundation's `Thread.name` does not reach the kernel: without this every
+    /// thread kept its creator's name ("com.apple.root.default-qos", cut to 15).
+    static func nameCurrentThread(_ name: String) {
+        #if os(Linux)
+        // pthread_setname_np is a GNU extension Glibc's Swift module does not export; the
+        // kernel's own interface is this file. Best effort: a failure leaves the old name.
+        let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        #endif
+    }
 }
 
 extension AlignedBuffer {

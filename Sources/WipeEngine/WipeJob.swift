@@ -78,7 +78,7 @@ public final class WipeJob: Sendable {
     /// Starts the job on a new dedicated thread (never the concurrency pool). Calling it twice does nothing.
     public func start() {
         guard claimStart() else { return }
-        _ = WorkerThread(name: "ardoise-job-\(target.name)") { [self] in
+        _ = WorkerThread(name: "ardoise-job") { [self] in
             execute()
         }
     }

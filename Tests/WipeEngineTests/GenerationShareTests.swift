@@ -122,3 +122,16 @@ import Testing
         }
     }
 }
+
+/// The engine's threads carry their names to the kernel (what `top -H` and `perf` show).
+@Suite struct WorkerThreadNameTests {
+    @Test func aWorkerThreadIsNamedForTheKernel() {
+        let seen = Mutex("")
+        let thread = WorkerThread(name: "ardoise-write-12345") {
+            let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+            seen.withLock { $0 = comm.trimmingCharacters(in: .whitespacesAndNewlines) }
+        }
+        thread.join()
+        #expect(seen.withLock { $0 } == "ardoise-write-1")  // 15 bytes kept
+    }
+}
