@@ -1,5 +1,6 @@
-# Shared by bench/run.sh and bench/ab.sh (sourced). Expects WORK, DEPTHS and a function
-# `record BACKING CASE TOOL ROUND MB/S [RSS WALL CPU BYTES EXTRA]` from the caller.
+# Shared by bench/run.sh, bench/ab.sh and bench/spread.sh (sourced). fio_run expects WORK,
+# DEPTHS and a function `record BACKING CASE TOOL ROUND MB/S [RSS WALL CPU BYTES EXTRA]`
+# from the caller.
 
 # fio_run BACKING CASE ROUND RW EXTRA DEV...: best of DEPTHS (libaio, direct, 1 MiB,
 # sequential), one fio job per device; each depth and the best recorded. The aggregate is
@@ -65,4 +66,15 @@ assert len(done) == len(sizes) and all(d["succeeded"] for d in done), done
 for s, d in zip(sizes, done):
     print(factor * s, factor * s / d["averageBytesPerSecond"])
 PY
+}
+
+# settle DEV...: rewrites each DEV and flushes it (in parallel; not measured), so that the
+# tool that writes first in a case finds its devices in the state the next one does: just
+# written and flushed. Without it the first writer of a case paid for what the cases before
+# left (on disk-backed devices, 3-4x slower in the 2026-12-06 runs: Ardoise in the rounds it
+# came first, fio's iodepth-1 run in the others, hidden by fio's best of three depths).
+settle() {
+  local d pids=()
+  for d in "$@"; do dd if=/dev/zero of="$d" bs=4M oflag=direct conv=fsync status=none 2>/dev/null & pids+=($!); done
+  for d in "${pids[@]}"; do wait "$d" || true; done
 }

@@ -121,18 +121,9 @@ make_loop() {
 
 now() { date +%s.%N; }
 
-# settle DEV...: rewrites each DEV and flushes it (in parallel; not measured), so that the
-# tool that writes first in a case finds its devices in the state the next one does: just
-# written and flushed. Without it the first writer of a case paid for what the cases before
-# left (on disk-backed devices, 3-4x slower in the 2026-12-06 runs: Ardoise in the rounds it
-# came first, fio's iodepth-1 run in the others, hidden by fio's best of three depths).
-# `rotate` settles the devices named in SETTLE, once per case.
+# settle (bench/lib.sh) rewrites and flushes a case's devices before it; `rotate` settles the
+# devices named in SETTLE, once per case.
 SETTLE=()
-settle() {
-  local d pids=()
-  for d in "$@"; do dd if=/dev/zero of="$d" bs=4M oflag=direct conv=fsync status=none 2>/dev/null & pids+=($!); done
-  for d in "${pids[@]}"; do wait "$d" || true; done
-}
 
 # warm DEV...: reads each DEV once (not measured), so that the next read of it is served by
 # its backing file's page cache. The read cases call it before every run of every tool
@@ -189,7 +180,7 @@ ardoise_run() {
   record "$backing" "$case" ardoise-wall "$round" "$(python3 -c "print('%.1f' % ($factor * $total / $wall / 1e6))")" "$rss" "$wall"
 }
 
-# fio_run, cpu_seconds and engine_rate: bench/lib.sh.
+# fio_run, cpu_seconds, engine_rate and settle: bench/lib.sh.
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 

@@ -53,18 +53,15 @@ for i in $(seq 1 "$N"); do
   fallocate -l "$(( MIB * 1024 * 1024 ))" "$DIR/d$i.img"
   LOOPS+=("$(losetup -f --show "$DIR/d$i.img")")
 done
-# Written and flushed once before anything is timed, and again before each run (as run.sh's settle).
-settle() {
-  local d pids=()
-  for d in "${LOOPS[@]}"; do dd if=/dev/zero of="$d" bs=4M oflag=direct conv=fsync status=none 2>/dev/null & pids+=($!); done
-  for d in "${pids[@]}"; do wait "$d" || true; done
-}
+# settle: bench/lib.sh (every device rewritten and flushed before each run, as in run.sh).
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
 
 # traced TOOL COMMAND...: runs COMMAND under strace (openat/fdatasync/fsync only) and perf.
 traced() {
   local tool=$1; shift
   local rc=0
-  settle
+  settle "${LOOPS[@]}"
   perf record -q -a -F 499 -e cpu-clock -o "$WORK/perf.data" -- \
     strace -f --seccomp-bpf -qq -tt -T -e trace=openat,fdatasync,fsync -o "$WORK/strace.txt" "$@" \
     > "$WORK/out.txt" 2> "$WORK/err.txt" || rc=$?
