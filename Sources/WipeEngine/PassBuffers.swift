@@ -180,18 +180,26 @@ final class GenerationShare: @unchecked Sendable {
             waiters -= 1
         }
         guard passes[account] != nil else { return }
+        let wasLeast = isLeastAsking(account)
         passes[account]!.virtualTime += UInt64(bytes)
-        if waiters > 0 { condition.broadcast() }
+        // Only the least advanced pass moving on can let a waiting one go.
+        if wasLeast, waiters > 0 { condition.broadcast() }
     }
 
     func release(_ account: Account) {
         condition.lock()
         if passes[account] != nil {
             passes[account]!.asking -= 1
-            // A pass that stops asking may have been the least advanced one.
-            if passes[account]!.asking == 0, waiters > 0 { condition.broadcast() }
+            // A pass that stops asking lets the waiting ones go if it was the least advanced.
+            if passes[account]!.asking == 0, waiters > 0, isLeastAsking(account) { condition.broadcast() }
         }
         condition.unlock()
+    }
+
+    /// Whether no other pass asking is behind `account` (lock held).
+    private func isLeastAsking(_ account: Account) -> Bool {
+        guard let own = passes[account]?.virtualTime else { return false }
+        return leastAsking(excluding: account).map { own <= $0 } ?? true
     }
 
     /// The least virtual time among the passes asking now (lock held).
