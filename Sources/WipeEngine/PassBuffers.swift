@@ -115,14 +115,14 @@ enum SharedPatternBuffers {
 ///
 /// Why: with 16 PRNG passes on 2 cores the kernel shares the cores per thread among 32
 /// writers and 16 loop workers, and some drives fell behind for the whole pass (slowest/
-/// fastest job 1.4–1.9 over rounds; bench/results/2026-12-07-morning-analysis.md). A drive slowed by its
-/// own hardware spends its time writing, not asking, so it never holds back the others; only
-/// the CPU the process itself spends is shared, never a drive's own speed.
+/// fastest job 1.4–1.9 over rounds; bench/results/2026-12-07-morning-analysis.md). A drive
+/// slowed by its own hardware spends its time writing, not asking, so it never holds back the
+/// others; only the CPU the process itself spends is shared, never a drive's own speed.
 final class GenerationShare: @unchecked Sendable {
     /// Two 4 MiB chunks: 8 MiB ahead in a 512 MiB pass is 1.6 %. Measured on 16 × 512 MiB
-    /// PRNG passes (tmpfs loop devices, 4 interleaved rounds): 4 MiB 1.02–1.06 slowest/
-    /// fastest, 8 MiB 1.02–1.04, 16 MiB 1.01–1.05, all as fast as no share or faster (0–9 % in aggregate) and far fairer than no
-    /// share (1.42–1.86).
+    /// PRNG passes (tmpfs loop devices, 4 interleaved rounds), slowest/fastest job: 4 MiB
+    /// 1.02–1.06, 8 MiB 1.02–1.04, 16 MiB 1.01–1.05, no share 1.42–1.86; the aggregate rate
+    /// with a share was the same as without or up to 9 % higher.
     static let process = GenerationShare(lead: 8 << 20)
 
     /// One stream pass's place in the share (`join`), given back with `leave`.
