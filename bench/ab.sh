@@ -25,8 +25,6 @@ SIZE_MIB=${SIZE_MIB:-2048}
 SIZE4_MIB=${SIZE4_MIB:-1024}
 read -r -a DEPTHS <<< "${FIO_DEPTHS:-1 4 16}"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$HERE/.." && pwd)
 WORK=$(mktemp -d /tmp/ardoise-ab.XXXXXX)
 SHMDIR=$(mktemp -d /dev/shm/ardoise-ab.XXXXXX)
 DISKDIR=$(mktemp -d /var/tmp/ardoise-ab.XXXXXX)
@@ -39,9 +37,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$WORK/profiles"
-cp "$REPO"/Profiles/*.toml "$HERE"/profiles/*.toml "$WORK/profiles/"
-export ARDOISE_PROFILES_DIR=$WORK/profiles
+# fio_run, engine_rate and use_bench_profiles: bench/lib.sh.
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+use_bench_profiles "$WORK/profiles"
 RAW=$WORK/raw.tsv
 : > "$RAW"
 
@@ -73,9 +72,6 @@ ardoise() {
 # record BACKING CASE TOOL ROUND MB/S [...]: one raw line (this script keeps five fields).
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >> "$RAW"; }
 
-# fio_run and engine_rate: bench/lib.sh.
-# shellcheck source=bench/lib.sh
-source "$(dirname "$0")/lib.sh"
 
 echo "start $(date -u '+%H:%M:%S') load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for backing in $BACKINGS; do

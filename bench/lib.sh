@@ -1,4 +1,4 @@
-# Shared by bench/run.sh, bench/ab.sh and bench/spread.sh (sourced). fio_run expects WORK,
+# Shared by bench/run.sh, ab.sh, profile.sh and spread.sh (sourced). fio_run expects WORK,
 # DEPTHS and a function `record BACKING CASE TOOL ROUND MB/S [RSS WALL CPU BYTES EXTRA]`
 # from the caller.
 
@@ -77,4 +77,15 @@ settle() {
   local d pids=()
   for d in "$@"; do dd if=/dev/zero of="$d" bs=4M oflag=direct conv=fsync status=none 2>/dev/null & pids+=($!); done
   for d in "${pids[@]}"; do wait "$d" || true; done
+}
+
+# use_bench_profiles DIR: copies the built-in profiles and the benchmark-only ones
+# (bench/profiles) into DIR and points Ardoise at it (ARDOISE_PROFILES_DIR replaces the
+# built-in directory).
+use_bench_profiles() {
+  local here
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  mkdir -p "$1"
+  cp "$here"/../Profiles/*.toml "$here"/profiles/*.toml "$1"/
+  export ARDOISE_PROFILES_DIR=$1
 }

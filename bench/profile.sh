@@ -32,9 +32,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-mkdir -p "$WORK/profiles"
-cp "$REPO"/Profiles/*.toml "$HERE"/profiles/*.toml "$WORK/profiles/"
-export ARDOISE_PROFILES_DIR=$WORK/profiles
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+use_bench_profiles "$WORK/profiles"
 
 make_loop() {
   fallocate -l "$(( $2 * 1024 * 1024 ))" "$SHM/$1.img"

@@ -92,11 +92,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Built-in profiles plus the benchmark-only ones (ARDOISE_PROFILES_DIR replaces the built-in dir).
+# fio_run, cpu_seconds, engine_rate, settle and use_bench_profiles: bench/lib.sh.
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+# Built-in profiles plus the benchmark-only ones.
 PROFILES=$WORK/profiles
-mkdir -p "$PROFILES"
-cp "$REPO"/Profiles/*.toml "$HERE"/profiles/*.toml "$PROFILES"/
-export ARDOISE_PROFILES_DIR=$PROFILES
+use_bench_profiles "$PROFILES"
 "$ARDOISE" profiles >/dev/null || { echo "ardoise profiles failed with ARDOISE_PROFILES_DIR=$PROFILES" >&2; exit 1; }
 
 RAW=$WORK/raw.tsv
@@ -180,9 +181,6 @@ ardoise_run() {
   record "$backing" "$case" ardoise-wall "$round" "$(python3 -c "print('%.1f' % ($factor * $total / $wall / 1e6))")" "$rss" "$wall"
 }
 
-# fio_run, cpu_seconds, engine_rate and settle: bench/lib.sh.
-# shellcheck source=bench/lib.sh
-source "$(dirname "$0")/lib.sh"
 
 # startup_run BACKING ROUND DEV: `ardoise wipe DEV` (zero pass) under strace; records the time
 # from its execve to its first write on DEV. Only execve, openat and the positional writes are

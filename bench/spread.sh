@@ -20,7 +20,6 @@ N=${N:-16}
 MIB=${MIB:-512}
 ROUNDS=${ROUNDS:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$HERE/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "run as root (loop devices)" >&2; exit 1; }
 for tool in fio strace perf python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install fio strace linux-perf python3)" >&2; exit 1; }
@@ -45,17 +44,15 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-mkdir -p "$WORK/profiles"
-cp "$REPO"/Profiles/*.toml "$HERE"/profiles/*.toml "$WORK/profiles/"
-export ARDOISE_PROFILES_DIR=$WORK/profiles
+# settle and use_bench_profiles: bench/lib.sh.
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
+use_bench_profiles "$WORK/profiles"
 
 for i in $(seq 1 "$N"); do
   fallocate -l "$(( MIB * 1024 * 1024 ))" "$DIR/d$i.img"
   LOOPS+=("$(losetup -f --show "$DIR/d$i.img")")
 done
-# settle: bench/lib.sh (every device rewritten and flushed before each run, as in run.sh).
-# shellcheck source=bench/lib.sh
-source "$HERE/lib.sh"
 
 # traced TOOL COMMAND...: runs COMMAND under strace (openat/fdatasync/fsync only) and perf.
 traced() {
