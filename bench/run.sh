@@ -182,6 +182,16 @@ ardoise_run() {
 }
 
 
+# store_floor BACKING ROUND: the CPU seconds per GB of only storing bytes into one 4 MiB
+# buffer (the kernel fills dd's buffer from /dev/zero; /dev/null takes it for free): what a
+# pass of generated data pays on top of a zero pass even if generating cost nothing, since
+# each 4 MiB write needs its 4 MiB of fresh data in memory. The CPU target compares with it.
+store_floor() {
+  local t=$WORK/store.time count=2048
+  /usr/bin/time -v -o "$t" dd if=/dev/zero of=/dev/null bs=4M count=$count status=none
+  metric "$1" store-floor "$2" "$(python3 -c "print(round($(cpu_seconds "$t") / ($count * 4194304 / 1e9), 4))")"
+}
+
 # startup_run BACKING ROUND DEV: `ardoise wipe DEV` (zero pass) under strace; records the time
 # from its execve to its first write on DEV. Only execve, openat and the positional writes are
 # traced (seccomp-bpf filter): the other system calls run untraced. The process's own I/O
@@ -400,6 +410,7 @@ for backing in $BACKINGS; do
     # Ardoise's fixed cost (start-up, key, journal, certificate) in CPU and memory: an 8 MiB drive.
     ardoise_run "$backing" overhead "$round" bench-zero 1 "$TINY"
     startup_run "$backing" "$round" "$ONE"
+    store_floor "$backing" "$round"
     # Zero pass.
     SETTLE=("$ONE" "$NW")
     rotate "$round" \
