@@ -32,9 +32,6 @@ final class WorkerThread: Sendable {
 
     func join() { done.wait() }
 
-    /// Names the calling thread for `top -H`, `perf` and /proc (Linux keeps 15 bytes). On
-    /// Linux, Foundation's `Thread.name` does not reach the kernel: without this every
-    /// thread kept its creator's name ("com.apple.root.default-qos", cut to 15).
     /// How much lower than the process's main thread the engine's threads run (nice steps).
     static let priorityStep: Int32 = 5
 
@@ -68,6 +65,9 @@ final class WorkerThread: Sendable {
         #endif
     }
 
+    /// Names the calling thread for `top -H`, `perf` and /proc (Linux keeps 15 bytes). On
+    /// Linux, Foundation's `Thread.name` does not reach the kernel: without this every
+    /// thread kept its creator's name ("com.apple.root.default-qos", cut to 15).
     static func nameCurrentThread(_ name: String) {
         #if os(Linux)
         // pthread_setname_np is a GNU extension Glibc's Swift module does not export; the
