@@ -4,6 +4,7 @@
 # at once; plus what issue 15 asks to measure beside the rates:
 #   - CPU seconds per GB (user + system of the ardoise process, net of a run on an 8 MiB
 #     device in the same round) for the zero, PRNG and verification passes, and fio's beside;
+#     and the CPU of only storing 1 GB into a 4 MiB buffer, the floor of the PRNG/zero ratio;
 #   - peak RSS of every run against 64 MiB + 16 MiB per active drive;
 #   - start-up: from the exec of `ardoise wipe` to its first write on the drive (strace -f -tt,
 #     only execve/openat/pwrite* traced through seccomp, so the rest runs at full speed);
