@@ -72,7 +72,6 @@ ardoise() {
 # record BACKING CASE TOOL ROUND MB/S [...]: one raw line (this script keeps five fields).
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >> "$RAW"; }
 
-
 echo "start $(date -u '+%H:%M:%S') load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for backing in $BACKINGS; do
   dir=$DISKDIR; [ "$backing" = tmpfs ] && dir=$SHMDIR

@@ -182,7 +182,6 @@ ardoise_run() {
   record "$backing" "$case" ardoise-wall "$round" "$(python3 -c "print('%.1f' % ($factor * $total / $wall / 1e6))")" "$rss" "$wall"
 }
 
-
 # store_floor BACKING ROUND: the CPU seconds per GB of only storing bytes into one 4 MiB
 # buffer (the kernel fills dd's buffer from /dev/zero; /dev/null takes it for free): what a
 # pass of generated data pays on top of a zero pass even if generating cost nothing, since

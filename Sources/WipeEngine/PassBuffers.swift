@@ -37,15 +37,19 @@ final class WorkerThread: Sendable {
 
     /// The nice value of every engine thread: the main thread's plus `priorityStep`, at most
     /// 19 (on Linux, `getpriority(PRIO_PROCESS, pid)` reads the thread whose id is the pid).
-    static let enginePriority: Int32? = {
+    static let enginePriority: Int32? = niceValue(ofThread: id_t(getpid())).map { min($0 + priorityStep, 19) }
+
+    /// The nice value of one thread (0: the calling one), or nil if it cannot be read
+    /// (`getpriority` returns -1 both for an error and for nice -1, so errno tells them apart).
+    static func niceValue(ofThread thread: id_t = 0) -> Int32? {
         #if os(Linux)
         errno = 0
-        let main = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(getpid()))
-        return errno == 0 ? min(main + priorityStep, 19) : nil
+        let value = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread)
+        return errno == 0 ? value : nil
         #else
         return nil
         #endif
-    }()
+    }
 
     /// Runs the calling thread at `enginePriority`, never higher than it already is: the
     /// engine's threads (jobs, writers, readers) are bulk work, and whatever else runs on the
@@ -57,10 +61,7 @@ final class WorkerThread: Sendable {
     /// drives, PRNG and zero, within the rounds' spread). Best effort: a failure changes nothing.
     static func lowerCurrentThreadPriority() {
         #if os(Linux)
-        guard let target = enginePriority else { return }
-        errno = 0
-        let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
-        guard errno == 0, current < target else { return }
+        guard let target = enginePriority, let current = niceValue(), current < target else { return }
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, target)
         #endif
     }

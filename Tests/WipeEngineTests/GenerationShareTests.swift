@@ -138,29 +138,23 @@ import Testing
     /// Engine threads run 5 nice steps below the main thread, a writer started by a job
     /// thread included (not 10), and the thread that starts them keeps its own priority.
     @Test func workerThreadsRunBelowTheMainThread() {
-        @Sendable func nice() -> Int32? {
-            errno = 0
-            let value = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
-            return errno == 0 ? value : nil
-        }
-        errno = 0
-        let main = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(getpid()))
-        #expect(errno == 0)
-        let before = nice()
+        let main = WorkerThread.niceValue(ofThread: id_t(getpid()))
+        #expect(main != nil)
+        let before = WorkerThread.niceValue()
         let seen = Mutex<(outer: Int32?, inner: Int32?)>((nil, nil))
         let outer = WorkerThread(name: "ardoise-test") {
             let inner = WorkerThread(name: "ardoise-test-in") {
-                let value = nice()
+                let value = WorkerThread.niceValue()
                 seen.withLock { $0.inner = value }
             }
             inner.join()
-            let value = nice()
+            let value = WorkerThread.niceValue()
             seen.withLock { $0.outer = value }
         }
         outer.join()
-        let expected = min(main + WorkerThread.priorityStep, 19)
+        let expected = main.map { min($0 + WorkerThread.priorityStep, 19) }
         #expect(seen.withLock { $0.outer } == expected)
         #expect(seen.withLock { $0.inner } == expected)
-        #expect(nice() == before)
+        #expect(WorkerThread.niceValue() == before)
     }
 }
