@@ -73,12 +73,10 @@ struct IdentifyCommand: ParsableCommand {
 func runOnDedicatedThread<T>(_ body: @escaping () throws -> T) throws -> T {
     let box = ResultBox<T>(body)
     let done = DispatchSemaphore(value: 0)
-    let thread = Thread {
+    NamedThread.start("ardoise-passthrough") {
         box.result = Result { try box.body() }
         done.signal()
     }
-    thread.name = "ardoise-passthrough"
-    thread.start()
     done.wait()
     return try box.result!.get()
 }

@@ -39,7 +39,7 @@ final class ProgressDisplay: Sendable {
         guard !json else { return }
         running.store(true, ordering: .relaxed)
         let interval = isTerminal ? 0.5 : 5.0
-        let thread = Thread { [self] in
+        NamedThread.start("ardoise-progress") { [self] in
             var drawn = false
             while running.load(ordering: .relaxed) {
                 Thread.sleep(forTimeInterval: interval)
@@ -48,8 +48,6 @@ final class ProgressDisplay: Sendable {
             }
             if isTerminal { draw(redraw: drawn) }
         }
-        thread.name = "ardoise-progress"
-        thread.start()
     }
 
     func stop() {

@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import Foundation
 
 /// Runs blocking work (SQLite, PDF rendering, blkid probes) on a fresh thread and awaits it,
@@ -5,11 +6,9 @@ import Foundation
 enum BlockingWork {
     static func run<T: Sendable>(_ name: String, _ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            let thread = Thread {
+            NamedThread.start(name) {
                 continuation.resume(returning: work())
             }
-            thread.name = name
-            thread.start()
         }
     }
 }

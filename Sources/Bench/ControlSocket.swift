@@ -58,9 +58,7 @@ public final class ControlServer: @unchecked Sendable {  // `listener` is owned 
 
     /// Accepts connections on a dedicated thread until `stop()`.
     public func start() {
-        let thread = Thread { [self] in acceptLoop() }
-        thread.name = "ardoise-control"
-        thread.start()
+        NamedThread.start("ardoise-control") { [self] in acceptLoop() }
     }
 
     public func stop() {
@@ -77,8 +75,7 @@ public final class ControlServer: @unchecked Sendable {  // `listener` is owned 
                 return
             }
             _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
-            let thread = Thread { [self] in serve(connection) }
-            thread.start()
+            NamedThread.start("ardoise-client") { [self] in serve(connection) }
         }
     }
 

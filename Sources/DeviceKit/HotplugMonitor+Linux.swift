@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import CUdev
 import Foundation
 
@@ -78,7 +79,10 @@ public final class HotplugMonitor: @unchecked Sendable {  // the monitor handle 
     /// Starts the reading thread (blocking `poll`, never on the concurrency pool).
     public func start() {
         guard thread == nil else { return }
-        let thread = Thread { [self] in run() }
+        let thread = Thread { [self] in
+            NamedThread.nameCurrent("ardoise-hotplug")
+            run()
+        }
         thread.name = "ardoise-hotplug"
         self.thread = thread
         thread.start()

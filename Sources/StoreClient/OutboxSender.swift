@@ -212,9 +212,7 @@ public final class OutboxSender: Sendable {
     /// Runs blocking SQLite work on its own thread, never on the cooperative pool.
     private func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try work() }) }
-            thread.name = "ardoise-outbox"
-            thread.start()
+            NamedThread.start("ardoise-outbox") { continuation.resume(with: Result { try work() }) }
         }
     }
 }

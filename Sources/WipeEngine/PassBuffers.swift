@@ -1,3 +1,4 @@
+import ArdoiseSupport
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -20,14 +21,11 @@ final class WorkerThread: Sendable {
 
     init(name: String, _ body: @escaping @Sendable () -> Void) {
         let done = self.done
-        let thread = Thread {
-            Self.nameCurrentThread(name)
+        NamedThread.start(name) {
             Self.lowerCurrentThreadPriority()
             body()
             done.signal()
         }
-        thread.name = name
-        thread.start()
     }
 
     func join() { done.wait() }
@@ -63,21 +61,6 @@ final class WorkerThread: Sendable {
         #if os(Linux)
         guard let target = enginePriority, let current = niceValue(), current < target else { return }
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, target)
-        #endif
-    }
-
-    /// Names the calling thread for `top -H`, `perf` and /proc (Linux keeps 15 bytes). On
-    /// Linux, Foundation's `Thread.name` does not reach the kernel: without this every
-    /// thread kept its creator's name ("com.apple.root.default-qos", cut to 15).
-    static func nameCurrentThread(_ name: String) {
-        #if os(Linux)
-        // pthread_setname_np is a GNU extension Glibc's Swift module does not export; the
-        // kernel's own interface is this file. Best effort: a failure leaves the old name.
-        let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        let bytes = Array(name.utf8.prefix(15))
-        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
         #endif
     }
 }
