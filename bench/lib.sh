@@ -3,13 +3,14 @@
 # from the caller.
 
 # fio_run BACKING CASE ROUND RW EXTRA DEV...: best of DEPTHS (libaio, direct, 1 MiB,
-# sequential), one fio job per device; each depth and the best recorded. The aggregate is
+# sequential), one fio job per device; each depth and the best recorded, as tool FIO_NAME
+# (default "fio": "fio-qd4"... and "fio"; run.sh's second run of fio in a round is "fio-again"). The aggregate is
 # measured as Ardoise's is: all bytes over the slowest job's runtime, and the slowest/fastest
 # job runtime goes in the record's extra field (so fio's own fairness sits beside Ardoise's).
 # fio runs under /usr/bin/time: its CPU seconds (user + system) go in the record's CPU field.
 fio_run() {
   local backing=$1 case=$2 round=$3 rw=$4 extra=$5; shift 5
-  local best=0 best_cpu="" best_ratio="" depth jobs=() total=0
+  local name=${FIO_NAME:-fio} best=0 best_cpu="" best_ratio="" depth jobs=() total=0
   for d in "$@"; do jobs+=(--name="$(basename "$d")" --filename="$d"); total=$(( total + $(blockdev --getsize64 "$d") )); done
   # Ardoise ends every write pass with fdatasync (an erasure only counts once it is on the
   # medium); fio must too, or on a disk-backed loop it stops timing with gigabytes still in
@@ -27,10 +28,10 @@ import json
 for j in json.load(open('$WORK/fio.json'))['jobs']:
     print(j['write']['io_bytes'] + j['read']['io_bytes'], j['job_runtime'] / 1000)" | aggregate_rate)
     cpu=$(cpu_seconds "$WORK/fio.time")
-    record "$backing" "$case" "fio-qd$depth" "$round" "$bw" "" "" "$cpu" "$total" "$ratio"
+    record "$backing" "$case" "$name-qd$depth" "$round" "$bw" "" "" "$cpu" "$total" "$ratio"
     if python3 -c "import sys; sys.exit(0 if $bw > $best else 1)"; then best=$bw; best_cpu=$cpu; best_ratio=$ratio; fi
   done
-  record "$backing" "$case" fio "$round" "$best" "" "" "$best_cpu" "$total" "$best_ratio"
+  record "$backing" "$case" "$name" "$round" "$best" "" "" "$best_cpu" "$total" "$best_ratio"
 }
 
 # aggregate_rate: reads one line per job, "BYTES SECONDS", and prints the aggregate rate in

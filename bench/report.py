@@ -8,10 +8,16 @@ latency, daemon memory, growth events...). Older files with 7 columns are read t
 
 Medians are over rounds, shown with the spread of the rounds (min–max); ratios are the
 median of per-round ratios (each Ardoise run against the peer run in the same round), which
-is what the interleaving is for. Every target of issue 15 is printed as met / NOT met.
+is what the interleaving is for. Every target of issue 15 is printed as met / NOT met, and
+each target not met is followed by why, from this run's own figures: fio against itself in
+the same rounds (tool "fio-again") for a ratio near 1, fio's fairness on the same devices,
+the store floor, and the profiles run.sh took after the rounds (--profiles: bench/profile.sh
+and bench/spread.sh output). A target with no measured reason says so.
 """
 import argparse
 import csv
+import os
+import re
 import statistics
 from collections import defaultdict
 
@@ -35,12 +41,70 @@ def memory_limit_mib(drives):
     return 64 + 16 * drives
 
 
+def short_symbol(symbol):
+    """A Swift symbol's names (`$s10WipeEngine14PassDataSourceV11fillXoshiro_...` →
+    `WipeEngine.PassDataSource.fillXoshiro`); any other symbol cut to 60 characters."""
+    if not symbol.startswith("$s"):
+        return symbol[:60]
+    names, i = [], 2
+    while i < len(symbol) and symbol[i] != "_":
+        m = re.match(r"\d+", symbol[i:])
+        if m:
+            start = i + len(m.group(0))
+            names.append(symbol[start:start + int(m.group(0))])
+            i = start + int(m.group(0))
+        else:
+            i += 1  # a kind marker (V: struct, C: class...)
+    return ".".join(names) or symbol[:60]
+
+
+def read_profiles(path):
+    """What run.sh's profiles file holds:
+    passes: {label: {"cpu": s per GB, "symbols": [(percent, dso, symbol)]}} (bench/profile.sh);
+    spread: {(backing, pass): {tool: [{"jobs", "writes", "flush": (min, median, max), "cpu": {group: %}}]}}
+    (bench/spread.sh, one entry per round)."""
+    passes, spread = {}, {}
+    label = key = None
+    for line in open(path):
+        line = line.rstrip("\n")
+        m = re.match(r"== (tmpfs|disk), (zero|prng) pass, ", line)
+        if m:
+            key, label = (m.group(1), m.group(2)), None
+            spread.setdefault(key, {})
+            continue
+        m = re.match(r"== (.+?): /dev/", line)
+        if m:
+            label, key = m.group(1), None
+            passes[label] = {"cpu": None, "symbols": []}
+            continue
+        if key:
+            m = re.match(r"(ardoise|fio)\s+job slowest/fastest ([\d.]+) \| writes [\d.]+–[\d.]+ s \(([\d.]+)\) \| "
+                         r"flush ([\d.]+)/([\d.]+)/([\d.]+) s .*\| CPU by thread: (.*)$", line)
+            if m:
+                cpu = {}
+                for part in m.group(7).split(", "):  # "idle 57 %"
+                    name, pct, _ = part.rsplit(" ", 2)
+                    cpu[name] = float(pct)
+                spread[key].setdefault(m.group(1), []).append({
+                    "jobs": float(m.group(2)), "writes": float(m.group(3)),
+                    "flush": tuple(float(m.group(g)) for g in (4, 5, 6)), "cpu": cpu})
+        elif label:
+            m = re.search(r"; ([\d.]+) s per GB;", line)
+            if m:
+                passes[label]["cpu"] = float(m.group(1))
+            m = re.match(r"\s+([\d.]+)%\s+(\S+)\s+\[.\]\s+(.*)$", line)
+            if m:
+                passes[label]["symbols"].append((float(m.group(1)), m.group(2), m.group(3)))
+    return {"passes": passes, "spread": spread}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("raw")
-    for option in ("started", "ended", "rounds", "sizes", "machine", "versions", "command"):
+    for option in ("started", "ended", "rounds", "sizes", "machine", "versions", "command", "profiles"):
         parser.add_argument("--" + option, default="")
     args = parser.parse_args()
+    profiles = read_profiles(args.profiles) if args.profiles else {"passes": {}, "spread": {}}
 
     rate = defaultdict(dict)     # (backing, case, tool) -> {round: MB/s}
     rss = defaultdict(dict)      # (backing, case) -> {round: KiB} (Ardoise)
@@ -122,7 +186,92 @@ def main():
                 result[r] = max(seconds, 0.0) / gigabytes
         return result
 
-    targets = []  # (what, figure, target, ok)
+    targets = []  # (what, figure, target, ok, why: the reason measured in this run if not met, or None)
+
+    def add_target(what, figure, goal, ok, why=None):
+        targets.append((what, figure, goal, ok, why))
+
+    def why_ratio(per_round, noise):
+        """A rate ratio under its target, held against fio's ratio to itself in the same rounds."""
+        if not noise:
+            return None
+        text = (f"Ardoise/fio per round {spread(per_round, 2)}; fio against itself in the same rounds "
+                f"(its second iodepth-4 run ÷ its first) {spread(noise, 2)}.")
+        if min(noise) <= median(per_round):
+            return text + (f" The median lies inside the spread fio shows against itself: {len(per_round)} rounds on "
+                           "this machine cannot tell it from parity. A limit of the measurement, not a gap it shows; "
+                           "more rounds or longer runs would decide it.")
+        return text + " **Below the spread fio shows against itself: a gap this run does not explain.**"
+
+    def engine_share(cpu):
+        """The engine's threads in a spread.sh CPU split: jobs, writers and readers (the
+        process's other threads start the drives and write the certificates, around the jobs)."""
+        return sum(v for k, v in cpu.items() if k.startswith(("ardoise-job", "ardoise-write", "ardoise-read")))
+
+    def why_fairness(backing, kind, ardoise, fio):
+        """The sixteen drives' spread, with fio's on the same devices and spread.sh's profile."""
+        text = (f"Slowest/fastest job per round: Ardoise {spread(ardoise.values(), 2)}, fio on the same devices in the "
+                f"same rounds {spread(fio.values(), 2)}.")
+        profile = profiles["spread"].get((backing, kind), {})
+        mine, theirs = profile.get("ardoise", []), profile.get("fio", [])
+        if not mine:
+            return None
+
+        def summary(entries):
+            return (f"jobs {', '.join(fmt(e['jobs'], 2) for e in entries)}, their writes alone "
+                    f"{', '.join(fmt(e['writes'], 2) for e in entries)}, final flush "
+                    f"{fmt(min(e['flush'][0] for e in entries), 2)}–{fmt(max(e['flush'][2] for e in entries), 2)} s")
+        idle = median(e["cpu"].get("idle", 0.0) for e in mine)
+        # The loop devices' workers: "kworker/…-loopN" cut to 15 characters, "-lo" or "-l" left.
+        workers = median(sum(v for k, v in e["cpu"].items() if k.startswith("kworker-l")) for e in mine)
+        own = median(engine_share(e["cpu"]) for e in mine)
+        text += (f" Profile (bench/spread.sh, {len(mine)} rounds under strace and perf, this run): Ardoise {summary(mine)}"
+                 + (f"; fio {summary(theirs)}" if theirs else "")
+                 + f". While Ardoise runs, the CPU is {idle:.0f} % idle, the loop devices' kernel workers take "
+                 f"{workers:.0f} % and Ardoise's engine threads (jobs, writers) {own:.0f} %.")
+        if idle >= 25 and backing == "disk":
+            return text + (" No drive waits for a core. The jobs wait on the kernel writing the sixteen backing files' "
+                           "dirty pages back in its own order, during the writes (each loop worker throttled against "
+                           "the dirty limit) and in the final flush: a property of loop devices over a page cache "
+                           "(bench/results/2026-12-07-midday-analysis.md: flushing every 16 MiB, which keeps the "
+                           "page cache empty, brought the zero pass on these devices to 1.07). A real drive is written with O_DIRECT, "
+                           "with no host page cache in between.")
+        if workers > own:
+            return text + (" More of the CPU goes to the loop devices' kernel workers, which copy every byte into "
+                           "the backing files, than to Ardoise's engine: which drive moves on is mostly the kernel's "
+                           "scheduling of those workers, not Ardoise's threads.")
+        return text + (" **Not explained by this run: Ardoise's engine threads take more CPU than the loop workers, so "
+                       "the spread may be in its own sharing.**")
+
+    def why_cpu(backing, single, per_round, zero, prng, floors):
+        """The PRNG/zero CPU ratio, against the store floor, fio's ratio and the perf profile."""
+        if not floors:
+            return None
+        zero_gb, prng_gb, floor = median(zero.values()), median(prng.values()), median(floors)
+        store = median(metric.get((backing, "store-floor"), {}).values())
+        text = (f"Per GB: zero pass {fmt(zero_gb, 3)} s, PRNG pass {fmt(prng_gb, 3)} s. Only storing 1 GB into a buffer, "
+                f"with no generation, costs {fmt(store, 3)} s: a PRNG pass whose generator cost nothing would still reach "
+                f"{fmt(floor, 2)} × the zero pass (floor per round {spread(floors, 2)}).")
+        budget = (1.5 - floor) * zero_gb
+        if budget <= 0:
+            text += " That floor is already above 1.5: no generator can meet the target here."
+        else:
+            text += (f" The target leaves the generator {fmt(budget, 3)} s per GB, that is "
+                     f"{fmt(1 / budget, 0)} GB/s per core.")
+        text += (" The zero pass costs the process so little because the loop driver's kernel worker copies its bytes "
+                 "(on a real drive, the controller's DMA reads them).")
+        fio_ratio = ratios(net_cpu_per_gb(backing, "prng" + single, "fio"), net_cpu_per_gb(backing, "zero" + single, "fio"))
+        if fio_ratio:
+            text += f" fio's own PRNG/zero ratio in the same rounds: {spread(fio_ratio, 2)}."
+        profile = profiles["passes"].get("PRNG pass, 1 drive")
+        if profile and profile["cpu"]:
+            share = sum(p for p, _, symbol in profile["symbols"] if "Xoshiro" in symbol)
+            if share > 0:
+                rate = 1 / (share / 100 * profile["cpu"])
+                text += (f" Profile (bench/profile.sh, 1 GiB, perf, this run): {share:.0f} % of the PRNG pass's CPU "
+                         f"samples are the generator (`WipeEngine.PassDataSource.fillXoshiro`, xoshiro256**), "
+                         f"about {fmt(rate, 1)} GB/s per core here.")
+        return text
 
     lines = []
     lines.append(f"# Ardoise benchmark — {args.started}")
@@ -148,8 +297,8 @@ def main():
     lines.append("")
     lines.append("## Rates")
     lines.append("")
-    lines.append("| backing | case | Ardoise MB/s | Ardoise wall MB/s | fio MB/s (qd4) | Ardoise/fio qd4 | target | fio MB/s (best qd) | Ardoise/fio best qd | nwipe MB/s (net) | Ardoise/nwipe (wall/wall) | slowest/fastest job (fio's) |")
-    lines.append("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    lines.append("| backing | case | Ardoise MB/s | Ardoise wall MB/s | fio MB/s (qd4) | Ardoise/fio qd4 | target | fio qd4 against itself | fio MB/s (best qd) | Ardoise/fio best qd | nwipe MB/s (net) | Ardoise/nwipe (wall/wall) | slowest/fastest job (fio's) |")
+    lines.append("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for backing in backings:
         for case, label, drives, target in CASES:
             ardoise = rate.get((backing, case, "ardoise"), {})
@@ -163,6 +312,8 @@ def main():
             # settings are (issue 15: like with like); fio's best of three depths is beside.
             per_round = ratios(ardoise, fio4)
             r_fio = median(per_round)
+            # fio's second iodepth-4 run of the round against its first: the measurement's own spread.
+            noise = ratios(rate.get((backing, case, "fio-again-qd4"), {}), fio4)
             resolved = median(net_seconds[(backing, case)]) is None or median(net_seconds[(backing, case)]) >= 1.0
             r_nwipe = ratio(ardoise, nwipe) if resolved else None
             r_nwipe_wall = ratio(wall, rate.get((backing, case, "nwipe-wall"), {}))
@@ -172,15 +323,17 @@ def main():
             else:
                 ok = r_fio >= target
                 target_text = f"≥ {target:.2f} {verdict(ok)}"
-                targets.append((f"{backing}: {label}, Ardoise/fio qd4", fmt(r_fio, 2), f"≥ {target:.2f}", ok))
+                add_target(f"{backing}: {label}, Ardoise/fio qd4", fmt(r_fio, 2), f"≥ {target:.2f}", ok,
+                           why_ratio(per_round, noise))
             if drives == 16 and job_ratio:
                 worst = max(job_ratio.values())
                 fio_worst = max(fio_jobs.get((backing, case), {}).values(), default=None)
                 figure = fmt(worst, 2) + (f" (fio's: {fmt(fio_worst, 2)})" if fio_worst is not None else "")
-                targets.append((f"{backing}: {label}, slowest/fastest job (worst round)", figure, "≤ 1.25", worst <= 1.25))
+                add_target(f"{backing}: {label}, slowest/fastest job (worst round)", figure, "≤ 1.25", worst <= 1.25,
+                           why_fairness(backing, case.split("-")[0], job_ratio, fio_jobs.get((backing, case), {})))
             lines.append(
                 f"| {backing} | {label} | {spread(ardoise.values())} | {spread(wall.values())} "
-                f"| {spread(fio4.values())} | {spread(per_round, 2)} | {target_text} | {spread(fio.values())} | {spread(ratios(ardoise, fio), 2)} "
+                f"| {spread(fio4.values())} | {spread(per_round, 2)} | {target_text} | {spread(noise, 2)} | {spread(fio.values())} | {spread(ratios(ardoise, fio), 2)} "
                 f"| {spread(nwipe.values()) if resolved else 'n/r'} "
                 f"| {fmt(r_nwipe, 1)} ({fmt(r_nwipe_wall, 1)}) | {fairness(job_ratio, fio_jobs.get((backing, case), {})) if drives > 1 else '–'} |")
     lines.append("")
@@ -222,7 +375,8 @@ def main():
                 floor = metric.get((backing, "store-floor"), {})
                 floors = [(zero[k] + floor[k]) / zero[k] for k in zero if k in floor and zero[k] > 0]
                 figure = spread(per_round, 2) + (f"; floor {spread(floors, 2)}" if floors else "")
-                targets.append((f"{backing}: CPU per GB, PRNG pass / zero pass{many}", figure, "≤ 1.50", r <= 1.5))
+                add_target(f"{backing}: CPU per GB, PRNG pass / zero pass{many}", figure, "≤ 1.50", r <= 1.5,
+                           why_cpu(backing, single, per_round, zero, prng, floors))
 
     lines.append("## Memory (peak RSS, MiB)")
     lines.append("")
@@ -237,13 +391,13 @@ def main():
             limit = memory_limit_mib(drives)
             lines.append(f"| {backing} | {label} | {fmt(peak, 1)} | {limit} |")
             if case != "overhead":
-                targets.append((f"{backing}: peak RSS, {label}", f"{fmt(peak, 1)} MiB", f"≤ {limit} MiB", peak <= limit))
+                add_target(f"{backing}: peak RSS, {label}", f"{fmt(peak, 1)} MiB", f"≤ {limit} MiB", peak <= limit)
         daemon = metric.get((backing, "daemon-rss-kib"), {})
         if daemon:
             peak = max(daemon.values()) / 1024
             lines.append(f"| {backing} | `ardoise daemon`, 16 PRNG drives | {fmt(peak, 1)} | {memory_limit_mib(16)} |")
-            targets.append((f"{backing}: peak RSS, daemon with 16 PRNG drives", f"{fmt(peak, 1)} MiB", f"≤ {memory_limit_mib(16)} MiB",
-                            peak <= memory_limit_mib(16)))
+            add_target(f"{backing}: peak RSS, daemon with 16 PRNG drives", f"{fmt(peak, 1)} MiB", f"≤ {memory_limit_mib(16)} MiB",
+                            peak <= memory_limit_mib(16))
     lines.append("")
 
     lines.append("## Start-up, control socket, cost growth")
@@ -255,7 +409,7 @@ def main():
         if startup:
             lines.append(f"| {backing} | start-up: exec of `ardoise wipe` → first write on the drive, s (strace) | {spread(startup.values(), 3)} |")
             worst = max(startup.values())
-            targets.append((f"{backing}: start-up, worst round", f"{fmt(worst, 3)} s", "≤ 0.5 s", worst <= 0.5))
+            add_target(f"{backing}: start-up, worst round", f"{fmt(worst, 3)} s", "≤ 0.5 s", worst <= 0.5)
         p99 = metric.get((backing, "socket-p99-ms"), {})
         if p99:
             for name, label in (("socket-p50-ms", "control socket p50, ms"), ("socket-p99-ms", "control socket p99, ms"),
@@ -265,7 +419,7 @@ def main():
                 if values:
                     lines.append(f"| {backing} | {label} (16 PRNG drives in `ardoise daemon`) | {spread(values.values(), 2 if 'ratio' in name else 1)} |")
             worst = max(p99.values())
-            targets.append((f"{backing}: control socket p99 during a 16-drive daemon run, worst round", f"{fmt(worst, 1)} ms", "≤ 100 ms", worst <= 100))
+            add_target(f"{backing}: control socket p99 during a 16-drive daemon run, worst round", f"{fmt(worst, 1)} ms", "≤ 100 ms", worst <= 100)
         small = rate.get((backing, "growth-small", "ardoise"), {})
         big = rate.get((backing, "growth-big", "ardoise"), {})
         if small and big:
@@ -285,7 +439,7 @@ def main():
             if own:
                 lines.append(f"| {backing} | growth: Ardoise's rate, large ÷ small device (per round) | {spread(own, 2)} |")
                 r = median(own)
-                targets.append((f"{backing}: same rate on the large and the small device (Ardoise large ÷ small)", spread(own, 2), "≥ 0.95", r >= 0.95))
+                add_target(f"{backing}: same rate on the large and the small device (Ardoise large ÷ small)", spread(own, 2), "≥ 0.95", r >= 0.95)
 
     lines.append("")
 
@@ -305,13 +459,53 @@ def main():
     lines.append("")
     lines.append("| what | figure | target | verdict |")
     lines.append("|---|---:|---|---|")
-    for what, figure, target, ok in targets:
+    for what, figure, target, ok, _ in targets:
         lines.append(f"| {what} | {figure} | {target} | {verdict(ok)} |")
     met = sum(1 for t in targets if t[3])
     lines.append("")
     lines.append(f"{met} of {len(targets)} targets met.")
+    missed = [t for t in targets if not t[3]]
+    if missed:
+        lines.append("")
+        lines.append("## Not met, and why")
+        lines.append("")
+        lines.append("Each from this run's own figures and profiles. A target this run has no measured reason for says so.")
+        lines.append("")
+        for what, figure, target, _, why in missed:
+            lines.append(f"- **{what}: {figure}** (target {target}). "
+                         + (why or "**No measured reason in this run: a gap.**"))
+    lines += profile_section(profiles, args.profiles)
     print("\n".join(lines))
 
+
+def profile_section(profiles, path):
+    """The profiles' figures the reasons above use, and where the whole text is."""
+    if not profiles["passes"] and not profiles["spread"]:
+        return []
+    lines = ["", "## Profiles (this run, after the rounds)", "",
+             f"Whole text: `{os.path.basename(path)}` beside this file (bench/profile.sh: CPU, system calls, "
+             "memory at the peak, perf's hottest symbols; bench/spread.sh: each job cut into writes and final flush, "
+             "the machine's CPU by thread).", ""]
+    if profiles["passes"]:
+        lines += ["| pass (bench/profile.sh, on /dev/shm) | CPU s per GB | hottest symbols (perf, share of the process's samples) |",
+                  "|---|---:|---|"]
+        for label, entry in profiles["passes"].items():
+            hottest = "; ".join(f"`{short_symbol(symbol)}` {pct:.0f} %" for pct, _, symbol in entry["symbols"][:3])
+            cpu = "–" if entry["cpu"] is None else f"{entry['cpu']:.3f}"
+            lines.append(f"| {label} | {cpu} | {hottest} |")
+        lines.append("")
+    if profiles["spread"]:
+        lines += ["| backing, pass (bench/spread.sh, the sixteen drives of the rounds) | tool | slowest/fastest job, per round | its writes alone "
+                  "| final flush min/median/max, s | CPU by thread (first round) |",
+                  "|---|---|---:|---:|---|---|"]
+        for (backing, kind), tools in profiles["spread"].items():
+            for tool, entries in tools.items():
+                jobs = ", ".join(f"{e['jobs']:.2f}" for e in entries)
+                writes = ", ".join(f"{e['writes']:.2f}" for e in entries)
+                flush = "; ".join("/".join(f"{x:.2f}" for x in e["flush"]) for e in entries)
+                cpu = ", ".join(f"{k} {v:.0f} %" for k, v in entries[0]["cpu"].items())
+                lines.append(f"| {backing}, {kind} | {tool} | {jobs} | {writes} | {flush} | {cpu} |")
+    return lines
 
 if __name__ == "__main__":
     main()

@@ -12,7 +12,14 @@
 #     `ardoise daemon` wipes the sixteen drives at once, and the daemon's peak RSS;
 #   - the slowest/fastest job time of the sixteen drives;
 #   - cost growth: the same zero pass on a 512 MiB and an 8 GiB sparse file on disk, each
-#     against fio on the same device, with the progress events and journal size of each.
+#     against fio on the same device, with the progress events and journal size of each;
+#   - the measurement's own spread: fio at iodepth 4 runs twice in each round of each rate
+#     case ("fio-again"), so a ratio near 1 is held against fio's ratio to itself;
+#   - after the rounds, the profiles that show why a target is missed (PROFILE=1):
+#     bench/profile.sh (where each pass's CPU goes, perf's hottest symbols) and bench/spread.sh
+#     (each of the sixteen jobs cut into writes and final flush; the CPU by thread) for each
+#     backing and pass, saved beside the results as <name>-profiles.txt; report.py ends with
+#     a "Not met, and why" section built from this run's figures and those profiles.
 # Runs the tools interleaved for ROUNDS rounds because the machine is noisy (the order rotates
 # from round to round) and reports medians with their spread and the median of per-round ratios.
 #
@@ -21,9 +28,9 @@
 #          four-drive cases use the first four)  NWIPE_MIB=1024 NWIPE4_MIB=512 NWIPE16_MIB=64
 #          (nwipe is ~20x slower, so it gets smaller devices; rates are compared, not times)
 #          GROWTH_SMALL_MIB=512 GROWTH_MIB=8192 (0: no growth check)  DAEMON=1 (0: no daemon run)
-#          BACKINGS="tmpfs disk"
+#          BACKINGS="tmpfs disk"  PROFILE=1 (0: no profiles)  SPREAD_ROUNDS=3 (bench/spread.sh's rounds)
 #   quick check: ROUNDS=1 SIZE_MIB=256 MANY_MIB=64 NWIPE_MIB=64 NWIPE4_MIB=32 NWIPE16_MIB=16 \
-#                GROWTH_SMALL_MIB=64 GROWTH_MIB=512 RESULTS=/tmp/quick.md bench/run.sh ...
+#                GROWTH_SMALL_MIB=64 GROWTH_MIB=512 SPREAD_ROUNDS=1 RESULTS=/tmp/quick.md bench/run.sh ...
 #
 # Ardoise's settings are fixed in advance (the defaults: 4 I/O threads per drive, cut to a
 # process budget of 8 shared by the running jobs but never below 2 — so 4 for one drive, 2
@@ -47,6 +54,8 @@ NWIPE16_MIB=${NWIPE16_MIB:-64}
 GROWTH_SMALL_MIB=${GROWTH_SMALL_MIB:-512}
 GROWTH_MIB=${GROWTH_MIB:-8192}
 DAEMON=${DAEMON:-1}
+PROFILE=${PROFILE:-1}
+SPREAD_ROUNDS=${SPREAD_ROUNDS:-3}
 BACKINGS=${BACKINGS:-"tmpfs disk"}
 DEPTHS=(1 4 16)
 
@@ -64,6 +73,7 @@ command -v nwipe >/dev/null || missing+=(nwipe)
 command -v strace >/dev/null || missing+=(strace)
 [ -x /usr/bin/time ] || missing+=(time)
 command -v python3 >/dev/null || missing+=(python3)
+[ "$PROFILE" = 1 ] && ! command -v perf >/dev/null && missing+=(linux-perf)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -346,6 +356,16 @@ nwipe_run() {
     "$(python3 -c "print('%.3f' % ($t1 - $t0 - $NWIPE_OVERHEAD))")"
 }
 
+# fio_again BACKING CASE ROUND RW EXTRA DEV...: fio at iodepth 4 a second time in the round
+# (tool "fio-again"), at another place in the rotation. fio against itself is the spread this
+# measurement has on its own: the yardstick report.py holds a ratio near 1 against.
+fio_again() {
+  local saved=("${DEPTHS[@]}")
+  DEPTHS=(4)
+  FIO_NAME=fio-again fio_run "$@"
+  DEPTHS=("${saved[@]}")
+}
+
 # rotate ROUND COMMAND...: runs the commands (one per tool) once each, in an order that
 # rotates from round to round (round 1: A B C, round 2: B C A, ...), so that whatever runs
 # first or just after another tool (a loop worker still busy, writeback of nwipe's buffered
@@ -416,13 +436,15 @@ for backing in $BACKINGS; do
     rotate "$round" \
       'ardoise_run "$backing" zero "$round" bench-zero 1 "$ONE"' \
       'fio_run "$backing" zero "$round" write "--zero_buffers" "$ONE"' \
-      'nwipe_run "$backing" zero "$round" 1 "--method=zero --verify=off" "$NW"'
+      'nwipe_run "$backing" zero "$round" 1 "--method=zero --verify=off" "$NW"' \
+      'fio_again "$backing" zero "$round" write "--zero_buffers" "$ONE"'
     # PRNG pass: fio writes fresh random buffers on every submit.
     SETTLE=("$ONE" "$NW")
     rotate "$round" \
       'ardoise_run "$backing" prng "$round" bench-prng 1 "$ONE"' \
       'fio_run "$backing" prng "$round" write "--refill_buffers" "$ONE"' \
-      'nwipe_run "$backing" prng "$round" 1 "--method=prng --prng=isaac64 --verify=off" "$NW"'
+      'nwipe_run "$backing" prng "$round" 1 "--method=prng --prng=isaac64 --verify=off" "$NW"' \
+      'fio_again "$backing" prng "$round" write "--refill_buffers" "$ONE"'
     # Verification read of a zeroed drive (Ardoise: the read-only verify-zero profile).
     ardoise_run "$backing" prep "$round" bench-zero 1 "$ONE"   # only preparation, not reported
     zero_dev "$NW"
@@ -430,7 +452,8 @@ for backing in $BACKINGS; do
     rotate "$round" \
       'ardoise_run "$backing" read "$round" verify-zero 1 "$ONE"' \
       'fio_run "$backing" read "$round" read "" "$ONE"' \
-      'nwipe_run "$backing" read "$round" 1 "--method=verify_zero --verify=off" "$NW"'
+      'nwipe_run "$backing" read "$round" 1 "--method=verify_zero --verify=off" "$NW"' \
+      'fio_again "$backing" read "$round" read "" "$ONE"'
     BEFORE_EACH=
     # A zero pass plus full read-back: rate counts every byte twice (written, then read).
     SETTLE=("$ONE" "$NW")
@@ -442,23 +465,27 @@ for backing in $BACKINGS; do
     rotate "$round" \
       'ardoise_run "$backing" zero-4 "$round" bench-zero 1 "${FOUR[@]}"' \
       'fio_run "$backing" zero-4 "$round" write "--zero_buffers" "${FOUR[@]}"' \
-      'nwipe_run "$backing" zero-4 "$round" 1 "--method=zero --verify=off" "${NW4[@]}"'
+      'nwipe_run "$backing" zero-4 "$round" 1 "--method=zero --verify=off" "${NW4[@]}"' \
+      'fio_again "$backing" zero-4 "$round" write "--zero_buffers" "${FOUR[@]}"'
     SETTLE=("${FOUR[@]}" "${NW4[@]}")
     rotate "$round" \
       'ardoise_run "$backing" prng-4 "$round" bench-prng 1 "${FOUR[@]}"' \
       'fio_run "$backing" prng-4 "$round" write "--refill_buffers" "${FOUR[@]}"' \
-      'nwipe_run "$backing" prng-4 "$round" 1 "--method=prng --prng=isaac64 --verify=off" "${NW4[@]}"'
+      'nwipe_run "$backing" prng-4 "$round" 1 "--method=prng --prng=isaac64 --verify=off" "${NW4[@]}"' \
+      'fio_again "$backing" prng-4 "$round" write "--refill_buffers" "${FOUR[@]}"'
     # Sixteen drives at once: aggregate, and the slowest job against the fastest.
     SETTLE=("${MANY[@]}" "${NW16[@]}")
     rotate "$round" \
       'ardoise_run "$backing" zero-16 "$round" bench-zero 1 "${MANY[@]}"' \
       'fio_run "$backing" zero-16 "$round" write "--zero_buffers" "${MANY[@]}"' \
-      'nwipe_run "$backing" zero-16 "$round" 1 "--method=zero --verify=off" "${NW16[@]}"'
+      'nwipe_run "$backing" zero-16 "$round" 1 "--method=zero --verify=off" "${NW16[@]}"' \
+      'fio_again "$backing" zero-16 "$round" write "--zero_buffers" "${MANY[@]}"'
     SETTLE=("${MANY[@]}" "${NW16[@]}")
     rotate "$round" \
       'ardoise_run "$backing" prng-16 "$round" bench-prng 1 "${MANY[@]}"' \
       'fio_run "$backing" prng-16 "$round" write "--refill_buffers" "${MANY[@]}"' \
-      'nwipe_run "$backing" prng-16 "$round" 1 "--method=prng --prng=isaac64 --verify=off" "${NW16[@]}"'
+      'nwipe_run "$backing" prng-16 "$round" 1 "--method=prng --prng=isaac64 --verify=off" "${NW16[@]}"' \
+      'fio_again "$backing" prng-16 "$round" write "--refill_buffers" "${MANY[@]}"'
     # The daemon wiping the sixteen drives while a client polls its control socket.
     [ "$DAEMON" = 1 ] && daemon_run "$backing" "$round" "$dir/many" "${MANY[@]}"
     # Cost growth: a zero pass on a small and a large device, each against fio at iodepth 4.
@@ -478,16 +505,39 @@ for backing in $BACKINGS; do
   rmdir "$dir/many"
   if [ "$backing" = tmpfs ]; then umount "$TMPFS_DIR"; TMPFS_MOUNTED=0; fi
 done
+
+# The profiles that show why a target is missed, taken in the same run on the same binary
+# (the rounds' devices are gone by now; each script makes and removes its own):
+# bench/profile.sh (CPU, system calls, memory and perf's hottest symbols of each pass) and
+# bench/spread.sh (the sixteen drives' job times cut into writes and final flush, and the
+# machine's CPU by thread) for each backing and pass, fio beside. report.py reads both.
+PROFILES_TXT=$WORK/profiles.txt
+: > "$PROFILES_TXT"
+if [ "$PROFILE" = 1 ]; then
+  echo "-- profiles $(date -u '+%H:%M:%S') load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  SIZE_MIB=1024 DRIVES=4 PERF=1 "$HERE/profile.sh" "$ARDOISE" >> "$PROFILES_TXT"
+  for backing in $BACKINGS; do
+    for pass in zero prng; do
+      BACKING=$backing PASS=$pass N=16 MIB=$MANY_MIB ROUNDS=$SPREAD_ROUNDS "$HERE/spread.sh" "$ARDOISE" >> "$PROFILES_TXT"
+    done
+  done
+fi
+
 END=$(date -u '+%Y-%m-%d %H:%M UTC')
 DURATION=$(( $(date +%s) - T_START ))
 
 mkdir -p "$(dirname "$RESULTS")"
 cp "$RAW" "${RESULTS%.md}.tsv"
-python3 "$HERE/report.py" "$RAW" \
+REPORT_ARGS=()
+if [ -s "$PROFILES_TXT" ]; then
+  cp "$PROFILES_TXT" "${RESULTS%.md}-profiles.txt"
+  REPORT_ARGS=(--profiles "${RESULTS%.md}-profiles.txt")
+fi
+python3 "$HERE/report.py" "$RAW" "${REPORT_ARGS[@]}" \
   --started "$START" --ended "$END ($(( DURATION / 60 )) min $(( DURATION % 60 )) s)" --rounds "$ROUNDS" \
   --sizes "one drive ${SIZE_MIB} MiB; four and sixteen drives ${MANY_MIB} MiB each; nwipe ${NWIPE_MIB} MiB (four: ${NWIPE4_MIB} MiB each, sixteen: ${NWIPE16_MIB} MiB each); growth ${GROWTH_SMALL_MIB} MiB and ${GROWTH_MIB} MiB sparse on disk" \
   --machine "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo), $(uname -sr), load before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)" \
   --versions "$("$ARDOISE" --version 2>/dev/null || echo ardoise) ($(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)); $(fio --version); nwipe package $(dpkg-query -W -f='${Version}' nwipe 2>/dev/null) (banner: $(nwipe --version 2>/dev/null | head -1)); $(strace -V | head -1)" \
-  --command "ROUNDS=$ROUNDS SIZE_MIB=$SIZE_MIB MANY_MIB=$MANY_MIB NWIPE_MIB=$NWIPE_MIB NWIPE4_MIB=$NWIPE4_MIB NWIPE16_MIB=$NWIPE16_MIB GROWTH_SMALL_MIB=$GROWTH_SMALL_MIB GROWTH_MIB=$GROWTH_MIB DAEMON=$DAEMON BACKINGS=\"$BACKINGS\" bench/run.sh $ARDOISE" \
+  --command "ROUNDS=$ROUNDS SIZE_MIB=$SIZE_MIB MANY_MIB=$MANY_MIB NWIPE_MIB=$NWIPE_MIB NWIPE4_MIB=$NWIPE4_MIB NWIPE16_MIB=$NWIPE16_MIB GROWTH_SMALL_MIB=$GROWTH_SMALL_MIB GROWTH_MIB=$GROWTH_MIB DAEMON=$DAEMON PROFILE=$PROFILE SPREAD_ROUNDS=$SPREAD_ROUNDS BACKINGS=\"$BACKINGS\" bench/run.sh $ARDOISE" \
   | tee "$RESULTS"
-echo "written: $RESULTS (raw: ${RESULTS%.md}.tsv)" >&2
+echo "written: $RESULTS (raw: ${RESULTS%.md}.tsv${REPORT_ARGS[1]:+; profiles: ${REPORT_ARGS[1]}})" >&2

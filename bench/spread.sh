@@ -143,7 +143,7 @@ for line in open(comms):
     else:
         key = re.sub(r"[-:/]?\d+$", "", comm)
     groups[key] = groups.get(key, 0.0) + pct
-cpu = ", ".join(f"{k} {v:.0f} %" for k, v in sorted(groups.items(), key=lambda kv: -kv[1])[:6])
+cpu = ", ".join(f"{k} {v:.0f} %" for k, v in sorted(groups.items(), key=lambda kv: -kv[1])[:8])
 
 print(f"{tool:8s} job slowest/fastest {max(totals) / min(totals):.2f} | writes {min(writes):.2f}–{max(writes):.2f} s "
       f"({max(writes) / min(writes):.2f}) | flush {min(flushes):.2f}/{statistics.median(flushes):.2f}/{max(flushes):.2f} s "
