@@ -29,12 +29,16 @@ CASES = [
     ("zero+verify", "zero pass + full verification, 1 drive", 1, None),
     ("zero-4", "zero pass, 4 drives (aggregate)", 4, 0.97),
     ("prng-4", "PRNG pass, 4 drives (aggregate)", 4, 0.97),
+    ("read-4", "verification read, 4 drives (aggregate)", 4, 0.97),
     ("zero-16", "zero pass, 16 drives (aggregate)", 16, 0.95),
     ("prng-16", "PRNG pass, 16 drives (aggregate)", 16, 0.95),
+    ("read-16", "verification read, 16 drives (aggregate)", 16, 0.95),
 ]
 # CPU per GB is reported for these (the pass kinds of the issue), net of the fixed cost.
 CPU_CASES = [("zero", "zero pass"), ("prng", "PRNG pass"), ("read", "verification read"),
-             ("zero-16", "zero pass, 16 drives"), ("prng-16", "PRNG pass, 16 drives")]
+             ("read-4", "verification read, 4 drives"),
+             ("zero-16", "zero pass, 16 drives"), ("prng-16", "PRNG pass, 16 drives"),
+             ("read-16", "verification read, 16 drives")]
 
 
 def memory_limit_mib(drives):
@@ -67,7 +71,7 @@ def read_profiles(path):
     label = key = None
     for line in open(path):
         line = line.rstrip("\n")
-        m = re.match(r"== (tmpfs|disk), (zero|prng) pass, ", line)
+        m = re.match(r"== (tmpfs|disk), (zero|prng|read) pass, ", line)
         if m:
             key, label = (m.group(1), m.group(2)), None
             spread.setdefault(key, {})
@@ -78,16 +82,17 @@ def read_profiles(path):
             passes[label] = {"cpu": None, "symbols": []}
             continue
         if key:
-            m = re.match(r"(ardoise|fio)\s+job slowest/fastest ([\d.]+) \| writes [\d.]+–[\d.]+ s \(([\d.]+)\) \| "
-                         r"flush ([\d.]+)/([\d.]+)/([\d.]+) s .*\| CPU by thread: (.*)$", line)
+            # A write pass's job is cut into its writes and its final flush; a read's is not.
+            m = re.match(r"(ardoise|fio)\s+job slowest/fastest ([\d.]+)(?: \| writes [\d.]+–[\d.]+ s \(([\d.]+)\) \| "
+                         r"flush ([\d.]+)/([\d.]+)/([\d.]+) s \(min/median/max\))? \| CPU by thread: (.*)$", line)
             if m:
                 cpu = {}
                 for part in m.group(7).split(", "):  # "idle 57 %"
                     name, pct, _ = part.rsplit(" ", 2)
                     cpu[name] = float(pct)
                 spread[key].setdefault(m.group(1), []).append({
-                    "jobs": float(m.group(2)), "writes": float(m.group(3)),
-                    "flush": tuple(float(m.group(g)) for g in (4, 5, 6)), "cpu": cpu})
+                    "jobs": float(m.group(2)), "writes": float(m.group(3)) if m.group(3) else None,
+                    "flush": tuple(float(m.group(g)) for g in (4, 5, 6)) if m.group(4) else None, "cpu": cpu})
         elif label:
             m = re.search(r"; ([\d.]+) s per GB;", line)
             if m:
@@ -191,8 +196,9 @@ def main():
     def add_target(what, figure, goal, ok, why=None):
         targets.append((what, figure, goal, ok, why))
 
-    def why_ratio(per_round, noise):
-        """A rate ratio under its target, held against fio's ratio to itself in the same rounds."""
+    def why_ratio(backing, case, per_round, noise):
+        """A rate ratio under its target, held against fio's ratio to itself in the same rounds;
+        for the sixteen drives' read, against the CPU both tools spent and the profile."""
         if not noise:
             return None
         text = (f"Ardoise/fio per round {spread(per_round, 2)}; fio against itself in the same rounds "
@@ -201,7 +207,32 @@ def main():
             return text + (f" The median lies inside the spread fio shows against itself: {len(per_round)} rounds on "
                            "this machine cannot tell it from parity. A limit of the measurement, not a gap it shows; "
                            "more rounds or longer runs would decide it.")
-        return text + " **Below the spread fio shows against itself: a gap this run does not explain.**"
+        text += " Below the spread fio shows against itself."
+        mine = median(net_cpu_per_gb(backing, case).values())
+        theirs = median(net_cpu_per_gb(backing, case, "fio").values())
+        profile = profiles["spread"].get((backing, "read"), {}).get("ardoise", [])
+        if case == "read-16" and mine and theirs and profile:
+            idle = median(e["cpu"].get("idle", 0.0) for e in profile)
+            workers = median(kernel_workers(e["cpu"]) for e in profile)
+            own = median(engine_share(e["cpu"]) for e in profile)
+            text += (f" Ardoise compares every byte it reads with what the pass wrote; fio discards what it reads. "
+                     f"CPU per GB in this run: Ardoise {fmt(mine, 3)} s, fio {fmt(theirs, 3)} s. Profile (bench/spread.sh, "
+                     f"read, this run): while Ardoise reads the sixteen drives the CPU is {idle:.0f} % idle, the kernel's "
+                     f"workers take {workers:.0f} % (the loop devices' copies) and Ardoise's readers {own:.0f} % "
+                     "(comparing them).")
+            if idle < 15 and mine > theirs:
+                return text + (" The two cores are saturated: the comparison takes CPU the loop workers' copies would "
+                               "otherwise have, so the read waits for the CPU, not for the drives. On a bench of real "
+                               "drives the copy is the controller's DMA and sixteen drives deliver far less than this "
+                               "memory-backed rate.")
+            return text + " **The CPU is not saturated: a gap this run does not explain.**"
+        return text + " **A gap this run does not explain.**"
+
+    def kernel_workers(cpu):
+        """The kernel's workers in a spread.sh CPU split: the loop devices' copies, writeback. A
+        worker's name follows the work queue it last ran ("-lo…" loop, "-ev…" unbound events,
+        which run loop work too), so they are counted together."""
+        return sum(v for k, v in cpu.items() if k.startswith("kworker"))
 
     def engine_share(cpu):
         """The engine's threads in a spread.sh CPU split: jobs, writers and readers (the
@@ -218,24 +249,31 @@ def main():
             return None
 
         def summary(entries):
-            return (f"jobs {', '.join(fmt(e['jobs'], 2) for e in entries)}, their writes alone "
-                    f"{', '.join(fmt(e['writes'], 2) for e in entries)}, final flush "
+            text = f"jobs {', '.join(fmt(e['jobs'], 2) for e in entries)}"
+            if any(e["flush"] is None for e in entries):
+                return text
+            return (text + f", their writes alone {', '.join(fmt(e['writes'], 2) for e in entries)}, final flush "
                     f"{fmt(min(e['flush'][0] for e in entries), 2)}–{fmt(max(e['flush'][2] for e in entries), 2)} s")
         idle = median(e["cpu"].get("idle", 0.0) for e in mine)
-        # The loop devices' workers: "kworker/…-loopN" cut to 15 characters, "-lo" or "-l" left.
-        workers = median(sum(v for k, v in e["cpu"].items() if k.startswith("kworker-l")) for e in mine)
+        workers = median(kernel_workers(e["cpu"]) for e in mine)
         own = median(engine_share(e["cpu"]) for e in mine)
         text += (f" Profile (bench/spread.sh, {len(mine)} rounds under strace and perf, this run): Ardoise {summary(mine)}"
                  + (f"; fio {summary(theirs)}" if theirs else "")
-                 + f". While Ardoise runs, the CPU is {idle:.0f} % idle, the loop devices' kernel workers take "
-                 f"{workers:.0f} % and Ardoise's engine threads (jobs, writers) {own:.0f} %.")
-        if idle >= 25 and backing == "disk":
+                 + f". While Ardoise runs, the CPU is {idle:.0f} % idle, the kernel's workers (the loop devices' copies, writeback) take "
+                 f"{workers:.0f} % and Ardoise's engine threads {own:.0f} %.")
+        if idle >= 25 and backing == "disk" and kind != "read":
             return text + (" No drive waits for a core. The jobs wait on the kernel writing the sixteen backing files' "
                            "dirty pages back in its own order, during the writes (each loop worker throttled against "
                            "the dirty limit) and in the final flush: a property of loop devices over a page cache "
                            "(bench/results/2026-12-07-midday-analysis.md: flushing every 16 MiB, which keeps the "
                            "page cache empty, brought the zero pass on these devices to 1.07). A real drive is written with O_DIRECT, "
                            "with no host page cache in between.")
+        if kind == "read":
+            return text + (" **Not explained: Ardoise's readers compare every byte and their CPU competes with the "
+                           "loop workers', but which drive that slows is Ardoise's own sharing. Gating the comparisons "
+                           "as the generation is gated (GenerationShare) gave 1.09–1.35 in one A/B and 1.33–2.34 in "
+                           "another, and cost up to a fifth of the aggregate; not adopted "
+                           "(bench/results/2026-12-07-late-morning-analysis.md).**")
         if workers > own:
             return text + (" More of the CPU goes to the loop devices' kernel workers, which copy every byte into "
                            "the backing files, than to Ardoise's engine: which drive moves on is mostly the kernel's "
@@ -324,7 +362,7 @@ def main():
                 ok = r_fio >= target
                 target_text = f"≥ {target:.2f} {verdict(ok)}"
                 add_target(f"{backing}: {label}, Ardoise/fio qd4", fmt(r_fio, 2), f"≥ {target:.2f}", ok,
-                           why_ratio(per_round, noise))
+                           why_ratio(backing, case, per_round, noise))
             if drives == 16 and job_ratio:
                 worst = max(job_ratio.values())
                 fio_worst = max(fio_jobs.get((backing, case), {}).values(), default=None)
@@ -501,8 +539,8 @@ def profile_section(profiles, path):
         for (backing, kind), tools in profiles["spread"].items():
             for tool, entries in tools.items():
                 jobs = ", ".join(f"{e['jobs']:.2f}" for e in entries)
-                writes = ", ".join(f"{e['writes']:.2f}" for e in entries)
-                flush = "; ".join("/".join(f"{x:.2f}" for x in e["flush"]) for e in entries)
+                writes = ", ".join("–" if e["writes"] is None else f"{e['writes']:.2f}" for e in entries)
+                flush = "; ".join("–" if e["flush"] is None else "/".join(f"{x:.2f}" for x in e["flush"]) for e in entries)
                 cpu = ", ".join(f"{k} {v:.0f} %" for k, v in entries[0]["cpu"].items())
                 lines.append(f"| {backing}, {kind} | {tool} | {jobs} | {writes} | {flush} | {cpu} |")
     return lines

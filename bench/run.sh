@@ -20,6 +20,7 @@
 #     (each of the sixteen jobs cut into writes and final flush; the CPU by thread) for each
 #     backing and pass, saved beside the results as <name>-profiles.txt; report.py ends with
 #     a "Not met, and why" section built from this run's figures and those profiles.
+# Every case of one drive, four and sixteen: zero pass, PRNG pass and verification read.
 # Runs the tools interleaved for ROUNDS rounds because the machine is noisy (the order rotates
 # from round to round) and reports medians with their spread and the median of per-round ratios.
 #
@@ -467,6 +468,14 @@ for backing in $BACKINGS; do
       'fio_run "$backing" zero-4 "$round" write "--zero_buffers" "${FOUR[@]}"' \
       'nwipe_run "$backing" zero-4 "$round" 1 "--method=zero --verify=off" "${NW4[@]}"' \
       'fio_again "$backing" zero-4 "$round" write "--zero_buffers" "${FOUR[@]}"'
+    # Verification read of the four drives the zero pass just left zeroed (and nwipe's four).
+    BEFORE_EACH='warm "${FOUR[@]}" "${NW4[@]}"'
+    rotate "$round" \
+      'ardoise_run "$backing" read-4 "$round" verify-zero 1 "${FOUR[@]}"' \
+      'fio_run "$backing" read-4 "$round" read "" "${FOUR[@]}"' \
+      'nwipe_run "$backing" read-4 "$round" 1 "--method=verify_zero --verify=off" "${NW4[@]}"' \
+      'fio_again "$backing" read-4 "$round" read "" "${FOUR[@]}"'
+    BEFORE_EACH=
     SETTLE=("${FOUR[@]}" "${NW4[@]}")
     rotate "$round" \
       'ardoise_run "$backing" prng-4 "$round" bench-prng 1 "${FOUR[@]}"' \
@@ -480,6 +489,13 @@ for backing in $BACKINGS; do
       'fio_run "$backing" zero-16 "$round" write "--zero_buffers" "${MANY[@]}"' \
       'nwipe_run "$backing" zero-16 "$round" 1 "--method=zero --verify=off" "${NW16[@]}"' \
       'fio_again "$backing" zero-16 "$round" write "--zero_buffers" "${MANY[@]}"'
+    BEFORE_EACH='warm "${MANY[@]}" "${NW16[@]}"'
+    rotate "$round" \
+      'ardoise_run "$backing" read-16 "$round" verify-zero 1 "${MANY[@]}"' \
+      'fio_run "$backing" read-16 "$round" read "" "${MANY[@]}"' \
+      'nwipe_run "$backing" read-16 "$round" 1 "--method=verify_zero --verify=off" "${NW16[@]}"' \
+      'fio_again "$backing" read-16 "$round" read "" "${MANY[@]}"'
+    BEFORE_EACH=
     SETTLE=("${MANY[@]}" "${NW16[@]}")
     rotate "$round" \
       'ardoise_run "$backing" prng-16 "$round" bench-prng 1 "${MANY[@]}"' \
@@ -517,7 +533,7 @@ if [ "$PROFILE" = 1 ]; then
   echo "-- profiles $(date -u '+%H:%M:%S') load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   SIZE_MIB=1024 DRIVES=4 PERF=1 "$HERE/profile.sh" "$ARDOISE" >> "$PROFILES_TXT"
   for backing in $BACKINGS; do
-    for pass in zero prng; do
+    for pass in zero prng read; do
       BACKING=$backing PASS=$pass N=16 MIB=$MANY_MIB ROUNDS=$SPREAD_ROUNDS "$HERE/spread.sh" "$ARDOISE" >> "$PROFILES_TXT"
     done
   done

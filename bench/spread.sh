@@ -6,9 +6,12 @@
 # (only openat, fdatasync and fsync stop the process, so the writes run at full speed); and
 # the machine's CPU time during the run is split by who spent it (perf record -a, grouped by
 # thread name: the tool's own threads, the loop devices' and writeback's kernel workers, idle).
+# PASS=read: the verification read of zeroed drives (Ardoise's verify-zero profile, fio's
+# sequential read); each job's time is then the tool's own (Ardoise's job-finished lines,
+# fio's job runtime), not cut, and the CPU split is the same.
 #
 #   usage: bench/spread.sh PATH-TO-ardoise          (as root)
-#   env:   BACKING=tmpfs|disk  PASS=zero|prng  N=16 (drives)  MIB=512 (each)  ROUNDS=3
+#   env:   BACKING=tmpfs|disk  PASS=zero|prng|read  N=16 (drives)  MIB=512 (each)  ROUNDS=3
 #
 # Creates only its own files and loop devices, removes each by exact name on exit.
 set -euo pipefail
@@ -33,7 +36,8 @@ esac
 case $PASS in
   zero) PROFILE=bench-zero; FIO_DATA=--zero_buffers ;;
   prng) PROFILE=bench-prng; FIO_DATA=--refill_buffers ;;
-  *) echo "PASS is zero or prng" >&2; exit 1 ;;
+  read) PROFILE=verify-zero ;;
+  *) echo "PASS is zero, prng or read" >&2; exit 1 ;;
 esac
 WORK=$(mktemp -d /tmp/ardoise-spread.XXXXXX)
 LOOPS=()
@@ -67,9 +71,41 @@ traced() {
     echo "$tool failed (exit $rc):" >&2; tail -5 "$WORK/err.txt" >&2; exit 1
   fi
   perf report -q -i "$WORK/perf.data" --sort comm --stdio -F overhead,comm 2> /dev/null > "$WORK/comm.txt"
-  python3 - "$tool" "$WORK/strace.txt" "$WORK/comm.txt" "${LOOPS[*]}" <<'PY'
-import re, statistics, sys
+  python3 - "$tool" "$WORK/strace.txt" "$WORK/comm.txt" "${LOOPS[*]}" "$PASS" "$WORK/out.txt" "$MIB" <<'PY'
+import json, re, statistics, sys
 tool, trace, comms, loops = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
+kind, output, size = sys.argv[5], sys.argv[6], int(sys.argv[7]) << 20
+
+# CPU samples by thread name, grouped: kernel workers by their work queue (the 15-character
+# name keeps its start: "-lo" is a loop device's, "-fl" a writeback flush's, "-ev" events),
+# the tool's threads without their number, "swapper" is the idle loop.
+groups = {}
+for line in open(comms):
+    parts = line.split(None, 1)
+    if len(parts) != 2 or not parts[0].endswith("%"):
+        continue
+    pct, comm = float(parts[0][:-1]), parts[1].strip()
+    if comm.startswith("kworker"):
+        key = "kworker" + ("-" + comm.rsplit("-", 1)[1] if "-" in comm else "")
+    elif comm == "swapper":
+        key = "idle"
+    else:
+        key = re.sub(r"[-:/]?\d+$", "", comm)
+    groups[key] = groups.get(key, 0.0) + pct
+cpu = ", ".join(f"{k} {v:.0f} %" for k, v in sorted(groups.items(), key=lambda kv: -kv[1])[:8])
+
+if kind == "read":
+    # No flush to cut at: each job's own time, as the tool reports it.
+    if tool == "ardoise":
+        done = [json.loads(l) for l in open(output) if '"job-finished"' in l]
+        times = [size / d["averageBytesPerSecond"] for d in done]
+    else:
+        times = [j["job_runtime"] / 1000 for j in json.load(open(output))["jobs"]]
+    if len(times) != len(loops):
+        print(f"{tool}: {len(times)} of {len(loops)} jobs reported")
+        sys.exit(0)
+    print(f"{tool:8s} job slowest/fastest {max(times) / min(times):.2f} | CPU by thread: {cpu}")
+    sys.exit(0)
 
 def seconds(stamp):
     h, m, s = stamp.split(":")
@@ -127,23 +163,6 @@ writes = [w for w, _ in jobs]
 flushes = [f for _, f in jobs]
 totals = [w + f for w, f in jobs]
 
-# CPU samples by thread name, grouped: kernel workers by their work queue (the 15-character
-# name keeps its start: "-lo" is a loop device's, "-fl" a writeback flush's, "-ev" events),
-# the tool's threads without their number, "swapper" is the idle loop.
-groups = {}
-for line in open(comms):
-    parts = line.split(None, 1)
-    if len(parts) != 2 or not parts[0].endswith("%"):
-        continue
-    pct, comm = float(parts[0][:-1]), parts[1].strip()
-    if comm.startswith("kworker"):
-        key = "kworker" + ("-" + comm.rsplit("-", 1)[1] if "-" in comm else "")
-    elif comm == "swapper":
-        key = "idle"
-    else:
-        key = re.sub(r"[-:/]?\d+$", "", comm)
-    groups[key] = groups.get(key, 0.0) + pct
-cpu = ", ".join(f"{k} {v:.0f} %" for k, v in sorted(groups.items(), key=lambda kv: -kv[1])[:8])
 
 print(f"{tool:8s} job slowest/fastest {max(totals) / min(totals):.2f} | writes {min(writes):.2f}–{max(writes):.2f} s "
       f"({max(writes) / min(writes):.2f}) | flush {min(flushes):.2f}/{statistics.median(flushes):.2f}/{max(flushes):.2f} s "
@@ -158,5 +177,9 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "-- round $round"
   traced ardoise "$ARDOISE" wipe "${LOOPS[@]}" --profile "$PROFILE" --yes --allow-virtual --json --data-dir "$WORK/data-$round"
   rm -rf "$WORK/data-$round"
-  traced fio fio --thread --ioengine=libaio --direct=1 --bs=1M --rw=write --iodepth=4 "$FIO_DATA" --end_fsync=1 "${jobs[@]}"
+  if [ "$PASS" = read ]; then
+    traced fio fio --thread --ioengine=libaio --direct=1 --bs=1M --rw=read --iodepth=4 --output-format=json "${jobs[@]}"
+  else
+    traced fio fio --thread --ioengine=libaio --direct=1 --bs=1M --rw=write --iodepth=4 "$FIO_DATA" --end_fsync=1 "${jobs[@]}"
+  fi
 done
