@@ -11,8 +11,9 @@ DEBIAN_PACKAGES := pkg-config libblkid-dev libudev-dev libsmartcols-dev libsqlit
 	libhpdf-dev libqrencode-dev zlib1g-dev util-linux mount fdisk e2fsprogs udev tmux \
 	poppler-utils zbar-tools python3 python3-pip smartmontools dmidecode edid-decode openssl \
 	postgresql chromium curl
-# Only for `make bench`: the peers Ardoise is measured against, and what measures start-up (strace), peak RSS and CPU (time).
-BENCH_PACKAGES := fio nwipe python3-cryptography strace time
+# Only for `make bench`: the peers Ardoise is measured against, and what measures start-up (strace), peak RSS and CPU
+# (time), and the profiles at the end of the run (perf).
+BENCH_PACKAGES := fio nwipe python3-cryptography strace time linux-perf
 # Only for `make image` and `make e2e`: the stick builder and the emulated bench.
 IMAGE_PACKAGES := mmdebstrap squashfs-tools grub-pc-bin grub-efi-amd64-bin mtools dosfstools \
 	fdisk e2fsprogs binutils util-linux qemu-system-x86 ovmf python3

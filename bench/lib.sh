@@ -4,9 +4,10 @@
 
 # fio_run BACKING CASE ROUND RW EXTRA DEV...: best of DEPTHS (libaio, direct, 1 MiB,
 # sequential), one fio job per device; each depth and the best recorded, as tool FIO_NAME
-# (default "fio": "fio-qd4"... and "fio"; run.sh's second run of fio in a round is "fio-again"). The aggregate is
-# measured as Ardoise's is: all bytes over the slowest job's runtime, and the slowest/fastest
-# job runtime goes in the record's extra field (so fio's own fairness sits beside Ardoise's).
+# (default "fio": "fio-qd4"... and "fio"; run.sh's second run of fio in a round is
+# "fio-again"). The aggregate is measured as Ardoise's is: all bytes over the slowest job's
+# runtime, and the slowest/fastest job runtime goes in the record's extra field (so fio's own
+# fairness sits beside Ardoise's).
 # fio runs under /usr/bin/time: its CPU seconds (user + system) go in the record's CPU field.
 fio_run() {
   local backing=$1 case=$2 round=$3 rw=$4 extra=$5; shift 5

@@ -215,10 +215,10 @@ def main():
                      f"CPU per GB in this run: Ardoise {fmt(mine, 3)} s, fio {fmt(theirs, 3)} s.")
             profile = profiles["spread"].get((backing, "read"), {}).get("ardoise", [])
             if profile:
-                text += (f" Profile (bench/spread.sh, read, sixteen drives, this run): the CPU is "
-                         f"{median(e['cpu'].get('idle', 0.0) for e in profile):.0f} % idle, the kernel's workers take "
-                         f"{median(kernel_workers(e['cpu']) for e in profile):.0f} % (the loop devices' copies) and "
-                         f"Ardoise's readers {median(engine_share(e['cpu']) for e in profile):.0f} % (the comparisons).")
+                idle, workers, engine = cpu_split(profile)
+                text += (f" Profile (bench/spread.sh, read, sixteen drives, this run): the CPU is {idle:.0f} % idle, "
+                         f"the kernel's workers take {workers:.0f} % (the loop devices' copies) and Ardoise's readers "
+                         f"{engine:.0f} % (the comparisons).")
             return text + (" The gap is the comparison's cost: the same binary with its comparison switched off read "
                            "at fio's rate (A/B on tmpfs-backed drives, bench/results/2026-12-07-late-morning-analysis.md, "
                            "section 4: four drives 10,940 against 10,300 MB/s, sixteen 10,400 against 10,700). The comparison is "
@@ -227,16 +227,16 @@ def main():
                            "of real drives, sixteen of them deliver less than one core compares.")
         return text + " **A gap this run does not explain.**"
 
-    def kernel_workers(cpu):
-        """The kernel's workers in a spread.sh CPU split: the loop devices' copies, writeback. A
-        worker's name follows the work queue it last ran ("-lo…" loop, "-ev…" unbound events,
-        which run loop work too), so they are counted together."""
-        return sum(v for k, v in cpu.items() if k.startswith("kworker"))
-
-    def engine_share(cpu):
-        """The engine's threads in a spread.sh CPU split: jobs, writers and readers (the
-        process's other threads start the drives and write the certificates, around the jobs)."""
-        return sum(v for k, v in cpu.items() if k.startswith(("ardoise-job", "ardoise-write", "ardoise-read")))
+    def cpu_split(entries):
+        """Medians over spread.sh's rounds of the machine's CPU, in %: idle; the kernel's workers
+        (the loop devices' copies, writeback: a worker's name follows the work queue it last ran,
+        "-lo…" loop, "-ev…" unbound events that run loop work too, so they count together); the
+        engine's threads (jobs, writers, readers; the process's other threads start the drives
+        and write the certificates, around the jobs)."""
+        return (median(e["cpu"].get("idle", 0.0) for e in entries),
+                median(sum(v for k, v in e["cpu"].items() if k.startswith("kworker")) for e in entries),
+                median(sum(v for k, v in e["cpu"].items() if k.startswith(("ardoise-job", "ardoise-write", "ardoise-read")))
+                       for e in entries))
 
     def why_fairness(backing, kind, ardoise, fio):
         """The sixteen drives' spread, with fio's on the same devices and spread.sh's profile."""
@@ -253,26 +253,24 @@ def main():
                 return text
             return (text + f", their writes alone {', '.join(fmt(e['writes'], 2) for e in entries)}, final flush "
                     f"{fmt(min(e['flush'][0] for e in entries), 2)}–{fmt(max(e['flush'][2] for e in entries), 2)} s")
-        idle = median(e["cpu"].get("idle", 0.0) for e in mine)
-        workers = median(kernel_workers(e["cpu"]) for e in mine)
-        own = median(engine_share(e["cpu"]) for e in mine)
+        idle, workers, own = cpu_split(mine)
         text += (f" Profile (bench/spread.sh, {len(mine)} rounds under strace and perf, this run): Ardoise {summary(mine)}"
                  + (f"; fio {summary(theirs)}" if theirs else "")
                  + f". While Ardoise runs, the CPU is {idle:.0f} % idle, the kernel's workers (the loop devices' copies, writeback) take "
                  f"{workers:.0f} % and Ardoise's engine threads {own:.0f} %.")
-        if idle >= 25 and backing == "disk" and kind != "read":
-            return text + (" No drive waits for a core. The jobs wait on the kernel writing the sixteen backing files' "
-                           "dirty pages back in its own order, during the writes (each loop worker throttled against "
-                           "the dirty limit) and in the final flush: a property of loop devices over a page cache "
-                           "(bench/results/2026-12-07-midday-analysis.md: flushing every 16 MiB, which keeps the "
-                           "page cache empty, brought the zero pass on these devices to 1.07). A real drive is written with O_DIRECT, "
-                           "with no host page cache in between.")
         if kind == "read":
             return text + (" **Not explained.** It is not the comparison's CPU: with the comparison switched off (tmpfs) "
                            "the sixteen drives were no more even (1.20–1.99 over 4 rounds, fio 1.21–1.29). Gating "
                            "the comparisons as the generation is gated (GenerationShare) gave 1.09–1.35 in one A/B and "
                            "1.33–2.34 in another, and cost up to a fifth of the aggregate; not adopted "
                            "(bench/results/2026-12-07-late-morning-analysis.md, section 4).")
+        if idle >= 25 and backing == "disk":
+            return text + (" No drive waits for a core. The jobs wait on the kernel writing the sixteen backing files' "
+                           "dirty pages back in its own order, during the writes (each loop worker throttled against "
+                           "the dirty limit) and in the final flush: a property of loop devices over a page cache "
+                           "(bench/results/2026-12-07-midday-analysis.md: flushing every 16 MiB, which keeps the "
+                           "page cache empty, brought the zero pass on these devices to 1.07). A real drive is written with O_DIRECT, "
+                           "with no host page cache in between.")
         if workers > own:
             return text + (" More of the CPU goes to the loop devices' kernel workers, which copy every byte into "
                            "the backing files, than to Ardoise's engine: which drive moves on is mostly the kernel's "
@@ -280,7 +278,7 @@ def main():
         return text + (" **Not explained by this run: Ardoise's engine threads take more CPU than the loop workers, so "
                        "the spread may be in its own sharing.**")
 
-    def why_cpu(backing, single, per_round, zero, prng, floors):
+    def why_cpu(backing, single, zero, prng, floors):
         """The PRNG/zero CPU ratio, against the store floor, fio's ratio and the perf profile."""
         if not floors:
             return None
@@ -413,7 +411,7 @@ def main():
                 floors = [(zero[k] + floor[k]) / zero[k] for k in zero if k in floor and zero[k] > 0]
                 figure = spread(per_round, 2) + (f"; floor {spread(floors, 2)}" if floors else "")
                 add_target(f"{backing}: CPU per GB, PRNG pass / zero pass{many}", figure, "≤ 1.50", r <= 1.5,
-                           why_cpu(backing, single, per_round, zero, prng, floors))
+                           why_cpu(backing, single, zero, prng, floors))
 
     lines.append("## Memory (peak RSS, MiB)")
     lines.append("")

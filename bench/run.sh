@@ -17,8 +17,8 @@
 #     case ("fio-again"), so a ratio near 1 is held against fio's ratio to itself;
 #   - after the rounds, the profiles that show why a target is missed (PROFILE=1):
 #     bench/profile.sh (where each pass's CPU goes, perf's hottest symbols) and bench/spread.sh
-#     (each of the sixteen jobs cut into writes and final flush; the CPU by thread) for each
-#     backing and pass, saved beside the results as <name>-profiles.txt; report.py ends with
+#     (each of the sixteen jobs' times, a write's cut into writes and final flush; the CPU by
+#     thread) for each backing and pass (zero, PRNG, read), saved beside the results as <name>-profiles.txt; report.py ends with
 #     a "Not met, and why" section built from this run's figures and those profiles.
 # Every case of one drive, four and sixteen: zero pass, PRNG pass and verification read.
 # Runs the tools interleaved for ROUNDS rounds because the machine is noisy (the order rotates

@@ -163,7 +163,6 @@ writes = [w for w, _ in jobs]
 flushes = [f for _, f in jobs]
 totals = [w + f for w, f in jobs]
 
-
 print(f"{tool:8s} job slowest/fastest {max(totals) / min(totals):.2f} | writes {min(writes):.2f}–{max(writes):.2f} s "
       f"({max(writes) / min(writes):.2f}) | flush {min(flushes):.2f}/{statistics.median(flushes):.2f}/{max(flushes):.2f} s "
       f"(min/median/max) | CPU by thread: {cpu}")
