@@ -233,11 +233,17 @@ public final class ErasureSession: Sendable {
     }
 
     /// Runs the job and returns once its certificate is written (or failed to be).
-    /// `onEvent` sees every engine event, for progress displays.
-    public func run(onEvent: @escaping @Sendable (WipeEvent) -> Void = { _ in }) async throws -> ErasureOutcome {
+    /// `onEvent` sees every engine event, for progress displays. `gate`: shared by the jobs
+    /// started together (`StartGate`); this one counts itself in even if it never starts.
+    public func run(gate: StartGate? = nil, onEvent: @escaping @Sendable (WipeEvent) -> Void = { _ in }) async throws -> ErasureOutcome {
         let journal = context.journal
-        try await prepare()
-        job.start()
+        do {
+            try await prepare()
+        } catch {
+            gate?.arrive()
+            throw error
+        }
+        job.start(gate: gate)
         var report: WipeReport?
         for await event in job.events {
             onEvent(event)

@@ -219,10 +219,13 @@ public final class WipeRun: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for session in sessions { group.addTask { try? await session.prepare() } }
         }
+        // They start their I/O together: none gets a head start while the last ones are
+        // still being set up on a busy CPU.
+        let gate = StartGate(jobs: sessions.count)
         let outcomes = try await withThrowingTaskGroup(of: (Int, ErasureOutcome).self) { group in
             for (index, session) in sessions.enumerated() {
                 group.addTask {
-                    (index, try await session.run { event in onEvent(index, event) })
+                    (index, try await session.run(gate: gate) { event in onEvent(index, event) })
                 }
             }
             var results: [(Int, ErasureOutcome)] = []

@@ -53,12 +53,15 @@ extension JobRunner {
         let passIndex = pass.index
         let alignment = self.alignment
         let ledger = PhaseLedger(chunkCount: chunkCount)
-        runIOThreads(verifyThreadCount, name: "ardoise-read") { _ in
+        runIOThreads(verifyThreadCount, name: "ardoise-read") { thread in
             let buffer = AlignedBuffer.forLargeIO(count: stride, alignment: alignment)
             let scratch = self.retryScratch()
             // Expected stream bytes for `compare` (only stream passes use it).
             let workScratch = AlignedBuffer(count: WipeOptions.compareScratchSize, alignment: alignment)
-            while !ledger.isStopped {
+            self.waitAtStartGate()
+            // A thread beyond the job's share ends when more jobs have started since this
+            // phase began (the first thread always stays, and chunks are taken one at a time).
+            while !ledger.isStopped, thread < self.verifyThreadCount {
                 if findings.withLock({ $0.badOffsets.count >= limit }) { return }
                 if self.isCancelled() { ledger.stop(self.cancelledStop(pass: passIndex)); return }
                 guard let chunk = ledger.takeChunk() else { return }
@@ -112,6 +115,7 @@ extension JobRunner {
     func verifySamples(_ pass: PlannedPass, plan: SamplePlan, knownBad: [ByteRange], errors: inout Int) throws(JobStop) -> VerificationRecord {
         withMeter { $0.beginPhase(pass: pass.index, phase: .verifying, total: UInt64(plan.ranges.count * plan.sampleLength), countsTowardTotal: false) }
         let buffer = scratchForSamples(length: plan.sampleLength)
+        waitAtStartGate()
         var compared: UInt64 = 0
         var badOffsets: [UInt64] = []
         var unreadable: [ByteRange] = []

@@ -34,9 +34,13 @@ final class JobRunner: @unchecked Sendable {
     let lock = NSLock()
     /// Reused by sample verifications (job thread only).
     var sampleBuffer: AlignedBuffer?
+    /// The gate of the jobs started with this one (`StartGate`), and whether this job came.
+    let startGate: StartGate?
+    private let cameToStartGate = Atomic<Bool>(false)
 
-    init(profile: WipeProfile, target: any WipeTarget, options: WipeOptions, plan: [PlannedPass],
+    init(profile: WipeProfile, target: any WipeTarget, options: WipeOptions, plan: [PlannedPass], startGate: StartGate? = nil,
          isCancelled: @escaping @Sendable () -> Bool, emit: @escaping @Sendable (WipeEvent) -> Void) {
+        self.startGate = startGate
         self.profile = profile
         self.target = target
         self.options = options
@@ -60,6 +64,8 @@ final class JobRunner: @unchecked Sendable {
     func run() -> WipeReport {
         RunningJobs.begin()
         defer { RunningJobs.end() }
+        // A job that ends before any I/O still counts itself in, so the others go on.
+        defer { comeToStartGate() }
         let startedAt = Date()
         let clock = ContinuousClock()
         let start = clock.now
@@ -185,7 +191,12 @@ final class JobRunner: @unchecked Sendable {
     /// many jobs running in the process, each gets fewer
     /// (`WipeOptions.ioThreads(sharedWith:)`).
     private var ioThreadCount: Int {
-        target.supportsConcurrentIO ? options.ioThreads(sharedWith: RunningJobs.count) : 1
+        target.supportsConcurrentIO ? options.ioThreads(sharedWith: activeJobs) : 1
+    }
+
+    /// The jobs running in the process now, this one included (1 if it shares nothing).
+    private var activeJobs: Int {
+        options.sharesIOThreadsWithOtherJobs ? RunningJobs.count : 1
     }
 
     /// Writers of generated data: each generates its chunk into its own buffer, then writes
@@ -198,8 +209,10 @@ final class JobRunner: @unchecked Sendable {
     /// read in flight while the other thread compares (8 MiB queued with the default buffer);
     /// more add no depth the device needs but compete with the comparisons for the cores.
     /// Measured with bench/ab.sh on a 2 GiB loop device: 2 threads read 5–20 % faster than 4.
+    /// With many jobs, 1 (`WipeOptions.verifyThreads(sharedWith:)`). Read at the phase's
+    /// start and by the readers before every chunk, as `ioThreadCount`.
     var verifyThreadCount: Int {
-        min(ioThreadCount, 2)
+        target.supportsConcurrentIO ? options.verifyThreads(sharedWith: activeJobs) : 1
     }
 
     /// Runs `body(thread index)` on `count` threads (the calling one included) and waits for all.
@@ -232,6 +245,7 @@ final class JobRunner: @unchecked Sendable {
             }
             runIOThreads(threads, name: "ardoise-write") { thread in
                 let scratch = self.retryScratch()
+                self.waitAtStartGate()
                 // A thread beyond the job's share ends when more jobs have started since
                 // this phase began, so a job started first does not keep more threads than
                 // the later ones (the share is read again before every chunk).
@@ -257,6 +271,7 @@ final class JobRunner: @unchecked Sendable {
             runIOThreads(streamWriterCount, name: "ardoise-write") { _ in
                 let buffer = AlignedBuffer.forLargeIO(count: stride, alignment: alignment)
                 let scratch = self.retryScratch()
+                self.waitAtStartGate()
                 while !ledger.isStopped, let chunk = ledger.takeChunk() {
                     if self.isCancelled() { ledger.stop(self.cancelledStop(pass: passIndex)); return }
                     let offset = UInt64(chunk) * UInt64(stride)
@@ -392,6 +407,23 @@ final class JobRunner: @unchecked Sendable {
     func cancelledStop(pass: Int) -> JobStop {
         JobStop(status: .interrupted(WipeStopReason(
             code: .cancelled, message: LocalizedText(fr: "effacement annulé", en: "wipe cancelled"), pass: pass)))
+    }
+
+    /// Counts this job in at its start gate, once (later calls do nothing).
+    func comeToStartGate() {
+        guard let startGate, !cameToStartGate.exchange(true, ordering: .relaxed) else { return }
+        startGate.arrive()
+    }
+
+    /// Called by each I/O thread just before its first I/O of a phase, once its buffers are
+    /// ready: the job comes to its start gate and waits for the jobs started with it. As
+    /// late as that, none of them gets a head start (setting up costs little, but a job
+    /// that sets up while the others already run gets little CPU for it). Returns at once
+    /// after the first phase.
+    func waitAtStartGate() {
+        guard let startGate else { return }
+        comeToStartGate()
+        startGate.wait()
     }
 
     func checkIdentity(pass: Int) throws(JobStop) {

@@ -76,10 +76,15 @@ public final class WipeJob: Sendable {
     }
 
     /// Starts the job on a new dedicated thread (never the concurrency pool). Calling it twice does nothing.
-    public func start() {
-        guard claimStart() else { return }
+    /// - Parameter gate: shared by the jobs started together: this one does its first I/O
+    ///   only when all of them are ready (`StartGate`).
+    public func start(gate: StartGate? = nil) {
+        guard claimStart() else {
+            gate?.arrive()
+            return
+        }
         _ = WorkerThread(name: "ardoise-job") { [self] in
-            execute()
+            execute(gate: gate)
         }
     }
 
@@ -143,13 +148,17 @@ public final class WipeJob: Sendable {
     }
 
     @discardableResult
-    private func execute() -> WipeReport {
+    private func execute(gate: StartGate? = nil) -> WipeReport {
         let startedAt = Date()
         let continuation = self.continuation
         var plan = plannedPasses
         var runProfile = profile
         var firmware: FirmwarePurgeRecord?
+        var gate = gate
         if let step = profile.firmware {
+            // The drive's own erase runs at its own pace: nothing to line up with the others.
+            gate?.arrive()
+            gate = nil
             let record = runFirmwareStep(step)
             firmware = record
             continuation.yield(.firmwareFinished(record))
@@ -164,7 +173,7 @@ public final class WipeJob: Sendable {
             }
         }
         let runner = JobRunner(
-            profile: runProfile, target: target, options: options, plan: plan,
+            profile: runProfile, target: target, options: options, plan: plan, startGate: gate,
             isCancelled: { [self] in isCancelled },
             emit: { continuation.yield($0) })
         var report = runner.run()

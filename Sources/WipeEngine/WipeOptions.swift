@@ -10,7 +10,8 @@ public struct WipeOptions: Sendable {
     /// The job seed (32 bytes by default, from the system CSPRNG). Kept in the journal only.
     public var seed: [UInt8]
     /// I/O threads, hence I/Os in flight, when the target supports concurrent I/O (1–8).
-    /// A full verification uses at most 2 of them (each also compares what it read), a stream
+    /// A full verification uses at most 2 of them (each also compares what it read; 1 with
+    /// many jobs, `verifyThreads(sharedWith:)`), a stream
     /// pass at most `streamIODepth`, and writes of a fixed pattern go in pieces of at most
     /// 1 MiB (see `JobRunner.stride`). Memory per job: `passBufferBound`.
     public var ioDepth: Int
@@ -36,6 +37,9 @@ public struct WipeOptions: Sendable {
     public var passHook: (@Sendable (PassRecord) -> Void)?
     /// Runs a profile's `[firmware]` step; a job whose profile has one fails without it.
     public var firmwarePurger: (any FirmwarePurging)? = nil
+    /// False: the job's thread counts ignore the other jobs running in the process. Only for
+    /// tests that need a job's own number of threads while other tests' jobs run beside it.
+    var sharesIOThreadsWithOtherJobs = true
     /// 1-based index of the first pass to run. Passes before it are skipped: they ran in an
     /// earlier job this one resumes (same profile and seed, so the same plan), and are absent
     /// from this job's report. 1 runs the whole profile.
@@ -102,6 +106,16 @@ extension WipeOptions {
     /// `processIOThreadBudget`).
     public func ioThreads(sharedWith activeJobs: Int) -> Int {
         min(ioThreads, max(2, Self.processIOThreadBudget / max(activeJobs, 1)))
+    }
+
+    /// Reading threads of a full verification while `activeJobs` jobs run in this process:
+    /// 2 for up to 4 jobs (one read in flight while the other thread compares), then 1 each,
+    /// as fio's synchronous readers. Measured on 2 cores with 16 loop devices read at once
+    /// (bench/results/2026-12-07-afternoon-analysis.md): with 2 threads each, 32 readers
+    /// share the cores so unevenly that the slowest drive takes 1.8–2 times the fastest's
+    /// time; with 1 each, 1.2–1.3, as fio, and the same aggregate rate.
+    public func verifyThreads(sharedWith activeJobs: Int) -> Int {
+        min(ioThreads, 2, max(1, Self.processIOThreadBudget / max(activeJobs, 1)))
     }
 
     /// Writer threads of a stream pass, each with its own buffer: `streamIODepth`, at most

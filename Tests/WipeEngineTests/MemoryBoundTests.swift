@@ -49,6 +49,19 @@ import Testing
         #expect(deep.ioThreads(sharedWith: 0) == 8)
     }
 
+    /// A full verification reads with 2 threads up to 4 jobs, then with 1 per job (as fio's
+    /// synchronous readers: 32 readers on 2 cores share them unevenly).
+    @Test func verificationThreadsAreSharedAmongRunningJobs() {
+        let options = WipeOptions(seed: testSeed)
+        #expect(options.verifyThreads(sharedWith: 1) == 2)
+        #expect(options.verifyThreads(sharedWith: 4) == 2)
+        #expect(options.verifyThreads(sharedWith: 5) == 1)
+        #expect(options.verifyThreads(sharedWith: 16) == 1)
+        #expect(options.verifyThreads(sharedWith: 0) == 2)
+        let one = WipeOptions(seed: testSeed, ioDepth: 1)
+        #expect(one.verifyThreads(sharedWith: 1) == 1)
+    }
+
     /// A PRNG pass really writes from at most `streamWriterCount` distinct buffers (one per
     /// writer), with at most that many writes in flight, and the data still verifies.
     @Test(arguments: [4 << 20, 1 << 20])

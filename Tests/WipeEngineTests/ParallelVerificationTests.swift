@@ -42,7 +42,9 @@ import Testing
         let profile = WipeProfile(
             name: "test", title: LocalizedText(fr: "essai", en: "test"), standard: "test", nistCategory: .clear, onError: .continue,
             passes: [PassSpecification(pattern: pattern, verification: .full)])
-        let options = WipeOptions(bufferSize: 1 << 20, seed: testSeed, ioDepth: ioDepth, progressInterval: 0, maxRecordedBadOffsets: limit)
+        var options = WipeOptions(bufferSize: 1 << 20, seed: testSeed, ioDepth: ioDepth, progressInterval: 0, maxRecordedBadOffsets: limit)
+        // Two readers whatever other tests run beside this one (with many jobs, one each).
+        options.sharesIOThreadsWithOtherJobs = false
         let job = try WipeJob(profile: profile, target: target, options: options)
         job.start()
         var progress: [WipeProgress] = []
