@@ -9,6 +9,8 @@
 # runtime, and the slowest/fastest job runtime goes in the record's extra field (so fio's own
 # fairness sits beside Ardoise's).
 # fio runs under /usr/bin/time: its CPU seconds (user + system) go in the record's CPU field.
+# RW "verify": fio reads the devices and checks that every byte is zero (pattern verification,
+# --verify_only: nothing is written), as Ardoise's verify-zero profile does; only its reads count.
 fio_run() {
   local backing=$1 case=$2 round=$3 rw=$4 extra=$5; shift 5
   local name=${FIO_NAME:-fio} best=0 best_cpu="" best_ratio="" depth jobs=() total=0
@@ -17,6 +19,13 @@ fio_run() {
   # medium); fio must too, or on a disk-backed loop it stops timing with gigabytes still in
   # the backing file's page cache.
   [ "$rw" = write ] && extra="$extra --end_fsync=1"
+  local counted="j['write']['io_bytes'] + j['read']['io_bytes']"
+  if [ "$rw" = verify ]; then
+    # verify_only runs the write job's verification phase alone (fio reports the write bytes
+    # it skipped as written: only the reads count); no state files in the working directory.
+    rw=write extra="$extra --verify=pattern --verify_pattern=0x00 --verify_only=1 --do_verify=1 --verify_state_save=0"
+    counted="j['read']['io_bytes']"
+  fi
   for depth in "${DEPTHS[@]}"; do
     if declare -F before_each >/dev/null; then before_each; fi
     # shellcheck disable=SC2086 # $extra is a list of fio options
@@ -27,7 +36,7 @@ fio_run() {
     read -r bw ratio < <(python3 -c "
 import json
 for j in json.load(open('$WORK/fio.json'))['jobs']:
-    print(j['write']['io_bytes'] + j['read']['io_bytes'], j['job_runtime'] / 1000)" | aggregate_rate)
+    print($counted, j['job_runtime'] / 1000)" | aggregate_rate)
     cpu=$(cpu_seconds "$WORK/fio.time")
     record "$backing" "$case" "$name-qd$depth" "$round" "$bw" "" "" "$cpu" "$total" "$ratio"
     if python3 -c "import sys; sys.exit(0 if $bw > $best else 1)"; then best=$bw; best_cpu=$cpu; best_ratio=$ratio; fi

@@ -11,6 +11,7 @@ median of per-round ratios (each Ardoise run against the peer run in the same ro
 is what the interleaving is for. Every target of issue 15 is printed as met / NOT met, and
 each target not met is followed by why, from this run's own figures: fio against itself in
 the same rounds (tool "fio-again") for a ratio near 1, fio's fairness on the same devices,
+fio reading with verification for the reads (tool "fio-verify"),
 the store floor, and the profiles run.sh took after the rounds (--profiles: bench/profile.sh
 and bench/spread.sh output). A target with no measured reason says so.
 """
@@ -117,6 +118,7 @@ def main():
     work = defaultdict(dict)     # (backing, case, tool) -> {round: bytes}
     jobs = defaultdict(dict)     # (backing, case) -> {round: slowest/fastest}
     fio_jobs = defaultdict(dict)  # (backing, case) -> {round: fio's slowest/fastest at its best depth}
+    verify_jobs = defaultdict(dict)  # the same for fio verifying what it reads (tool "fio-verify")
     metric = defaultdict(dict)   # (backing, name) -> {round: value}
     net_seconds = defaultdict(list)  # (backing, case) -> nwipe's time net of start-up, per round
     backings = []
@@ -143,6 +145,8 @@ def main():
                 jobs[(backing, case)][rnd] = float(extra)
             if tool == "fio" and extra:
                 fio_jobs[(backing, case)][rnd] = float(extra)
+            if tool == "fio-verify" and extra:
+                verify_jobs[(backing, case)][rnd] = float(extra)
 
     def median(values):
         values = list(values)
@@ -213,6 +217,11 @@ def main():
         if case in ("read-4", "read-16") and mine and theirs:
             text += (f" Ardoise compares every byte it reads with what the pass wrote; fio discards what it reads. "
                      f"CPU per GB in this run: Ardoise {fmt(mine, 3)} s, fio {fmt(theirs, 3)} s.")
+            verifying = rate.get((backing, case, "fio-verify"), {})
+            if verifying:
+                text += (f" fio checking every byte of the same drives in the same rounds (pattern verification, "
+                         f"best of iodepth 1/4/16) reads {spread(verifying.values())} MB/s: Ardoise/fio verifying "
+                         f"{spread(ratios(rate.get((backing, case, 'ardoise'), {}), verifying), 2)}.")
             profile = profiles["spread"].get((backing, "read"), {}).get("ardoise", [])
             if profile:
                 idle, workers, engine = cpu_split(profile)
@@ -238,10 +247,13 @@ def main():
                 median(sum(v for k, v in e["cpu"].items() if k.startswith(("ardoise-job", "ardoise-write", "ardoise-read")))
                        for e in entries))
 
-    def why_fairness(backing, kind, ardoise, fio):
-        """The sixteen drives' spread, with fio's on the same devices and spread.sh's profile."""
+    def why_fairness(backing, kind, ardoise, fio, verifying=None):
+        """The sixteen drives' spread, with fio's on the same devices (for the read, also fio
+        verifying what it reads) and spread.sh's profile."""
         text = (f"Slowest/fastest job per round: Ardoise {spread(ardoise.values(), 2)}, fio on the same devices in the "
                 f"same rounds {spread(fio.values(), 2)}.")
+        if kind == "read" and verifying:
+            text += f" fio checking every byte it reads, same devices and rounds: {spread(verifying.values(), 2)}."
         profile = profiles["spread"].get((backing, kind), {})
         mine, theirs = profile.get("ardoise", []), profile.get("fio", [])
         if not mine:
@@ -259,11 +271,19 @@ def main():
                  + f". While Ardoise runs, the CPU is {idle:.0f} % idle, the kernel's workers (the loop devices' copies, writeback) take "
                  f"{workers:.0f} % and Ardoise's engine threads {own:.0f} %.")
         if kind == "read":
-            return text + (" **Not explained.** It is not the comparison's CPU: with the comparison switched off (tmpfs) "
-                           "the sixteen drives were no more even (1.20–1.99 over 4 rounds, fio 1.21–1.29). Gating "
-                           "the comparisons as the generation is gated (GenerationShare) gave 1.09–1.35 in one A/B and "
-                           "1.33–2.34 in another, and cost up to a fifth of the aggregate; not adopted "
-                           "(bench/results/2026-12-07-late-morning-analysis.md, section 4).")
+            text += (" What made the reads uneven, and what was changed (bench/results/2026-12-07-afternoon-analysis.md): "
+                     "the jobs used to start their reads up to 0.6 s apart, the last ones getting little CPU to set up "
+                     "while the first already read, and 32 synchronous readers (2 per drive) shared the 2 cores unevenly. "
+                     "The jobs of one command now start their I/O together (StartGate) and a verification reads with "
+                     "1 thread per drive beyond 4 drives, as fio's synchronous readers: 16 tmpfs drives, 12 rounds, "
+                     "1.97 → 1.28 (fio reading 4 MiB synchronously with verification 1.26, fio's plain queued read 1.15).")
+            if verifying and max(ardoise.values()) <= max(verifying.values()):
+                return text + (" fio, checking every byte as Ardoise does, has a round at least as uneven in this run: "
+                               "the worst round is this machine's scheduling of sixteen verifying readers, not Ardoise's alone.")
+            if verifying and median(ardoise.values()) <= median(verifying.values()):
+                return text + (" The median is within fio's own while it verifies; the worst round is a single round of "
+                               f"{len(ardoise)}, and fio's plain read has worse rounds too on this machine.")
+            return text + " **Still more uneven than fio verifying the same drives: a gap this run does not explain.**"
         if idle >= 25 and backing == "disk":
             return text + (" No drive waits for a core. The jobs wait on the kernel writing the sixteen backing files' "
                            "dirty pages back in its own order, during the writes (each loop worker throttled against "
@@ -365,13 +385,37 @@ def main():
                 fio_worst = max(fio_jobs.get((backing, case), {}).values(), default=None)
                 figure = fmt(worst, 2) + (f" (fio's: {fmt(fio_worst, 2)})" if fio_worst is not None else "")
                 add_target(f"{backing}: {label}, slowest/fastest job (worst round)", figure, "≤ 1.25", worst <= 1.25,
-                           why_fairness(backing, case.split("-")[0], job_ratio, fio_jobs.get((backing, case), {})))
+                           why_fairness(backing, case.split("-")[0], job_ratio, fio_jobs.get((backing, case), {}),
+                                        verify_jobs.get((backing, case), {})))
             lines.append(
                 f"| {backing} | {label} | {spread(ardoise.values())} | {spread(wall.values())} "
                 f"| {spread(fio4.values())} | {spread(per_round, 2)} | {target_text} | {spread(noise, 2)} | {spread(fio.values())} | {spread(ratios(ardoise, fio), 2)} "
                 f"| {spread(nwipe.values()) if resolved else 'n/r'} "
                 f"| {fmt(r_nwipe, 1)} ({fmt(r_nwipe_wall, 1)}) | {fairness(job_ratio, fio_jobs.get((backing, case), {})) if drives > 1 else '–'} |")
     lines.append("")
+
+    read_rows = []
+    for backing in backings:
+        for case, label, drives, _ in CASES:
+            verifying = rate.get((backing, case, "fio-verify"), {})
+            ardoise = rate.get((backing, case, "ardoise"), {})
+            if not verifying or not ardoise:
+                continue
+            read_rows.append(
+                f"| {backing} | {label} | {spread(ardoise.values())} | {spread(verifying.values())} "
+                f"| {spread(ratios(ardoise, verifying), 2)} | {spread(net_cpu_per_gb(backing, case, 'fio-verify').values(), 3)} "
+                f"| {fairness(jobs.get((backing, case), {}), verify_jobs.get((backing, case), {})) if drives > 1 else '–'} |")
+    if read_rows:
+        lines.append("### The reads beside fio verifying what it reads")
+        lines.append("")
+        lines.append("Ardoise's verification compares every byte it reads; fio's plain read above discards them. Here fio "
+                     "reads the same zeroed drives in the same rounds and checks every byte (`--verify=pattern "
+                     "--verify_pattern=0x00 --verify_only`), best of iodepth 1/4/16. The targets stay against the plain read.")
+        lines.append("")
+        lines.append("| backing | case | Ardoise MB/s | fio verifying MB/s (best qd) | Ardoise/fio verifying | fio verifying CPU s/GB | slowest/fastest job (fio verifying) |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|")
+        lines += read_rows
+        lines.append("")
 
     lines.append("## CPU per GB (user + system seconds of the process per 10^9 bytes touched)")
     lines.append("")

@@ -15,6 +15,8 @@
 #     against fio on the same device, with the progress events and journal size of each;
 #   - the measurement's own spread: fio at iodepth 4 runs twice in each round of each rate
 #     case ("fio-again"), so a ratio near 1 is held against fio's ratio to itself;
+#   - for the reads, fio checking every byte it reads as well ("fio-verify"), beside its
+#     plain read (the targets' yardstick);
 #   - after the rounds, the profiles that show why a target is missed (PROFILE=1):
 #     bench/profile.sh (where each pass's CPU goes, perf's hottest symbols) and bench/spread.sh
 #     (each of the sixteen jobs' times, a write's cut into writes and final flush; the CPU by
@@ -367,6 +369,15 @@ fio_again() {
   DEPTHS=("${saved[@]}")
 }
 
+# fio_verify BACKING CASE ROUND DEV...: fio reading the zeroed devices and checking every
+# byte (tool "fio-verify", best of DEPTHS): what Ardoise's verification read does, where fio's
+# plain read discards the bytes. The reads' targets stay against the plain read; this one
+# shows what a verifying reader costs fio on the same devices in the same rounds.
+fio_verify() {
+  local backing=$1 case=$2 round=$3; shift 3
+  FIO_NAME=fio-verify fio_run "$backing" "$case" "$round" verify "" "$@"
+}
+
 # rotate ROUND COMMAND...: runs the commands (one per tool) once each, in an order that
 # rotates from round to round (round 1: A B C, round 2: B C A, ...), so that whatever runs
 # first or just after another tool (a loop worker still busy, writeback of nwipe's buffered
@@ -454,7 +465,8 @@ for backing in $BACKINGS; do
       'ardoise_run "$backing" read "$round" verify-zero 1 "$ONE"' \
       'fio_run "$backing" read "$round" read "" "$ONE"' \
       'nwipe_run "$backing" read "$round" 1 "--method=verify_zero --verify=off" "$NW"' \
-      'fio_again "$backing" read "$round" read "" "$ONE"'
+      'fio_again "$backing" read "$round" read "" "$ONE"' \
+      'fio_verify "$backing" read "$round" "$ONE"'
     BEFORE_EACH=
     # A zero pass plus full read-back: rate counts every byte twice (written, then read).
     SETTLE=("$ONE" "$NW")
@@ -474,7 +486,8 @@ for backing in $BACKINGS; do
       'ardoise_run "$backing" read-4 "$round" verify-zero 1 "${FOUR[@]}"' \
       'fio_run "$backing" read-4 "$round" read "" "${FOUR[@]}"' \
       'nwipe_run "$backing" read-4 "$round" 1 "--method=verify_zero --verify=off" "${NW4[@]}"' \
-      'fio_again "$backing" read-4 "$round" read "" "${FOUR[@]}"'
+      'fio_again "$backing" read-4 "$round" read "" "${FOUR[@]}"' \
+      'fio_verify "$backing" read-4 "$round" "${FOUR[@]}"'
     BEFORE_EACH=
     SETTLE=("${FOUR[@]}" "${NW4[@]}")
     rotate "$round" \
@@ -494,7 +507,8 @@ for backing in $BACKINGS; do
       'ardoise_run "$backing" read-16 "$round" verify-zero 1 "${MANY[@]}"' \
       'fio_run "$backing" read-16 "$round" read "" "${MANY[@]}"' \
       'nwipe_run "$backing" read-16 "$round" 1 "--method=verify_zero --verify=off" "${NW16[@]}"' \
-      'fio_again "$backing" read-16 "$round" read "" "${MANY[@]}"'
+      'fio_again "$backing" read-16 "$round" read "" "${MANY[@]}"' \
+      'fio_verify "$backing" read-16 "$round" "${MANY[@]}"'
     BEFORE_EACH=
     SETTLE=("${MANY[@]}" "${NW16[@]}")
     rotate "$round" \
