@@ -76,16 +76,35 @@ extension AlignedBuffer {
     /// bench/ab.sh (verification read of a 2 GiB tmpfs-backed loop device, 10 interleaved
     /// rounds): +8 % median, faster in every round. Smaller buffers, and kernels without THP,
     /// get ordinary pages; the advice never changes what the buffer holds.
+    ///
+    /// The pages are touched here, before the phase's first I/O, so that whatever the kernel
+    /// does to find them (a huge page to zero, memory to reclaim or compact) happens while the
+    /// job sets up, before the jobs started with it go together (`StartGate`), not inside its
+    /// first read. Measured after nwipe had run on sixteen other loop devices (16 drives read
+    /// at once, 6 rounds): slowest/fastest job 1.55 with the pages faulted by the first read,
+    /// 1.19 touched here (bench/results/2026-12-07-afternoon-analysis.md, section 6).
     static func forLargeIO(count: Int, alignment: Int) -> AlignedBuffer {
         guard count >= hugePageSize, count % hugePageSize == 0, alignment <= hugePageSize else {
-            return AlignedBuffer(count: count, alignment: alignment)
+            return AlignedBuffer(count: count, alignment: alignment).touchingEveryPage()
         }
         let buffer = AlignedBuffer(count: count, alignment: hugePageSize)
         #if os(Linux)
         // Advice only: an error (no THP support) leaves ordinary pages, which work the same.
         _ = madvise(buffer.pointer, count, MADV_HUGEPAGE)
         #endif
-        return buffer
+        return buffer.touchingEveryPage()
+    }
+}
+
+extension AlignedBuffer {
+    /// Writes a zero into every 4 KiB page, so that all of them are mapped now.
+    func touchingEveryPage() -> AlignedBuffer {
+        var offset = 0
+        while offset < count {
+            pointer.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self)
+            offset += 4096
+        }
+        return self
     }
 }
 

@@ -49,6 +49,16 @@ import Testing
         #expect(deep.ioThreads(sharedWith: 0) == 8)
     }
 
+    /// A pass's large buffers are mapped before its first I/O (every page resident,
+    /// `mincore`), so that finding the pages never happens inside a job's first read.
+    @Test(arguments: [4 << 20, 1 << 20, 3 * 4096])
+    func largeIOBuffersArePagedInWhenMade(count: Int) {
+        let buffer = AlignedBuffer.forLargeIO(count: count, alignment: 4096)
+        var resident = [UInt8](repeating: 0, count: count / 4096)
+        #expect(mincore(buffer.pointer, count, &resident) == 0)
+        #expect(resident.allSatisfy { $0 & 1 == 1 })
+    }
+
     /// A full verification reads with 2 threads up to 4 jobs, then with 1 per job (as fio's
     /// synchronous readers: 32 readers on 2 cores share them unevenly).
     @Test func verificationThreadsAreSharedAmongRunningJobs() {
