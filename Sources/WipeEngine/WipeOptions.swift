@@ -105,7 +105,13 @@ extension WipeOptions {
     /// I/O threads of one job's pass while `activeJobs` jobs run in this process (see
     /// `processIOThreadBudget`).
     public func ioThreads(sharedWith activeJobs: Int) -> Int {
-        min(ioThreads, max(2, Self.processIOThreadBudget / max(activeJobs, 1)))
+        min(ioThreads, max(2, Self.budgetShare(activeJobs)))
+    }
+
+    /// One job's share of `processIOThreadBudget` while `activeJobs` jobs run (0 when they
+    /// are more than the budget); each kind of phase sets its own floor.
+    private static func budgetShare(_ activeJobs: Int) -> Int {
+        processIOThreadBudget / max(activeJobs, 1)
     }
 
     /// Reading threads of a full verification while `activeJobs` jobs run in this process:
@@ -115,7 +121,7 @@ extension WipeOptions {
     /// share the cores so unevenly that the slowest drive takes 1.8–2 times the fastest's
     /// time; with 1 each, 1.2–1.3, as fio, and the same aggregate rate.
     public func verifyThreads(sharedWith activeJobs: Int) -> Int {
-        min(ioThreads, 2, max(1, Self.processIOThreadBudget / max(activeJobs, 1)))
+        min(ioThreads, 2, max(1, Self.budgetShare(activeJobs)))
     }
 
     /// Writer threads of a stream pass, each with its own buffer: `streamIODepth`, at most
