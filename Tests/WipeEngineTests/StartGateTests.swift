@@ -8,8 +8,10 @@ import Testing
 @Suite struct StartGateTests {
     static let mebibyte = 1 << 20
 
+    // The gates that must hold have an hour's timeout: under the whole suite on two cores a
+    // 200 ms sleep has lasted over 60 s (CI, 2026-12-07), and a gate that times out lets go.
     @Test func gateOpensWhenEveryJobHasCome() async throws {
-        let gate = StartGate(jobs: 3, timeout: 60)
+        let gate = StartGate(jobs: 3, timeout: 3600)
         let through = Atomic<Int>(0)
         let threads = (0..<2).map { _ in
             Thread {
@@ -50,7 +52,7 @@ import Testing
             try image.write(marker, at: 0)
             try image.write(marker, at: size - 4096)
         }
-        let gate = StartGate(jobs: 2, timeout: 60)
+        let gate = StartGate(jobs: 2, timeout: 3600)
         let options = WipeOptions(bufferSize: Self.mebibyte, seed: testSeed)
         let jobA = try WipeJob(profile: profile, target: try FileWipeTarget(path: first.path, logicalSectorSize: 4096), options: options)
         let jobB = try WipeJob(profile: profile, target: try FileWipeTarget(path: second.path, logicalSectorSize: 4096), options: options)
